@@ -1,0 +1,1 @@
+"""Batch runners: local process pool (resume by sha256) and Ray."""

@@ -1,0 +1,1 @@
+"""Contracts between stages. No heavy imports here: numpy only."""

@@ -1,0 +1,117 @@
+"""document.json, schema_version "1": the product's output contract. Extend, don't break.
+
+These are pydantic models because the file is a boundary: ``juesuan validate`` reads back a document a person edited.
+Pages are 0-based, boxes in page pixels at the page's dpi, amounts as floats only here (checks use Decimal).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+RowKind = Literal["item", "total", "subtotal", "header", "other"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")  # later schema additions must not break older readers
+
+
+class Source(_Model):
+    path: str
+    sha256: str
+    pages: int
+
+
+class PageInfo(_Model):
+    index: int
+    width: int
+    height: int
+    dpi: int
+    rotation: int = 0
+    skew_deg: float = 0.0
+
+
+class Cell(_Model):
+    col: int
+    text: str
+    value: float | None = None
+    label: str | None = None
+    bbox: list[float] = Field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    page: int = 0
+    confidence: float = 1.0
+    # Set by repair (validation): the OCR text before the correction and why it was changed.
+    repair: dict[str, Any] | None = None
+
+
+class Row(_Model):
+    index: int
+    code: str | None = None
+    name: str | None = None
+    kind: RowKind = "item"
+    cells: list[Cell] = Field(default_factory=list)
+
+    def cell(self, col: int) -> Cell | None:
+        for c in self.cells:
+            if c.col == col:
+                return c
+        return None
+
+
+class Column(_Model):
+    index: int
+    header: str
+    field: str | None = None
+
+
+class Table(_Model):
+    id: str
+    pages: list[int]
+    bbox: list[float]
+    type: str | None = None
+    title: str | None = None
+    unit: str | None = None
+    columns: list[Column] = Field(default_factory=list)
+    rows: list[Row] = Field(default_factory=list)
+    type_confidence: float | None = None
+
+
+class Violation(_Model):
+    rule: str
+    table: str | None = None
+    rows: list[int] = Field(default_factory=list)
+    cols: list[int] = Field(default_factory=list)
+    expected: float | None = None
+    found: float | None = None
+    difference: float | None = None
+    severity: Literal["error", "warning", "info"] = "error"
+    message_zh: str = ""
+    message_en: str = ""
+
+
+class Validation(_Model):
+    passed: bool = True
+    checks: int = 0
+    violations: list[Violation] = Field(default_factory=list)
+    repairs: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Document(_Model):
+    schema_version: str = SCHEMA_VERSION
+    source: Source
+    pages: list[PageInfo] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    validation: Validation = Field(default_factory=Validation)
+    text: list[dict[str, Any]] = Field(default_factory=list)  # non-table text blocks: {"page", "bbox", "text"}
+    meta: dict[str, Any] = Field(default_factory=dict)  # options, timings, versions
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def load(cls, path: Path) -> Document:
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))

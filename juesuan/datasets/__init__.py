@@ -1,0 +1,1 @@
+"""Labelled-page format, synthetic scanned disclosures, text-layer auto-labelling, loaders."""

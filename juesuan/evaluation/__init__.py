@@ -1,0 +1,1 @@
+"""Metrics and the evaluation harness behind ``juesuan evaluate`` and benchmarks/."""

@@ -1,0 +1,1 @@
+"""Pipeline stages, one module each, in pipeline order: rasterize, layout, grid, ocr, structure, label, assemble."""

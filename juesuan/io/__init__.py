@@ -1,0 +1,1 @@
+"""Finding inputs, hashing, and atomic writers: nothing is ever half-written."""

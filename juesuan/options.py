@@ -1,0 +1,124 @@
+"""Every pipeline option, as pydantic models loaded from YAML (configs/pipeline.yaml) and merged with CLI flags.
+
+Flags are merged into the dict *before* validation, so the CLI and Python callers share one set of defaults.
+A typo in YAML is an error (``extra="forbid"``), not a silent default. Each stage owns one options class here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from juesuan.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RasterizeOptions(_Options):
+    kind: Literal["pdfium"] = "pdfium"
+    dpi: int = Field(200, ge=72, le=600, description="render resolution for PDFs; images keep their own")
+    max_pixels: int = Field(120_000_000, ge=1_000_000, description="refuse pages larger than this (gigantic page)")
+    rotate: bool = Field(True, description="detect 90/180/270 page rotation of scanned landscape pages")
+    deskew: bool = Field(True, description="remove small skew angles (|angle| <= max_skew_deg)")
+    max_skew_deg: float = Field(5.0, ge=0, le=15)
+    suppress_red: bool = Field(True, description="wash out red ink (公章 seals) before OCR")
+    text_layer: Literal["never", "auto"] = Field(
+        "never", description="auto: use a digital PDF's text layer instead of OCR where it has one"
+    )
+
+
+class LayoutOptions(_Options):
+    kind: Literal["picodet_cdla", "lines_only"] = "picodet_cdla"
+    score_threshold: float = Field(0.5, ge=0, le=1)
+    use_ruling_lines: bool = Field(True, description="recover tables the detector missed from ruling-line evidence")
+    input_size: int = Field(800, ge=320, le=1600)
+
+
+class GridOptions(_Options):
+    kind: Literal["ruled"] = "ruled"
+    min_line_frac: float = Field(0.02, gt=0, lt=1, description="shortest ruling line kept, as a page-width fraction")
+    merge_tol_px: int = Field(6, ge=1, description="separators closer than this are one line")
+
+
+class OcrOptions(_Options):
+    kind: Literal["ppocr_v6", "ppocr_v4", "tesseract"] = "ppocr_v6"
+    rec_batch_size: int = Field(32, ge=1, description="crops per ONNX recognition call; raise it on GPU")
+    cell_crops: bool = Field(True, description="recognise ruled-grid cell crops directly instead of detecting text")
+    use_cls: bool = Field(False, description="run the 180-degree text-line classifier")
+    threads: int = Field(1, ge=0, description="onnxruntime intra-op threads per worker (0: onnxruntime default)")
+    device: Literal["cpu", "cuda"] = "cpu"
+    text_regions: bool = Field(True, description="also OCR titles and text blocks (unit line, narrative)")
+
+
+class StructureOptions(_Options):
+    kind: Literal["default"] = "default"
+    merge_continued: bool = Field(True, description="merge a table continued on the next page (续表) into the one before")
+    split_dual: bool = Field(True, description="split side-by-side column groups (基本支出决算表) into logical rows")
+
+
+class LabelOptions(_Options):
+    kind: Literal["classifier", "rules"] = "classifier"
+    model_dir: str = Field(str(MODELS_DIR / "token-classifier"), description="checkpoint folder (safetensors)")
+    batch_size: int = Field(16, ge=1)
+    device: Literal["cpu", "cuda"] = "cpu"
+
+
+class ValidationOptions(_Options):
+    enabled: bool = True
+    repair: bool = Field(True, description="repair OCR errors that identities pin down uniquely (--no-repair)")
+    rounding_per_term: float = Field(0.005, ge=0, description="allowed rounding difference per summed term")
+    narrative: bool = Field(True, description="check amounts and percentages stated in the 情况说明 text")
+
+
+class ExportOptions(_Options):
+    csv: bool = True
+    xlsx: bool = True
+    previews: bool = True
+    preview_max_width: int = Field(1400, ge=200)
+
+
+class PipelineOptions(_Options):
+    rasterize: RasterizeOptions = RasterizeOptions()
+    layout: LayoutOptions = LayoutOptions()
+    grid: GridOptions = GridOptions()
+    ocr: OcrOptions = OcrOptions()
+    structure: StructureOptions = StructureOptions()
+    label: LabelOptions = LabelOptions()
+    validation: ValidationOptions = ValidationOptions()
+    export: ExportOptions = ExportOptions()
+    page_batch: int = Field(4, ge=1, description="pages per stage call")
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_options(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> PipelineOptions:
+    """Read YAML (default configs/pipeline.yaml when it exists), merge overrides, validate once."""
+    data: dict[str, Any] = {}
+    if path is None and (CONFIG_DIR / "pipeline.yaml").is_file():
+        path = CONFIG_DIR / "pipeline.yaml"
+    if path is not None:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read pipeline config: {exc}") from exc
+    try:
+        return PipelineOptions.model_validate(deep_merge(data, overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(f"{path or 'options'}: {exc}") from exc

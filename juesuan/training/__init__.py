@@ -1,0 +1,1 @@
+"""Token-classifier pretraining, fine-tuning, MLflow tracking and champion promotion."""

@@ -1,0 +1,1 @@
+"""Schema (table types, column fields, classification codes), accounting identities, OCR repair."""

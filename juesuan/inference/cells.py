@@ -14,7 +14,7 @@ from juesuan.datamodel.page import CellText, GridCell, TableGrid, Token
 
 
 def is_cjk(ch: str) -> bool:
-    """CJK ideographs and full-width punctuation: joined without a space (``一般公共`` + ``服务`` → ``一般公共服务``)."""
+    """CJK ideographs and full-width punctuation: joined without a space (``一般公共`` + ``服务``)."""
     o = ord(ch)
     return (
         0x3000 <= o <= 0x303F  # CJK punctuation
@@ -109,7 +109,7 @@ def assign_tokens_to_cells(grid: TableGrid, tokens: Sequence[Token]) -> tuple[Ce
         if k_opt is not None:
             members[k_opt].append(tok)
     out: list[CellText] = []
-    for cell, toks in zip(grid.cells, members):
+    for cell, toks in zip(grid.cells, members, strict=True):
         ordered = tuple(t for line in reading_lines(toks) for t in line)
         out.append(
             CellText(

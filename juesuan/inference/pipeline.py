@@ -1,0 +1,225 @@
+"""Wires the stages, batches pages, times each stage. No stage logic lives here.
+
+Pages flow rasterize → layout → grid → ocr → structure → label in batches of ``options.page_batch``; the pixels are
+dropped as soon as a page is labelled (a 300-page PDF must not hold 300 page images), so what crosses a process
+boundary is a :class:`PageOutput` without pixels. A document is finished (assemble → validate) once all its pages
+are in, which lets the batch runner spread one document's pages over several workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from juesuan import __version__
+from juesuan.datamodel.document import Document, PageInfo, Source
+from juesuan.datamodel.page import OcrResult, PageImage, RegionKind, Token
+from juesuan.inference import registry
+from juesuan.options import PipelineOptions
+
+log = logging.getLogger(__name__)
+
+STAGE_ORDER = ("rasterize", "layout", "grid", "ocr", "structure", "label")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PageOutput:
+    """One processed page without its pixels: what a worker sends back."""
+
+    result: OcrResult  # result.page.image is an empty (H, W, 0) array: sizes kept, pixels dropped
+    preview_png: bytes | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def strip_pixels(result: OcrResult) -> OcrResult:
+    """Keep the page's size but drop its pixels (an (H, W, 0) array holds no bytes)."""
+    page = result.page
+    empty = np.empty((page.height, page.width, 0), dtype=np.uint8)
+    return dataclasses.replace(result, page=dataclasses.replace(page, image=empty))
+
+
+class Pipeline:
+    """The extraction pipeline of one process. Build one per worker from picklable options; models load lazily."""
+
+    def __init__(self, options: PipelineOptions | None = None) -> None:
+        self.options = options or PipelineOptions()
+        self._stages: dict[str, Any] = {}
+
+    def stage(self, name: str) -> Any:
+        if name not in self._stages:
+            opts = {
+                "rasterize": self.options.rasterize,
+                "layout": self.options.layout,
+                "grid": self.options.grid,
+                "ocr": self.options.ocr,
+                "structure": self.options.structure,
+                "label": self.options.label,
+                "assemble": self.options.structure,
+            }[name]
+            self._stages[name] = registry.build(name, opts)
+        return self._stages[name]
+
+    # ---- pages -------------------------------------------------------------------------------------------------
+    def page_count(self, path: Path) -> int:
+        return int(self.stage("rasterize").page_count(Path(path)))
+
+    def process_pages(
+        self,
+        path: Path,
+        indices: Sequence[int],
+        previews: bool | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> list[PageOutput]:
+        """Rasterize and read ``indices`` of ``path`` (0-based), in batches; returns pixel-free outputs."""
+        previews = self.options.export.previews if previews is None else previews
+        out: list[PageOutput] = []
+        batch_size = self.options.page_batch
+        for start in range(0, len(indices), batch_size):
+            chunk = list(indices[start : start + batch_size])
+            timings: dict[str, float] = {}
+            t0 = time.perf_counter()
+            pages: list[PageImage] = self.stage("rasterize")([(Path(path), i) for i in chunk])
+            timings["rasterize"] = time.perf_counter() - t0
+            results = self.process_images(pages, timings)
+            share = {k: v / max(len(chunk), 1) for k, v in timings.items()}
+            for page, result in zip(pages, results):
+                png = None
+                if previews:
+                    from juesuan.io.previews import render_preview
+
+                    png = render_preview(page, result, self.options.export.preview_max_width)
+                out.append(PageOutput(strip_pixels(result), png, dict(share)))
+                if on_page is not None:
+                    on_page(1)
+        return out
+
+    def process_images(self, pages: Sequence[PageImage], timings: dict[str, float] | None = None) -> list[OcrResult]:
+        """layout → grid → ocr → structure → label over a batch of page images."""
+        timings = {} if timings is None else timings
+        data: Any = pages
+        for name in STAGE_ORDER[1:]:
+            t0 = time.perf_counter()
+            data = self.stage(name)(data)
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+        return list(data)
+
+    # ---- documents ---------------------------------------------------------------------------------------------
+    def finish(self, path: Path, sha256: str, n_pages: int, outputs: Sequence[PageOutput]) -> Document:
+        """Assemble one document's pages (in page order) into tables, then validate."""
+        outputs = sorted(outputs, key=lambda o: o.result.page.ref.index)
+        results = [o.result for o in outputs]
+        timings: dict[str, float] = {}
+        for o in outputs:
+            for k, v in o.timings.items():
+                timings[k] = timings.get(k, 0.0) + v
+        t0 = time.perf_counter()
+        tables = self.stage("assemble")(results)
+        timings["assemble"] = time.perf_counter() - t0
+        doc = Document(
+            source=Source(path=str(path), sha256=sha256, pages=n_pages),
+            pages=[
+                PageInfo(
+                    index=r.page.ref.index,
+                    width=r.page.width,
+                    height=r.page.height,
+                    dpi=r.page.ref.dpi,
+                    rotation=r.page.rotation,
+                    skew_deg=round(float(r.page.skew_deg), 3),
+                )
+                for r in results
+            ],
+            tables=list(tables),
+            text=text_blocks(results),
+        )
+        if self.options.validation.enabled:
+            from juesuan.validation.check import annotate_and_validate
+
+            t0 = time.perf_counter()
+            doc = annotate_and_validate(doc, self.options.validation)
+            timings["validate"] = time.perf_counter() - t0
+        doc.meta.update(
+            {
+                "juesuan_version": __version__,
+                "python": platform.python_version(),
+                "options": self.options.model_dump(mode="json"),
+                "timings": {k: round(v, 4) for k, v in timings.items()},
+                "pages_processed": len(results),
+            }
+        )
+        return doc
+
+    def run_document(self, path: Path, pages: Sequence[int] | None = None, sha256: str | None = None) -> Document:
+        """Whole document in this process (tests, notebooks). The batch runner splits pages over workers instead."""
+        from juesuan.io.atomic import sha256_file
+
+        path = Path(path)
+        n = self.page_count(path)
+        indices = list(range(n)) if pages is None else [i for i in pages if 0 <= i < n]
+        outputs = self.process_pages(path, indices, previews=False)
+        return self.finish(path, sha256 or sha256_file(path), n, outputs)
+
+
+def _lines(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Group tokens into text lines by vertical overlap, each line left to right."""
+    lines: list[list[Token]] = []
+    for tok in sorted(tokens, key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0])):
+        cy = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
+        if lines:
+            last = lines[-1]
+            y0 = min(t.bbox_px[1] for t in last)
+            y1 = max(t.bbox_px[3] for t in last)
+            if y0 <= cy <= y1:
+                last.append(tok)
+                continue
+        lines.append([tok])
+    return [sorted(line, key=lambda t: t.bbox_px[0]) for line in lines]
+
+
+def _join(a: str, b: str) -> str:
+    """Join text pieces: no space between CJK, one space between Latin/digits."""
+    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        return f"{a} {b}"
+    return a + b
+
+
+def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
+    """Non-table text per layout region (titles, unit lines, 情况说明 narrative), for narrative checks and search."""
+    blocks: list[dict[str, Any]] = []
+    for r in results:
+        regions = [g for g in r.regions if g.kind is not RegionKind.TABLE]
+        buckets: dict[int, list[Token]] = {}
+        for tok in r.tokens:
+            cx = (tok.bbox_px[0] + tok.bbox_px[2]) / 2
+            cy = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
+            hit = -1
+            for k, g in enumerate(regions):
+                x0, y0, x1, y1 = g.bbox_px
+                if x0 <= cx <= x1 and y0 <= cy <= y1:
+                    hit = k
+                    break
+            buckets.setdefault(hit, []).append(tok)
+        for k, toks in sorted(buckets.items(), key=lambda kv: min(t.bbox_px[1] for t in kv[1])):
+            lines = _lines(toks)
+            text = ""
+            for line in lines:
+                piece = ""
+                for t in line:
+                    piece = _join(piece, t.text)
+                text = _join(text, piece)
+            kind = regions[k].kind.value if k >= 0 else "text"
+            bbox = [
+                min(t.bbox_px[0] for t in toks),
+                min(t.bbox_px[1] for t in toks),
+                max(t.bbox_px[2] for t in toks),
+                max(t.bbox_px[3] for t in toks),
+            ]
+            blocks.append({"page": r.page.ref.index, "kind": kind, "bbox": [round(v, 1) for v in bbox], "text": text})
+    return blocks

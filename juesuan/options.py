@@ -47,6 +47,11 @@ class GridOptions(_Options):
     kind: Literal["ruled"] = "ruled"
     min_line_frac: float = Field(0.02, gt=0, lt=1, description="shortest ruling line kept, as a page-width fraction")
     merge_tol_px: int = Field(6, ge=1, description="separators closer than this are one line")
+    bridge_gap_in: float = Field(0.02, ge=0, le=0.2, description="gaps in a rule up to this (inches) are bridged")
+    max_rule_thickness_in: float = Field(0.04, gt=0, le=0.2, description="thicker line-like ink is text, not a rule")
+    min_separator_coverage: float = Field(
+        0.5, gt=0, le=1, description="a cell border counts when a rule covers this fraction of it; else cells merge"
+    )
 
 
 class OcrOptions(_Options):

@@ -111,6 +111,114 @@ def _already_done(outdir: Path, sha: str, pages_key: str) -> bool:
     return data.get("source", {}).get("sha256") == sha and data.get("meta", {}).get("pages_requested") == pages_key
 
 
+class BatchState:
+    """Plans a batch (inputs → documents → page-chunk tasks) and finishes documents as their chunks come back.
+
+    Shared by the local and the Ray engines, so both skip, fail and write documents the same way.
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[Path | str],
+        outdir: Path,
+        options: PipelineOptions,
+        force: bool = False,
+        pages: Sequence[int] | None = None,
+    ) -> None:
+        self.options = options
+        self.outdir = Path(outdir)
+        self.summary = BatchSummary()
+        self.parent = Pipeline(options)  # page counts, assembly and validation run in this process
+        self.pages_key = "all" if pages is None else ",".join(str(p) for p in pages)
+        self.docs: list[_Doc] = []
+        files, problems = find_inputs(inputs)
+        for path, problem in problems:
+            self._fail(path, f"{path}: {problem}")
+        names = output_names(files)
+        for path in files:
+            target = self.outdir / names[path]
+            try:
+                sha = sha256_file(path)
+            except OSError as exc:
+                self._fail(path, f"{path}: cannot read: {exc.strerror or exc}")
+                continue
+            if not force and _already_done(target, sha, self.pages_key):
+                log.info("%s: outputs exist for this sha256, skipped (use --force to redo)", path)
+                self.summary.documents.append(DocResult(str(path), "skipped", outdir=str(target)))
+                continue
+            try:
+                n = self.parent.page_count(path)
+            except InputError as exc:
+                self._fail(path, str(exc))
+                continue
+            indices = list(range(n)) if pages is None else [i for i in pages if i < n]
+            if not indices:
+                self._fail(path, f"{path}: none of the requested pages exist (document has {n})")
+                continue
+            self.docs.append(_Doc(path, names[path], sha, n, indices, time.perf_counter()))
+        chunk = options.page_batch
+        self.tasks: list[tuple[_Doc, list[int]]] = [
+            (d, d.indices[i : i + chunk]) for d in self.docs for i in range(0, len(d.indices), chunk)
+        ]
+        for d, _ in self.tasks:
+            d.pending += 1
+
+    @property
+    def total_pages(self) -> int:
+        return sum(len(d.indices) for d in self.docs)
+
+    def _fail(self, path: Path | str, message: str) -> None:
+        log.error("%s", message)
+        self.summary.documents.append(DocResult(str(path), "failed", message))
+
+    def record(self, d: _Doc, result: list[PageOutput] | None, error: BaseException | None) -> None:
+        """One chunk is back (pages or an error); the document is finished when its last chunk arrives."""
+        d.pending -= 1
+        if error is not None:
+            if isinstance(error, InputError):
+                d.failed = d.failed or str(error)
+            else:
+                d.failed = d.failed or f"{d.path}: internal error: {error!r}"
+                log.error("%s: internal error\n%s", d.path, "".join(traceback.format_exception(error)))
+        elif result is not None:
+            d.outputs.extend(result)
+        if d.pending == 0:
+            self._finish(d)
+
+    def _finish(self, d: _Doc) -> None:
+        if d.failed is not None:
+            self._fail(d.path, d.failed)
+            return
+        try:
+            doc = self.parent.finish(d.path, d.sha256, d.n_pages, d.outputs)
+            doc.meta["pages_requested"] = self.pages_key
+            previews = {o.result.page.ref.index: o.preview_png for o in d.outputs if o.preview_png}
+            target = write_document_outputs(doc, self.outdir / d.name, previews, self.options.export)
+        except InputError as exc:
+            self._fail(d.path, str(exc))
+            return
+        except Exception as exc:  # a bug: keep the traceback, fail this document, go on with the batch
+            log.error("%s: internal error\n%s", d.path, traceback.format_exc())
+            self._fail(d.path, f"{d.path}: internal error: {exc!r}")
+            return
+        finally:
+            d.outputs = []
+        self.summary.documents.append(
+            DocResult(
+                str(d.path),
+                "ok",
+                pages=len(doc.pages),
+                tables=len(doc.tables),
+                rows=sum(len(t.rows) for t in doc.tables),
+                violations=sum(1 for v in doc.validation.violations if v.severity == "error"),
+                repairs=len(doc.validation.repairs),
+                seconds=round(time.perf_counter() - d.started, 3),
+                outdir=str(target),
+            )
+        )
+        log.info("%s: %d pages, %d tables → %s", d.path, len(doc.pages), len(doc.tables), target)
+
+
 def run_batch(
     inputs: Sequence[Path | str],
     outdir: Path,
@@ -123,118 +231,30 @@ def run_batch(
 ) -> BatchSummary:
     """Extract every input into ``outdir/<stem>/``; never raises for bad input (see each DocResult)."""
     options = options or PipelineOptions()
-    outdir = Path(outdir)
     t_start = time.perf_counter()
-    summary = BatchSummary()
-    files, problems = find_inputs(inputs)
-    for path, problem in problems:
-        log.error("%s: %s", path, problem)
-        summary.documents.append(DocResult(str(path), "failed", f"{path}: {problem}"))
-    names = output_names(files)
-    pages_key = "all" if pages is None else ",".join(str(p) for p in pages)
-    parent = Pipeline(options)  # rasterizer page counts, assembly and validation run here
-
-    docs: list[_Doc] = []
-    for path in files:
-        target = outdir / names[path]
-        try:
-            sha = sha256_file(path)
-        except OSError as exc:
-            summary.documents.append(DocResult(str(path), "failed", f"{path}: cannot read: {exc.strerror or exc}"))
-            log.error("%s: cannot read: %s", path, exc)
-            continue
-        if not force and _already_done(target, sha, pages_key):
-            log.info("%s: outputs exist for this sha256, skipped (use --force to redo)", path)
-            summary.documents.append(DocResult(str(path), "skipped", outdir=str(target)))
-            continue
-        try:
-            n = parent.page_count(path)
-        except InputError as exc:
-            log.error("%s", exc)
-            summary.documents.append(DocResult(str(path), "failed", str(exc)))
-            continue
-        indices = list(range(n)) if pages is None else [i for i in pages if i < n]
-        if not indices:
-            problem = f"{path}: none of the requested pages exist (document has {n})"
-            log.error("%s", problem)
-            summary.documents.append(DocResult(str(path), "failed", problem))
-            continue
-        docs.append(_Doc(path, names[path], sha, n, indices, time.perf_counter()))
-
+    state = BatchState(inputs, outdir, options, force=force, pages=pages)
     if on_pages_total is not None:
-        on_pages_total(sum(len(d.indices) for d in docs))
-
-    chunk = options.page_batch
-    tasks = [(d, d.indices[i : i + chunk]) for d in docs for i in range(0, len(d.indices), chunk)]
-    for d, _ in tasks:
-        d.pending += 1
-
-    def finish(d: _Doc) -> None:
-        if d.failed is not None:
-            summary.documents.append(DocResult(str(d.path), "failed", d.failed))
-            return
-        try:
-            doc = parent.finish(d.path, d.sha256, d.n_pages, d.outputs)
-            doc.meta["pages_requested"] = pages_key
-            previews = {o.result.page.ref.index: o.preview_png for o in d.outputs if o.preview_png}
-            target = write_document_outputs(doc, outdir / d.name, previews, options.export)
-        except InputError as exc:
-            log.error("%s", exc)
-            summary.documents.append(DocResult(str(d.path), "failed", str(exc)))
-            return
-        except Exception as exc:  # a bug: keep the traceback, fail this document, go on with the batch
-            log.error("%s: internal error: %s\n%s", d.path, exc, traceback.format_exc())
-            summary.documents.append(DocResult(str(d.path), "failed", f"{d.path}: internal error: {exc!r}"))
-            return
-        violations = sum(1 for v in doc.validation.violations if v.severity == "error")
-        summary.documents.append(
-            DocResult(
-                str(d.path),
-                "ok",
-                pages=len(d.outputs),
-                tables=len(doc.tables),
-                rows=sum(len(t.rows) for t in doc.tables),
-                violations=violations,
-                repairs=len(doc.validation.repairs),
-                seconds=round(time.perf_counter() - d.started, 3),
-                outdir=str(target),
-            )
-        )
-        log.info("%s: %d pages, %d tables → %s", d.path, len(d.outputs), len(doc.tables), target)
-        d.outputs = []
-
-    def record(d: _Doc, result: list[PageOutput] | None, error: BaseException | None) -> None:
-        d.pending -= 1
-        if error is not None:
-            if isinstance(error, InputError):
-                d.failed = d.failed or str(error)
-                log.error("%s", error)
-            else:
-                d.failed = d.failed or f"{d.path}: internal error: {error!r}"
-                log.error("%s: internal error: %s", d.path, "".join(traceback.format_exception(error)))
-        elif result is not None:
-            d.outputs.extend(result)
-        if d.pending == 0:
-            finish(d)
-
+        on_pages_total(state.total_pages)
     if workers <= 1:
-        for d, idx in tasks:
+        for d, idx in state.tasks:
             try:
-                res = parent.process_pages(d.path, idx, on_page=on_page_done)
-                record(d, res, None)
+                res = state.parent.process_pages(d.path, idx, on_page=on_page_done)
             except Exception as exc:
-                record(d, None, exc)
+                state.record(d, None, exc)
+            else:
+                state.record(d, res, None)
     else:
         ctx = mp.get_context("spawn")  # onnxruntime and torch are not fork-safe once initialised
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                    initargs=(options,)) as pool:
-            futures = {pool.submit(_work, str(d.path), idx): (d, len(idx)) for d, idx in tasks}
+        with cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(options,)
+        ) as pool:
+            futures = {pool.submit(_work, str(d.path), idx): (d, len(idx)) for d, idx in state.tasks}
             for fut in cf.as_completed(futures):
                 d, n_idx = futures[fut]
                 exc = fut.exception()
-                record(d, None if exc else fut.result(), exc)
+                state.record(d, None if exc else fut.result(), exc)
                 if on_page_done is not None:
                     on_page_done(n_idx)
-
+    summary = state.summary
     summary.seconds = time.perf_counter() - t_start
     return summary

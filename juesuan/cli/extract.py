@@ -25,9 +25,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=None, help="where neural stages run")
     p.add_argument("--ocr", choices=["ppocr_v6", "ppocr_v4", "tesseract"], default=None, help="OCR engine")
-    p.add_argument("--text-layer", choices=["never", "auto"], default=None,
-                   help="auto: read a digital PDF's text layer instead of OCR (default never)")
-    p.add_argument("--labeler", choices=["classifier", "rules"], default=None, help="token labeller (default classifier)")
+    p.add_argument(
+        "--text-layer",
+        choices=["never", "auto"],
+        default=None,
+        help="auto: read a digital PDF's text layer instead of OCR (default never)",
+    )
+    p.add_argument(
+        "--labeler", choices=["classifier", "rules"], default=None, help="token labeller (default classifier)"
+    )
     p.add_argument("--no-repair", action="store_true", help="report identity violations but repair nothing")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.add_argument("--no-previews", action="store_true", help="do not write pages/*.png previews")
@@ -96,8 +102,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--workers must be at least 1")
     console = Console(stderr=True)
     with Progress(
-        TextColumn("[bold]extract"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"), TimeElapsedColumn(),
-        console=console, transient=False, disable=not console.is_terminal and not os.environ.get("JUESUAN_PROGRESS"),
+        TextColumn("[bold]extract"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal and not os.environ.get("JUESUAN_PROGRESS"),
     ) as progress:
         task = progress.add_task("pages", total=None)
         callbacks = {
@@ -107,13 +119,22 @@ def run(args: argparse.Namespace) -> int:
         if args.engine == "ray":
             from juesuan.batch.ray import run_batch_ray
 
-            summary = run_batch_ray(args.inputs, args.out, options, force=args.force, pages=pages,
-                                    address=args.ray_address, **callbacks)
+            summary = run_batch_ray(
+                args.inputs,
+                args.out,
+                options,
+                force=args.force,
+                pages=pages,
+                address=args.ray_address,
+                workers=args.workers if args.workers > 1 else None,
+                **callbacks,
+            )
         else:
             from juesuan.batch.runner import run_batch
 
-            summary = run_batch(args.inputs, args.out, options, workers=args.workers, force=args.force, pages=pages,
-                                **callbacks)
+            summary = run_batch(
+                args.inputs, args.out, options, workers=args.workers, force=args.force, pages=pages, **callbacks
+            )
     data = summary.to_dict()
     for doc in summary.documents:
         if doc.status == "failed":

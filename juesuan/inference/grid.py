@@ -1,0 +1,371 @@
+"""Ruled table grids (有线表格) from ruling lines: OpenCV morphology, no model.
+
+Almost every table in 部门决算/预算 disclosures is fully ruled, so the lines give rows, columns and merged header
+cells exactly, without OCR. Lines are found once per page and grouped into *line structures* (connected sets of
+horizontal and vertical rules); each structure is one table. Layout regions only decide the region box and its
+source: a structure inside a detector TABLE region keeps that region (source "both"), a structure no region covers
+is added (source "lines"), and a TABLE region without a structure is borderless (``grid=None``, built after OCR).
+Tables ruled only horizontally (三线表) are also borderless candidates: their columns come from text alignment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from juesuan.datamodel.page import (
+    GridCell,
+    GridResult,
+    LayoutResult,
+    Region,
+    RegionKind,
+    TableCandidate,
+    TableGrid,
+)
+from juesuan.options import GridOptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One ruling line: ``pos`` is y for a horizontal line, x for a vertical one; ``lo..hi`` its extent."""
+
+    pos: float
+    lo: float
+    hi: float
+
+    @property
+    def length(self) -> float:
+        return self.hi - self.lo
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LineMasks:
+    """Binary masks (uint8 0/255) of horizontal and vertical rules, and their segments."""
+
+    horizontal: np.ndarray
+    vertical: np.ndarray
+    h_segments: tuple[Segment, ...]
+    v_segments: tuple[Segment, ...]
+
+
+class RuledGrid:
+    """Find ruled tables on each page and their grids (merged cells as spans)."""
+
+    def __init__(self, options: GridOptions | None = None) -> None:
+        self.options = options or GridOptions()
+
+    def __call__(self, layouts: Sequence[LayoutResult]) -> list[GridResult]:
+        return [self._page(layout) for layout in layouts]
+
+    # ------------------------------------------------------------------ page
+    def _page(self, layout: LayoutResult) -> GridResult:
+        image = layout.page.image
+        dpi = layout.page.ref.dpi or 200
+        masks = detect_lines(image, dpi, self.options)
+        structures = group_structures(masks, dpi, self.options)
+        page_area = float(image.shape[0] * image.shape[1])
+        detector_tables = [
+            r for r in layout.regions if r.kind is RegionKind.TABLE and _area(r.bbox_px) < 0.97 * page_area
+        ]
+        used: set[int] = set()
+        candidates: list[TableCandidate] = []
+        for box, hs, vs in structures:
+            grid = build_grid(box, hs, vs, masks, self.options)
+            matched = [i for i, r in enumerate(detector_tables) if _overlap_frac(box, r.bbox_px) > 0.3]
+            if matched:
+                used.update(matched)
+                score = max(detector_tables[i].score for i in matched)
+                region = Region(RegionKind.TABLE, box, score, source="both")
+            else:
+                region = Region(RegionKind.TABLE, box, 1.0, source="lines")
+            candidates.append(TableCandidate(region=region, grid=grid))
+        for i, r in enumerate(detector_tables):
+            if i not in used:
+                candidates.append(TableCandidate(region=r, grid=None))
+        candidates.sort(key=lambda c: (c.region.bbox_px[1], c.region.bbox_px[0]))
+        regions = (
+            tuple(r for r in layout.regions if r.kind is not RegionKind.TABLE or r not in detector_tables)
+            + tuple(r for i, r in enumerate(detector_tables) if i not in used)
+            + tuple(c.region for c in candidates if c.grid is not None)
+        )
+        new_layout = LayoutResult(page=layout.page, regions=_dedupe(regions))
+        log.debug("%s: %d table(s), %d ruled", layout.page.ref.where(), len(candidates), len(structures))
+        return GridResult(layout=new_layout, tables=tuple(candidates))
+
+
+# ---------------------------------------------------------------------- lines
+def _binarize(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    gray = np.ascontiguousarray(gray)
+    adaptive = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 12)
+    dark = (gray < 110).astype(np.uint8) * 255
+    return cv2.bitwise_or(adaptive, dark)
+
+
+def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks:
+    """Horizontal and vertical rules by morphological opening with long thin kernels.
+
+    A short closing along the line direction first bridges dashes and breaks from scanning; components thicker than
+    a rule (text that the closing glued together) are dropped, so body text never becomes a line.
+    """
+    import cv2
+
+    binary = _binarize(image)
+    height, width = binary.shape
+    h_len = max(int(round(0.18 * dpi)), int(options.min_line_frac * width))
+    v_len = max(int(round(0.15 * dpi)), int(0.5 * options.min_line_frac * height))
+    gap = max(2, int(round(options.bridge_gap_in * dpi)))
+    max_thick = max(3, int(round(options.max_rule_thickness_in * dpi)))
+
+    h_open = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    h_closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    h_dash = cv2.morphologyEx(h_closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    v_open = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    v_closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
+    v_dash = cv2.morphologyEx(v_closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+
+    h_mask, h_segs = _thin_components(cv2.bitwise_or(h_open, h_dash), horizontal=True, max_thick=max_thick)
+    v_mask, v_segs = _thin_components(cv2.bitwise_or(v_open, v_dash), horizontal=False, max_thick=max_thick)
+    tol = options.merge_tol_px
+    return LineMasks(h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3)))
+
+
+def _thin_components(mask: np.ndarray, horizontal: bool, max_thick: int) -> tuple[np.ndarray, list[Segment]]:
+    import cv2
+
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(n, dtype=bool)
+    segs: list[Segment] = []
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        length = w if horizontal else h
+        thickness = area / max(length, 1)
+        if thickness > max_thick:
+            continue
+        keep[i] = True
+        if horizontal:
+            segs.append(Segment(float(centroids[i][1]), float(x), float(x + w)))
+        else:
+            segs.append(Segment(float(centroids[i][0]), float(y), float(y + h)))
+    out = np.where(keep[labels], 255, 0).astype(np.uint8)
+    return out, segs
+
+
+def _join_collinear(segs: Sequence[Segment], tol: float, max_gap: float) -> list[Segment]:
+    """Join pieces of one broken rule: same position within ``tol``, gap along the line below ``max_gap``."""
+    out: list[Segment] = []
+    for seg in sorted(segs, key=lambda s: (s.lo, s.pos)):
+        for k, prev in enumerate(out):
+            if abs(prev.pos - seg.pos) <= tol and seg.lo - prev.hi <= max_gap and seg.hi >= prev.lo - max_gap:
+                w0, w1 = prev.length, seg.length
+                pos = (prev.pos * w0 + seg.pos * w1) / max(w0 + w1, 1e-6)
+                out[k] = Segment(pos, min(prev.lo, seg.lo), max(prev.hi, seg.hi))
+                break
+        else:
+            out.append(seg)
+    return out
+
+
+# ----------------------------------------------------------------- structures
+Structure = tuple[tuple[float, float, float, float], list[Segment], list[Segment]]
+
+
+def group_structures(masks: LineMasks, dpi: int, options: GridOptions) -> list[Structure]:
+    """Connected sets of rules that form a table: at least two horizontal and two vertical rules."""
+    tol = options.merge_tol_px + 2
+    hs, vs = _attached(list(masks.h_segments), list(masks.v_segments), tol, 0.3 * dpi)
+    n = len(hs) + len(vs)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, h in enumerate(hs):
+        for j, v in enumerate(vs):
+            if h.lo - tol <= v.pos <= h.hi + tol and v.lo - tol <= h.pos <= v.hi + tol:
+                parent[find(i)] = find(len(hs) + j)
+    groups: dict[int, tuple[list[Segment], list[Segment]]] = {}
+    for i, h in enumerate(hs):
+        groups.setdefault(find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vs):
+        groups.setdefault(find(len(hs) + j), ([], []))[1].append(v)
+    min_size = 0.3 * dpi
+    out: list[Structure] = []
+    for g_h, g_v in groups.values():
+        if len(g_h) < 2 or len(g_v) < 2:
+            continue
+        x0 = min([h.lo for h in g_h] + [v.pos for v in g_v])
+        x1 = max([h.hi for h in g_h] + [v.pos for v in g_v])
+        y0 = min([v.lo for v in g_v] + [h.pos for h in g_h])
+        y1 = max([v.hi for v in g_v] + [h.pos for h in g_h])
+        if x1 - x0 < min_size or y1 - y0 < 0.15 * dpi:
+            continue
+        out.append(((x0, y0, x1, y1), g_h, g_v))
+    return out
+
+
+def _touches(end: float, pos: float, others: Sequence[Segment], tol: float) -> bool:
+    """Does a segment end at ``end`` (along its line, at ``pos`` across) meet one of ``others``?"""
+    return any(abs(o.pos - end) <= tol and o.lo - tol <= pos <= o.hi + tol for o in others)
+
+
+def _attached(
+    hs: list[Segment], vs: list[Segment], tol: float, long_px: float
+) -> tuple[list[Segment], list[Segment]]:
+    """Drop short strokes that do not run from rule to rule: a glyph stroke (丨, 一) near a cell border touches
+    one rule at most.
+
+    Rules longer than ``long_px`` are kept regardless (a frame with a broken corner is still a frame).
+    """
+    for _ in range(2):
+        vs = [v for v in vs if v.length >= long_px or (_touches(v.lo, v.pos, hs, tol) and _touches(v.hi, v.pos, hs, tol))]
+        hs = [h for h in hs if h.length >= long_px or (_touches(h.lo, h.pos, vs, tol) and _touches(h.hi, h.pos, vs, tol))]
+    return hs, vs
+
+
+def _cluster(values: Sequence[tuple[float, float]], tol: float) -> list[float]:
+    """Merge positions within ``tol`` (weighted by segment length) into one separator."""
+    out: list[list[float]] = []  # [weighted sum, weight, last]
+    for pos, weight in sorted(values):
+        if out and pos - out[-1][2] <= tol:
+            out[-1][0] += pos * weight
+            out[-1][1] += weight
+            out[-1][2] = pos
+        else:
+            out.append([pos * weight, weight, pos])
+    return [s / max(w, 1e-6) for s, w, _ in out]
+
+
+def build_grid(
+    box: tuple[float, float, float, float],
+    hs: Sequence[Segment],
+    vs: Sequence[Segment],
+    masks: LineMasks,
+    options: GridOptions,
+) -> TableGrid:
+    """Separators from rule positions; a cell spans grid positions where the rule between them is missing."""
+    tol = float(options.merge_tol_px)
+    x0, y0, x1, y1 = box
+    # A rule that is a separator must be part of the structure; short ones still count (partial header rules).
+    row_edges = _cluster([(h.pos, h.length) for h in hs], tol)
+    col_edges = _cluster([(v.pos, v.length) for v in vs], tol)
+    # Open sides (no frame on the left/right or top/bottom): close the grid at the extent of the other rules.
+    if col_edges[0] - x0 > 3 * tol:
+        col_edges.insert(0, x0)
+    if x1 - col_edges[-1] > 3 * tol:
+        col_edges.append(x1)
+    if row_edges[0] - y0 > 3 * tol:
+        row_edges.insert(0, y0)
+    if y1 - row_edges[-1] > 3 * tol:
+        row_edges.append(y1)
+    n_rows, n_cols = len(row_edges) - 1, len(col_edges) - 1
+    margin = max(2.0, tol)
+
+    def h_present(r_edge: int, c: int) -> bool:
+        """Is there a horizontal rule at row_edges[r_edge] across column c?"""
+        return _coverage(masks.horizontal, row_edges[r_edge], col_edges[c] + margin, col_edges[c + 1] - margin, tol,
+                         horizontal=True) >= options.min_separator_coverage
+
+    def v_present(c_edge: int, r: int) -> bool:
+        return _coverage(masks.vertical, col_edges[c_edge], row_edges[r] + margin, row_edges[r + 1] - margin, tol,
+                         horizontal=False) >= options.min_separator_coverage
+
+    parent = list(range(n_rows * n_cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if c + 1 < n_cols and not v_present(c + 1, r):
+                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
+            if r + 1 < n_rows and not h_present(r + 1, c):
+                parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
+    rects = _rectangles(parent, find, n_rows, n_cols)
+    cells = tuple(
+        GridCell(r0, c0, r1 - r0, c1 - c0, (col_edges[c0], row_edges[r0], col_edges[c1], row_edges[r1]))
+        for r0, c0, r1, c1 in sorted(rects)
+    )
+    return TableGrid(
+        bbox_px=(col_edges[0], row_edges[0], col_edges[-1], row_edges[-1]),
+        row_edges=tuple(row_edges),
+        col_edges=tuple(col_edges),
+        cells=cells,
+        ruled=True,
+    )
+
+
+def _coverage(mask: np.ndarray, pos: float, lo: float, hi: float, tol: float, horizontal: bool) -> float:
+    """Fraction of ``lo..hi`` along a separator at ``pos`` where the rule mask has ink within ``tol``."""
+    if hi <= lo:
+        return 1.0
+    a, b = int(round(pos - tol)), int(round(pos + tol)) + 1
+    lo_i, hi_i = int(round(lo)), int(round(hi))
+    if horizontal:
+        band = mask[max(a, 0) : max(b, 0), max(lo_i, 0) : max(hi_i, 0)]
+        hit = band.any(axis=0) if band.size else np.zeros(0, bool)
+    else:
+        band = mask[max(lo_i, 0) : max(hi_i, 0), max(a, 0) : max(b, 0)]
+        hit = band.any(axis=1) if band.size else np.zeros(0, bool)
+    return float(hit.mean()) if hit.size else 0.0
+
+
+def _rectangles(parent: list[int], find: object, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
+    """Merged grid positions → rectangles (r0, c0, r1, c1), growing a non-rectangular group to its bounding box."""
+    finder = find  # type: ignore[assignment]
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(n_rows):
+        for c in range(n_cols):
+            groups.setdefault(finder(r * n_cols + c), []).append((r, c))  # type: ignore[operator]
+    rects = [
+        (min(p[0] for p in g), min(p[1] for p in g), max(p[0] for p in g) + 1, max(p[1] for p in g) + 1)
+        for g in groups.values()
+    ]
+    changed = True
+    while changed:
+        changed = False
+        rects.sort()
+        for i in range(len(rects)):
+            for j in range(i + 1, len(rects)):
+                a, b = rects[i], rects[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    rects[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del rects[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return rects
+
+
+def _area(b: tuple[float, float, float, float]) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _overlap_frac(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over the smaller box."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    small = min(_area(a), _area(b))
+    return ix * iy / small if small > 0 else 0.0
+
+
+def _dedupe(regions: Sequence[Region]) -> tuple[Region, ...]:
+    seen: list[Region] = []
+    for r in regions:
+        if r not in seen:
+            seen.append(r)
+    return tuple(seen)

@@ -73,8 +73,10 @@ class StructureOptions(_Options):
 class LabelOptions(_Options):
     kind: Literal["classifier", "rules"] = "classifier"
     model_dir: str = Field(str(MODELS_DIR / "token-classifier"), description="checkpoint folder (safetensors)")
-    batch_size: int = Field(16, ge=1)
+    batch_size: int = Field(16, ge=1, description="windows (≤ 512 tokens each) per model call")
     device: Literal["cpu", "cuda"] = "cpu"
+    threads: int = Field(0, ge=0, description="torch.set_num_threads for the classifier (0: leave torch's default)")
+    fallback_to_rules: bool = Field(True, description="label with rules when the checkpoint is missing, else fail")
 
 
 class ValidationOptions(_Options):

@@ -191,9 +191,7 @@ def pdf_rulings(pdf_path: Path, page_index: int, dpi: int) -> tuple[list[Segment
 
 
 def _touch(a: Segment, b: Segment, tol: float = _TOUCH_PX) -> bool:
-    return not (
-        a[2] + tol < b[0] or b[2] + tol < a[0] or a[3] + tol < b[1] or b[3] + tol < a[1]
-    )
+    return not (a[2] + tol < b[0] or b[2] + tol < a[0] or a[3] + tol < b[1] or b[3] + tol < a[1])
 
 
 def table_boxes(horizontal: Sequence[Segment], vertical: Sequence[Segment]) -> list[BBox]:

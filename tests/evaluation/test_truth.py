@@ -1,0 +1,117 @@
+"""Truth from the PDF text layer and rulings: facts checked by hand against pdftotext -layout of the shared PDFs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from juesuan.datamodel.labelled import LabelledCell, LabelledPage, LabelledTable
+from juesuan.evaluation.truth import RowKey, labelled_page_truth, pdf_page_truth, table_boxes
+
+
+def _find(page, code=None, name=None, column_part=None):
+    return [
+        c
+        for c in page.cells
+        if (code is None or c.row_key.code == code)
+        and (name is None or c.row_key.name == name)
+        and (column_part is None or (c.column and column_part in c.column))
+    ]
+
+
+def test_expenditure_table_codes_joined_and_columns(finance_pdf: Path) -> None:
+    # Page 8 (0-based 7) 收入决算表: 201 06 01 行政运行 | 1,511.90 | 1,511.89 | 0.01
+    page = pdf_page_truth(finance_pdf, 7, dpi=200)
+    assert len(page.tables) == 1 and page.tables[0].n_values == 35
+    cells = _find(page, code="2010601")
+    assert [c.value for c in sorted(cells, key=lambda c: c.x_centre)] == [
+        Decimal("1511.90"),
+        Decimal("1511.89"),
+        Decimal("0.01"),
+    ]
+    assert {c.row_key.name for c in cells} == {"行政运行"}
+    assert _find(page, code="2010601", column_part="财政拨款")[0].value == Decimal("1511.89")
+    # A code column is never an amount.
+    assert not [c for c in page.cells if c.value in (Decimal(201), Decimal(6), Decimal(1))]
+
+
+def test_wrapped_name_and_dual_layout(finance_pdf: Path) -> None:
+    # Page 6 收入支出决算总表: 收入 and 支出 side by side, each with its own 项目 label.
+    page = pdf_page_truth(finance_pdf, 5, dpi=150)
+    assert _find(page, name="八、其他收入")[0].value == Decimal("6.20")
+    assert _find(page, name="八、社会保障和就业支出")[0].value == Decimal("326.71")
+    assert _find(page, name="本年支出合计")[0].column == "支出/决算数"
+    # Page 8 (0-based 7) 收入决算表: the name 机关事业单位基本养老保险缴费支出 wraps onto two lines in its cell.
+    page = pdf_page_truth(finance_pdf, 7, dpi=150)
+    assert _find(page, code="2080505")[0].row_key == RowKey("2080505", "机关事业单位基本养老保险缴费支出")
+    # Page 9 (0-based 8) continues 收入决算表 without a header: codes still joined, no column header.
+    page = pdf_page_truth(finance_pdf, 8, dpi=150)
+    assert _find(page, code="2210203")[0].row_key == RowKey("2210203", "购房补贴")
+
+
+def test_continued_page_without_header_keeps_codes_out(finance_pdf: Path) -> None:
+    # Page 17 (0-based 16): second half of 基本支出决算表, no header row, two code columns side by side.
+    page = pdf_page_truth(finance_pdf, 16, dpi=100)
+    values = {c.value for c in page.cells}
+    assert Decimal(302) not in values and Decimal(30399) not in values
+    assert _find(page, code="30228")[0].value == Decimal("24.42")
+    assert _find(page, name="公用经费合计")[0].value == Decimal("184.65")
+
+
+def test_text_page_has_no_truth(finance_pdf: Path) -> None:
+    page = pdf_page_truth(finance_pdf, 2, dpi=100)
+    assert page.tables == () and page.cells == ()
+
+
+def test_table_boxes_needs_two_by_two() -> None:
+    h = [(0.0, 0.0, 100.0, 0.0), (0.0, 50.0, 100.0, 50.0)]
+    v = [(0.0, 0.0, 0.0, 50.0), (100.0, 0.0, 100.0, 50.0)]
+    assert table_boxes(h, v) == [(0.0, 0.0, 100.0, 50.0)]
+    assert table_boxes(h, v[:1]) == []
+    far = [(500.0, 500.0, 600.0, 500.0)]
+    assert table_boxes(h + far, v) == [(0.0, 0.0, 100.0, 50.0)]
+
+
+def test_labelled_page_truth() -> None:
+    def cell(r: int, c: int, x0: float, text: str, header: bool = False) -> LabelledCell:
+        return LabelledCell(row=r, col=c, bbox=[x0, r * 30, x0 + 100, r * 30 + 30], text=text, header=header)
+
+    table = LabelledTable(
+        bbox=[0, 0, 400, 90],
+        type="expenditure_final",
+        n_rows=3,
+        n_cols=4,
+        cells=[
+            cell(0, 0, 0, "科目编码", True),
+            cell(0, 1, 100, "科目名称", True),
+            cell(0, 2, 200, "决算数", True),
+            cell(0, 3, 300, "基本支出", True),
+            cell(1, 0, 0, "2010601"),
+            cell(1, 1, 100, "行政运行"),
+            cell(1, 2, 200, "1,511.89"),
+            cell(1, 3, 300, "—"),
+            cell(2, 0, 0, "201"),
+            cell(2, 1, 100, "一般公共服务支出"),
+            cell(2, 2, 200, "2,106.66"),
+            cell(2, 3, 300, "1,503.52"),
+        ],
+    )
+    page = LabelledPage(
+        id="synth-1-0",
+        image="x.png",
+        sha256="0",
+        width=400,
+        height=100,
+        dpi=200,
+        source="synth",
+        document="synth-1",
+        tables=[table],
+    )
+    truth = labelled_page_truth(page)
+    got = sorted((c.row_key.code, c.row_key.name, c.column, c.value) for c in truth.cells)
+    assert got == [
+        ("201", "一般公共服务支出", "决算数", Decimal("2106.66")),
+        ("201", "一般公共服务支出", "基本支出", Decimal("1503.52")),
+        ("2010601", "行政运行", "决算数", Decimal("1511.89")),
+    ]
+    assert truth.tables[0].type == "expenditure_final" and truth.tables[0].n_values == 3

@@ -1,0 +1,404 @@
+"""Cell grids → document tables: header rows, flattened headers, joined 类/款/项 codes, row kinds, values, 续表.
+
+Works from rules alone; the token labeller's ``CellText.label`` (CODE / NAME / AMOUNT / TOTAL_LABEL) is used when
+present to pick the code and name columns.
+
+Dual side-by-side layouts (收入支出决算总表: 收入 | 支出; 基本支出决算表: 人员经费 | 公用经费, each with
+科目编码/科目名称/决算数) are *stacked* into one table: the groups' rows follow each other and a first column
+``分组`` (side) names the group each row came from. One table keeps cross-side identities (收入总计 = 支出总计) inside
+one table; column ``j`` holds the ``j``-th column of every group, its header is the groups' headers joined by ``|``
+where they differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Cell, Column, Row, Table
+from juesuan.datamodel.page import CellText, OcrResult, TableOcr, Token
+from juesuan.inference.cells import join_tokens, reading_lines
+from juesuan.options import StructureOptions
+
+log = logging.getLogger(__name__)
+
+_CODE_PART = re.compile(r"^\d{2,3}$")
+_CODE_FULL = re.compile(r"^\d{3}(?:\d{2}){0,3}$")
+_LEVEL_WORD = re.compile(r"^[类款项]$")
+_UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
+_TOTAL = re.compile(r"(合\s*计|总\s*计)")
+_SUBTOTAL = re.compile(r"小\s*计")
+_NAME_HEADER = re.compile(r"(科目名称|项目名称|名称|项\s*目|单位名称)$")
+_CODE_HEADER = re.compile(r"(科目编码|编码|代码|[类款项])$")
+SIDE_HEADER = "分组"
+
+
+@dataclass
+class _Block:
+    """One table on one page, cells as a dense matrix of cell texts (merged cells at their top-left position)."""
+
+    ocr: TableOcr
+    page: int
+    n_rows: int
+    n_cols: int
+    grid: list[list[CellText | None]]  # anchor cell at its top-left position, None elsewhere
+    cover: list[list[CellText | None]]  # the cell covering each position
+    header_rows: int = 0
+    headers: list[str] = field(default_factory=list)
+    title: str | None = None
+    unit: str | None = None
+    has_title: bool = False
+
+
+def _is_number(text: str) -> bool:
+    return parse_amount(text) is not None
+
+
+def _text(ct: CellText | None) -> str:
+    return ct.text.strip() if ct is not None else ""
+
+
+def _block(ocr: TableOcr, page: int) -> _Block | None:
+    grid_def = ocr.grid
+    if grid_def is None or grid_def.n_rows < 1 or grid_def.n_cols < 1:
+        return None
+    n_rows, n_cols = grid_def.n_rows, grid_def.n_cols
+    grid: list[list[CellText | None]] = [[None] * n_cols for _ in range(n_rows)]
+    cover: list[list[CellText | None]] = [[None] * n_cols for _ in range(n_rows)]
+    for ct in ocr.cells:
+        c = ct.cell
+        if 0 <= c.row < n_rows and 0 <= c.col < n_cols:
+            grid[c.row][c.col] = ct
+            for r in range(c.row, min(c.row + c.row_span, n_rows)):
+                for k in range(c.col, min(c.col + c.col_span, n_cols)):
+                    cover[r][k] = ct
+    return _Block(ocr=ocr, page=page, n_rows=n_rows, n_cols=n_cols, grid=grid, cover=cover)
+
+
+def _row_has_amount(block: _Block, r: int) -> bool:
+    """A data row holds a number in a one-row cell; 类/款/项 code digits alone do not make a row data."""
+    for ct in block.grid[r]:
+        if ct is None or ct.cell.row_span > 1:
+            continue
+        t = _text(ct)
+        if _is_number(t) and not _CODE_PART.match(t) and not _CODE_FULL.match(t):
+            return True
+        if ct.label in {"AMOUNT", "TOTAL_AMOUNT"}:
+            return True
+    return False
+
+
+def _find_header_rows(block: _Block) -> int:
+    """Header rows = top rows before the first row with an amount (or a 合计/总计 label, for empty templates).
+
+    A table continued from the previous page may start with data: then there is no header.
+    """
+    for r in range(block.n_rows):
+        texts = [_text(ct) for ct in block.grid[r] if ct is not None and ct.cell.row_span == 1]
+        if _row_has_amount(block, r) or any(_CODE_FULL.match(t) and len(t) >= 5 for t in texts):
+            return r
+    # no amounts at all (an empty template table): data start at a row labelled exactly 合计/总计
+    for r in range(block.n_rows):
+        texts = [re.sub(r"\s+", "", _text(ct)) for ct in block.grid[r] if ct is not None and ct.cell.row_span == 1]
+        if any(t in {"合计", "总计"} for t in texts[:2]):
+            return r
+    return min(1, block.n_rows)
+
+
+def _flatten_headers(block: _Block) -> list[str]:
+    headers: list[str] = []
+    for c in range(block.n_cols):
+        parts: list[str] = []
+        for r in range(block.header_rows):
+            t = re.sub(r"\s+", "", _text(block.cover[r][c]))
+            if t and (not parts or parts[-1] != t):
+                parts.append(t)
+        # 类/款/项 written in the first data row's code cells (finance-bureau 收入决算表, page 8).
+        if block.header_rows < block.n_rows:
+            ct = block.grid[block.header_rows][c]
+            if ct is not None and _LEVEL_WORD.match(_text(ct)):
+                parts.append(_text(ct))
+        headers.append("/".join(parts))
+    return headers
+
+
+def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
+    """(code columns, name column) from labels, headers and cell contents."""
+    code_cols: list[int] = []
+    name_col: int | None = None
+    rows = range(first, block.n_rows)
+    for c in range(block.n_cols):
+        cells = [block.grid[r][c] for r in rows if block.grid[r][c] is not None]
+        texts = [_text(ct) for ct in cells if _text(ct)]
+        labels = [ct.label for ct in cells if ct is not None and ct.label]
+        head = block.headers[c] if c < len(block.headers) else ""
+        codes = sum(1 for t in texts if _CODE_PART.match(t) or _CODE_FULL.match(t))
+        words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]", t) and not _is_number(t))
+        if labels and labels.count("CODE") > len(labels) / 2:
+            code_cols.append(c)
+        elif labels and labels.count("NAME") > len(labels) / 2 and name_col is None:
+            name_col = c
+        elif texts and codes == len(texts) - sum(1 for t in texts if _LEVEL_WORD.match(t)) and (
+            _CODE_HEADER.search(head) or not head
+        ):
+            code_cols.append(c)
+        elif name_col is None and (words > len(texts) / 2 or (not texts and _NAME_HEADER.search(head))):
+            name_col = c
+    return code_cols, name_col
+
+
+def _row_kind(texts: Sequence[str], name: str | None) -> str:
+    probe = name or "".join(texts[:3])
+    if _SUBTOTAL.search(probe):
+        return "subtotal"
+    if _TOTAL.search(probe):
+        return "total"
+    return "item"
+
+
+def _cell(ct: CellText | None, col: int, page: int, parse: bool) -> Cell:
+    text = _text(ct)
+    value = parse_amount(text) if parse and text else None
+    bbox = list(ct.cell.bbox_px) if ct is not None else [0.0, 0.0, 0.0, 0.0]
+    return Cell(
+        col=col,
+        text=text,
+        value=float(value) if value is not None else None,
+        label=ct.label if ct is not None else None,
+        bbox=[float(v) for v in bbox],
+        page=page,
+        confidence=ct.confidence if ct is not None else 1.0,
+    )
+
+
+@dataclass
+class _Group:
+    cols: list[int]
+    side: str | None
+
+
+def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bool) -> list[_Group]:
+    """Column groups of a dual layout: a second name column (科目名称/项目) starts a new group."""
+    all_cols = list(range(block.n_cols))
+    if not split or name_col is None:
+        return [_Group(all_cols, None)]
+    first = block.header_rows
+    starts: list[int] = []
+    for c in all_cols:
+        head = block.headers[c].split("/")[-1] if block.headers[c] else ""
+        texts = [_text(block.grid[r][c]) for r in range(first, block.n_rows)]
+        words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]{2,}", t) and not _is_number(t))
+        if _NAME_HEADER.search(head) and words >= max(1, len([t for t in texts if t]) // 2):
+            starts.append(c)
+    if len(starts) < 2:
+        return [_Group(all_cols, None)]
+    # a group starts at its code columns when they sit just before the name column
+    bounds: list[int] = []
+    for s in starts:
+        b = s
+        while b - 1 >= 0 and (b - 1) in code_cols or (b - 1 >= 0 and _CODE_HEADER.search(block.headers[b - 1] or "-")):
+            b -= 1
+            if b in bounds:
+                break
+        bounds.append(b)
+    bounds[0] = 0
+    groups: list[_Group] = []
+    for k, b in enumerate(bounds):
+        end = bounds[k + 1] if k + 1 < len(bounds) else block.n_cols
+        cols = list(range(b, end))
+        tops = {block.headers[c].split("/")[0] for c in cols if block.headers[c]}
+        side = tops.pop() if len(tops) == 1 and len(cols) > 1 else str(k + 1)
+        groups.append(_Group(cols, side))
+    return groups
+
+
+def _strip_side(header: str, side: str | None) -> str:
+    if side and header.startswith(side + "/"):
+        return header[len(side) + 1 :]
+    return header
+
+
+class Assembler:
+    """All pages of one document → its tables (ids t1, t2, ... in document order)."""
+
+    def __init__(self, options: StructureOptions | None = None) -> None:
+        self.options = options or StructureOptions()
+
+    def __call__(self, pages: Sequence[OcrResult]) -> list[Table]:
+        blocks: list[_Block] = []
+        for page in pages:
+            page_blocks = []
+            for ocr in sorted(page.tables, key=lambda t: (t.region.bbox_px[1], t.region.bbox_px[0])):
+                block = _block(ocr, page.ref.index)
+                if block is None:
+                    continue
+                block.header_rows = _find_header_rows(block)
+                block.headers = _flatten_headers(block)
+                page_blocks.append(block)
+            _titles(page, page_blocks)
+            blocks.extend(page_blocks)
+        merged = self._merge_continued(blocks) if self.options.merge_continued else [[b] for b in blocks]
+        tables = []
+        for chain in merged:
+            table = self._table(chain, f"t{len(tables) + 1}")
+            if table is not None:
+                tables.append(table)
+        return tables
+
+    # ------------------------------------------------------------- 续表
+    def _merge_continued(self, blocks: Sequence[_Block]) -> list[list[_Block]]:
+        """Merge a 续表 into the table before it: next page, same column count and x-positions, no own title
+        (or one with 续). Some bureaus repeat the header and some do not, so match on columns, not header text."""
+        chains: list[list[_Block]] = []
+        for block in blocks:
+            prev = chains[-1][-1] if chains else None
+            if prev is not None and _continues(prev, block):
+                chains[-1].append(block)
+            else:
+                chains.append([block])
+        return chains
+
+    # ------------------------------------------------------------- table
+    def _table(self, chain: Sequence[_Block], table_id: str) -> Table | None:
+        head = chain[0]
+        first = head.header_rows
+        code_cols, name_col = _column_roles(head, first)
+        groups = _groups(head, code_cols, name_col, self.options.split_dual)
+        dual = len(groups) > 1
+        width = max(len(g.cols) for g in groups)
+        columns: list[Column] = []
+        offset = 1 if dual else 0
+        if dual:
+            columns.append(Column(index=0, header=SIDE_HEADER))
+        for j in range(width):
+            names: list[str] = []
+            for g in groups:
+                if j < len(g.cols):
+                    h = _strip_side(head.headers[g.cols[j]], g.side)
+                    if h not in names:
+                        names.append(h)
+            columns.append(Column(index=j + offset, header="|".join(n for n in names if n) if names else ""))
+        rows: list[Row] = []
+        for g in groups:
+            g_code = [c for c in g.cols if c in code_cols]
+            g_name = next((c for c in g.cols if c == name_col), None)
+            if dual and g_name is None:
+                # each group has its own name column: the first word column of the group
+                g_name = next(
+                    (c for c in g.cols if c not in g_code and _NAME_HEADER.search(head.headers[c].split("/")[-1])),
+                    None,
+                )
+            for part, block in enumerate(chain):
+                start = block.header_rows if part == 0 or block.header_rows else 0
+                if part > 0 and block.header_rows and block.headers != head.headers:
+                    start = block.header_rows
+                for r in range(start, block.n_rows):
+                    row = self._row(block, r, g, g_code, g_name, offset, len(rows))
+                    if row is not None:
+                        rows.append(row)
+        x0 = min(b.ocr.grid.bbox_px[0] for b in chain if b.ocr.grid)
+        x1 = max(b.ocr.grid.bbox_px[2] for b in chain if b.ocr.grid)
+        bbox = list(head.ocr.grid.bbox_px) if head.ocr.grid else [0.0] * 4
+        if len(chain) > 1:
+            bbox = [x0, bbox[1], x1, bbox[3]]
+        return Table(
+            id=table_id,
+            pages=sorted({b.page for b in chain}),
+            bbox=[float(v) for v in bbox],
+            title=head.title,
+            unit=next((b.unit for b in chain if b.unit), None),
+            columns=columns,
+            rows=rows,
+        )
+
+    def _row(
+        self, block: _Block, r: int, g: _Group, code_cols: list[int], name_col: int | None, offset: int, index: int
+    ) -> Row | None:
+        texts = [_text(block.grid[r][c]) for c in g.cols]
+        if not any(texts):
+            return None
+        code_parts = [_text(block.grid[r][c]) for c in code_cols]
+        code_parts = [re.sub(r"\s+", "", p) for p in code_parts]
+        code = "".join(p for p in code_parts if p.isdigit()) or None
+        name = _text(block.grid[r][name_col]) if name_col is not None else None
+        name = re.sub(r"\s+", "", name) if name else None
+        if not name:
+            # a label cell merged across the code columns (人员经费合计) or a table without a name column
+            name = next((re.sub(r"\s+", "", t) for t in texts if t and not _is_number(t)), None)
+        cells: list[Cell] = []
+        if offset:
+            cells.append(Cell(col=0, text=g.side or "", page=block.page))
+        for j, c in enumerate(g.cols):
+            ct = block.grid[r][c]
+            if ct is not None and _LEVEL_WORD.match(_text(ct)):
+                ct = None
+            cells.append(_cell(ct, j + offset, block.page, parse=c not in code_cols and c != name_col))
+        if not any(cell.text for cell in cells[offset:]):
+            return None
+        return Row(index=index, code=code, name=name, kind=_row_kind(texts, name), cells=cells)  # type: ignore[arg-type]
+
+
+def _continues(prev: _Block, block: _Block) -> bool:
+    if block.page != prev.page + 1 or prev.n_cols != block.n_cols:
+        return False
+    if block.has_title and not (block.title and "续" in block.title):
+        return False
+    pg, bg = prev.ocr.grid, block.ocr.grid
+    if pg is None or bg is None:
+        return False
+    width = max(pg.bbox_px[2] - pg.bbox_px[0], 1.0)
+    tol = max(0.02 * width, 8.0)
+    return all(abs(a - b) <= tol for a, b in zip(pg.col_edges, bg.col_edges, strict=True))
+
+
+def _titles(page: OcrResult, blocks: Sequence[_Block]) -> None:
+    """Title: the tallest line among the page's text lines above the table (nearest wins ties); unit: 单位 line."""
+    above_all = [t for t in page.tokens if t.text.strip()]
+    lines = reading_lines(above_all)
+    prev_bottom = 0.0
+    for block in blocks:
+        top = block.ocr.region.bbox_px[1]
+        cands: list[tuple[float, float, str]] = []
+        unit: str | None = None
+        for line in lines:
+            y0 = min(t.bbox_px[1] for t in line)
+            y1 = max(t.bbox_px[3] for t in line)
+            if y1 > top + 4 or y0 < prev_bottom - 4:
+                continue
+            text = join_tokens(line)
+            m = _UNIT.search(text.replace(" ", ""))
+            if m:
+                unit = m.group(1)
+                text = _UNIT.sub("", text.replace(" ", "")).strip()
+            if not text or re.fullmatch(r"[\d\-—\s第页/共]+", text) or _is_number(text):
+                continue
+            if not re.search(r"[\u4e00-\u9fff]{2,}", text):
+                continue
+            cands.append((_line_height(line), y1, text))
+        if cands:
+            tallest = max(h for h, _, _ in cands)
+            best = max((c for c in cands if c[0] >= 0.85 * tallest), key=lambda c: c[1])
+            block.title = re.sub(r"\s+", "", best[2])
+            block.has_title = True
+        if unit is None:
+            unit = _unit_in_cells(block)
+        block.unit = unit
+        if block.ocr.grid is not None:
+            prev_bottom = block.ocr.grid.bbox_px[3]
+
+
+def _line_height(line: Sequence[Token]) -> float:
+    hs = sorted(t.bbox_px[3] - t.bbox_px[1] for t in line)
+    return hs[len(hs) // 2]
+
+
+def _unit_in_cells(block: _Block) -> str | None:
+    for r in range(min(block.header_rows + 1, block.n_rows)):
+        for ct in block.grid[r]:
+            m = _UNIT.search(_text(ct).replace(" ", ""))
+            if m:
+                return m.group(1)
+    return None

@@ -62,12 +62,16 @@ class OcrOptions(_Options):
     threads: int = Field(1, ge=0, description="onnxruntime intra-op threads per worker (0: onnxruntime default)")
     device: Literal["cpu", "cuda"] = "cpu"
     text_regions: bool = Field(True, description="also OCR titles and text blocks (unit line, narrative)")
+    text_score: float = Field(
+        0.5, ge=0, le=1, description="detected lines scoring below this are dropped (rapidocr's default); cell texts are kept"
+    )
 
 
 class StructureOptions(_Options):
     kind: Literal["default"] = "default"
     merge_continued: bool = Field(True, description="merge a table continued on the next page (续表) into the one before")
     split_dual: bool = Field(True, description="split side-by-side column groups (基本支出决算表) into logical rows")
+    min_col_gap_px: float = Field(12.0, ge=1, description="borderless tables: narrower x-gaps do not separate columns")
 
 
 class LabelOptions(_Options):

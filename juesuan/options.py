@@ -88,6 +88,13 @@ class ValidationOptions(_Options):
     repair: bool = Field(True, description="repair OCR errors that identities pin down uniquely (--no-repair)")
     rounding_per_term: float = Field(0.005, ge=0, description="allowed rounding difference per summed term")
     narrative: bool = Field(True, description="check amounts and percentages stated in the 情况说明 text")
+    cross_table: bool = Field(True, description="check totals that must agree between tables (总表 vs 收入/支出表 …)")
+    codes: bool = Field(True, description="check 科目编码 against 科目名称 with the shipped classification catalogue")
+    report_rounding: bool = Field(True, description="list differences within rounding as info violations")
+    repair_max_cells: int = Field(3, ge=0, le=20, description="most cells repaired per table (one per round)")
+    repair_min_ratio: float = Field(
+        3.0, ge=1.0, description="apply a repair only when it is this many times likelier than the runner-up"
+    )
 
 
 class ExportOptions(_Options):

@@ -1,0 +1,105 @@
+"""RuledGrid on a rendered ruled table (truth comes with the drawing) and on a real 收入决算表 page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from juesuan.datamodel.page import LayoutResult, PageImage, PageRef, Region, RegionKind
+from juesuan.inference.grid import RuledGrid
+from juesuan.options import GridOptions
+
+COLS = [100, 220, 520, 700, 880]  # 4 columns
+ROWS = [100, 160, 210, 260, 310, 360]  # 5 rows: 2 header rows, 3 body rows
+
+
+def _render(font_path: Path, dashed: bool = False, noise: bool = False) -> np.ndarray:
+    img = Image.new("RGB", (1000, 500), "white")
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(font_path), 26)
+    x0, x1, y0, y1 = COLS[0], COLS[-1], ROWS[0], ROWS[-1]
+    for y in ROWS:
+        if y == ROWS[1]:
+            d.line([(COLS[2], y), (x1, y)], fill="black", width=2)  # header: cols 0-1 merged over 2 rows
+        elif dashed and y == ROWS[3]:
+            for x in range(x0, x1, 14):
+                d.line([(x, y), (min(x + 10, x1), y)], fill="black", width=2)
+        else:
+            d.line([(x0, y), (x1, y)], fill="black", width=2)
+    for x in COLS:
+        if x == COLS[3]:
+            d.line([(x, ROWS[1]), (x, y1)], fill="black", width=2)  # top header cell spans cols 2-3
+        elif x == COLS[1]:
+            d.line([(x, ROWS[2]), (x, y1)], fill="black", width=2)  # 科目名称 spans cols 0-1
+        else:
+            d.line([(x, y0), (x, y1)], fill="black", width=2)
+    d.text((120, 140), "科目名称", font=font, fill="black")
+    d.text((640, 112), "支出", font=font, fill="black")
+    d.text((560, 170), "基本支出", font=font, fill="black")
+    d.text((740, 170), "项目支出", font=font, fill="black")
+    d.text((110, 220), "201", font=font, fill="black")
+    d.text((230, 220), "一般公共服务支出", font=font, fill="black")
+    d.text((580, 220), "1,204.50", font=font, fill="black")
+    # a long glyph-like stroke inside a cell must not become a column
+    d.line([(400, 272), (400, 300)], fill="black", width=2)
+    arr = np.asarray(img).copy()
+    if noise:
+        rng = np.random.default_rng([7, 1])
+        img = img.rotate(0.25, fillcolor="white", resample=Image.BICUBIC).filter(ImageFilter.GaussianBlur(0.8))
+        arr = np.asarray(img).astype(np.int16)
+        arr = np.clip(arr + rng.normal(0, 12, arr.shape), 0, 255).astype(np.uint8)
+    return arr
+
+
+def _layout(image: np.ndarray, regions: tuple[Region, ...] = ()) -> LayoutResult:
+    return LayoutResult(page=PageImage(ref=PageRef("synthetic.png", 0, 200), image=image), regions=regions)
+
+
+@pytest.mark.parametrize(("dashed", "noise"), [(False, False), (True, False), (False, True)])
+def test_synthetic_grid_shape_and_spans(cjk_font: Path, dashed: bool, noise: bool) -> None:
+    result = RuledGrid(GridOptions())([_layout(_render(cjk_font, dashed, noise))])[0]
+    assert len(result.tables) == 1
+    cand = result.tables[0]
+    assert cand.region.source == "lines"
+    grid = cand.grid
+    assert grid is not None
+    assert (grid.n_rows, grid.n_cols) == (5, 4)
+    assert max(abs(a - b) for a, b in zip(grid.col_edges, COLS, strict=True)) <= 4
+    assert max(abs(a - b) for a, b in zip(grid.row_edges, ROWS, strict=True)) <= 4
+    spans = {(c.row, c.col): (c.row_span, c.col_span) for c in grid.cells}
+    assert spans[(0, 0)] == (2, 2)  # 科目名称 over two header rows and two columns
+    assert spans[(0, 2)] == (1, 2)  # 支出 over 基本支出 | 项目支出
+    assert spans[(1, 2)] == (1, 1)
+    assert spans[(2, 0)] == (1, 1)
+    assert len(grid.cells) == 1 + 1 + 2 + 3 * 4
+
+
+def test_detector_region_is_kept_and_empty_region_is_borderless(cjk_font: Path) -> None:
+    image = _render(cjk_font)
+    ruled = Region(RegionKind.TABLE, (90, 90, 890, 370), 0.9)
+    borderless = Region(RegionKind.TABLE, (100, 400, 900, 480), 0.8)
+    result = RuledGrid()([_layout(image, (ruled, borderless))])[0]
+    sources = sorted((c.region.source, c.grid is None) for c in result.tables)
+    assert sources == [("both", False), ("picodet", True)]
+    assert sum(r.kind is RegionKind.TABLE for r in result.layout.regions) == 2
+
+
+def test_real_income_table_grid(finance_pdf: Path) -> None:
+    """finance-bureau page 8 (index 7), 收入决算表: 3 header rows with merged cells, 15 body rows, 11 columns."""
+    pdf = pdfium.PdfDocument(str(finance_pdf))
+    image = pdf[7].render(scale=200 / 72).to_numpy()[:, :, :3].copy()
+    result = RuledGrid()([_layout(image)])[0]
+    assert len(result.tables) == 1
+    grid = result.tables[0].grid
+    assert grid is not None
+    assert (grid.n_rows, grid.n_cols) == (18, 11)
+    spans = {(c.row, c.col): (c.row_span, c.col_span) for c in grid.cells}
+    assert spans[(0, 0)] == (1, 4)  # 项目
+    assert spans[(1, 0)] == (1, 3)  # 支出功能分类
+    assert spans[(1, 3)] == (2, 1)  # 科目名称
+    assert spans[(0, 4)] == (3, 1)  # 本年收入合计
+    assert spans[(10, 3)] == (1, 1)

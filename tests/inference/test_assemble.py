@@ -1,0 +1,142 @@
+"""Assembler on real finance-bureau pages (text-layer words in the ruled grid) and on a tiny hand-made grid.
+
+Facts checked against the PDF's text layer (pdftotext -layout, pages 6-9): 收入支出决算总表 continues on page 7
+without a header; 收入决算表 row 2010601 行政运行 本年收入合计 1,511.90, 合计 2,946.25, continued on page 9.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from juesuan.datamodel.document import Table
+from juesuan.datamodel.page import (
+    GridCell,
+    LayoutResult,
+    OcrResult,
+    PageImage,
+    PageRef,
+    Region,
+    RegionKind,
+    TableGrid,
+    TableOcr,
+    Token,
+)
+from juesuan.inference.assemble import SIDE_HEADER, Assembler
+from juesuan.inference.cells import assign_tokens_to_cells
+from juesuan.inference.grid import RuledGrid
+from juesuan.inference.rasterize import text_layer_tokens
+
+
+def _real_page(pdf_path: Path, index: int) -> OcrResult:
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    image = pdf[index].render(scale=200 / 72).to_numpy()[:, :, :3].copy()
+    page = PageImage(ref=PageRef(str(pdf_path), index, 200), image=image)
+    tokens = text_layer_tokens(pdf_path, index, 200)
+    grids = RuledGrid()([LayoutResult(page=page, regions=())])[0]
+    tables, inside = [], set()
+    for cand in grids.tables:
+        assert cand.grid is not None
+        x0, y0, x1, y1 = cand.grid.bbox_px
+        mine = tuple(
+            t
+            for t in tokens
+            if x0 <= (t.bbox_px[0] + t.bbox_px[2]) / 2 <= x1 and y0 <= (t.bbox_px[1] + t.bbox_px[3]) / 2 <= y1
+        )
+        inside.update(id(t) for t in mine)
+        tables.append(TableOcr(cand.region, cand.grid, assign_tokens_to_cells(cand.grid, mine), mine))
+    rest = tuple(t for t in tokens if id(t) not in inside)
+    return OcrResult(page=page, regions=grids.layout.regions, tables=tuple(tables), tokens=rest)
+
+
+@pytest.fixture(scope="module")
+def finance_tables(finance_pdf: Path) -> list[Table]:
+    return Assembler()([_real_page(finance_pdf, i) for i in (5, 6, 7, 8)])
+
+
+def _value(table: Table, code: str | None, name: str | None, header: str) -> float | None:
+    col = next(c.index for c in table.columns if c.header == header)
+    for row in table.rows:
+        if (code is None or row.code == code) and (name is None or row.name == name):
+            cell = row.cell(col)
+            return None if cell is None else cell.value
+    raise AssertionError(f"no row {code} {name}")
+
+
+def test_income_table_rows_codes_and_headers(finance_tables: list[Table]) -> None:
+    assert [t.id for t in finance_tables] == ["t1", "t2"]
+    income = finance_tables[1]
+    assert income.title == "收入决算表"
+    assert income.unit == "万元"
+    assert income.pages == [7, 8]
+    headers = [c.header for c in income.columns]
+    assert headers[:4] == [
+        "项目/支出功能分类/科目编码/类",
+        "项目/支出功能分类/科目编码/款",
+        "项目/支出功能分类/科目编码/项",
+        "项目/科目名称",
+    ]
+    assert headers[4] == "本年收入合计"
+    assert _value(income, "2010601", "行政运行", "本年收入合计") == 1511.90
+    assert _value(income, "2010601", "行政运行", "其他收入") == 0.01
+    assert _value(income, None, "合计", "本年收入合计") == 2946.25
+    total = next(r for r in income.rows if r.name == "合计")
+    assert total.kind == "total"
+    assert all(r.kind != "header" for r in income.rows)
+    wrapped = next(r for r in income.rows if r.code == "2080505")
+    assert wrapped.name == "机关事业单位基本养老保险缴费支出"
+    # page 9 rows follow page 8 rows in the same table
+    assert {c.page for r in income.rows for c in r.cells} == {7, 8}
+
+
+def test_dual_summary_table_is_stacked_and_continued(finance_tables: list[Table]) -> None:
+    summary = finance_tables[0]
+    assert summary.title == "收入支出决算总表"
+    assert summary.pages == [5, 6]
+    assert [c.header for c in summary.columns] == [SIDE_HEADER, "项目", "决算数"]
+    sides = {r.cells[0].text for r in summary.rows}
+    assert sides == {"收入", "支出"}
+    income_total = next(r for r in summary.rows if r.name == "本年收入合计")
+    assert income_total.cells[0].text == "收入"
+    assert income_total.cells[2].value == 2946.25
+    spend = next(r for r in summary.rows if r.name == "八、社会保障和就业支出")
+    assert spend.cells[0].text == "支出"
+    assert spend.cells[2].value == 326.71
+    # 总计 rows from the continuation page (no header, no title there)
+    totals = [r for r in summary.rows if r.name == "总计"]
+    assert [r.cells[2].value for r in totals] == [2995.39, 2995.39]
+    assert all(r.kind == "total" for r in totals)
+
+
+def _hand_page(index: int, texts: list[list[str]], title: str | None) -> OcrResult:
+    cols = (0.0, 100.0, 300.0, 400.0)
+    rows = tuple(100.0 + 40 * k for k in range(len(texts) + 1))
+    cells, tokens = [], []
+    for r, line in enumerate(texts):
+        for c, text in enumerate(line):
+            cells.append(GridCell(r, c, 1, 1, (cols[c], rows[r], cols[c + 1], rows[r + 1])))
+            if text:
+                tokens.append(Token(text, (cols[c] + 5, rows[r] + 10, cols[c] + 5 + 12 * len(text), rows[r] + 30)))
+    grid = TableGrid((0, rows[0], 400, rows[-1]), rows, cols, tuple(cells), ruled=True)
+    region = Region(RegionKind.TABLE, grid.bbox_px, 1.0, "lines")
+    table = TableOcr(region, grid, assign_tokens_to_cells(grid, tokens), tuple(tokens))
+    page_tokens = (Token(title, (100, 20, 300, 60)),) if title else ()
+    import numpy as np
+
+    page = PageImage(ref=PageRef("hand.pdf", index, 200), image=np.zeros((10, 10, 3), np.uint8))
+    return OcrResult(page=page, regions=(region,), tables=(table,), tokens=page_tokens)
+
+
+def test_continuation_needs_the_next_page_and_no_own_title() -> None:
+    first = [["科目编码", "科目名称", "决算数"], ["201", "一般公共服务支出", "10.00"]]
+    cont = [["20101", "人大事务", "—"], ["", "合计", "10.00"]]
+    merged = Assembler()([_hand_page(0, first, "支出决算表"), _hand_page(1, cont, None)])
+    assert len(merged) == 1
+    assert [(r.code, r.kind) for r in merged[0].rows] == [("201", "item"), ("20101", "item"), (None, "total")]
+    assert merged[0].rows[1].cells[2].value is None  # — is an empty amount
+    separate = Assembler()([_hand_page(0, first, "支出决算表"), _hand_page(1, cont, "项目支出决算表")])
+    assert [t.title for t in separate] == ["支出决算表", "项目支出决算表"]
+    skipped = Assembler()([_hand_page(0, first, "支出决算表"), _hand_page(2, cont, None)])
+    assert len(skipped) == 2

@@ -141,8 +141,10 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
             code_cols.append(c)
         elif labels and labels.count("NAME") > len(labels) / 2 and name_col is None:
             name_col = c
-        elif texts and codes == len(texts) - sum(1 for t in texts if _LEVEL_WORD.match(t)) and (
-            _CODE_HEADER.search(head) or not head
+        elif (
+            texts
+            and codes == len(texts) - sum(1 for t in texts if _LEVEL_WORD.match(t))
+            and (_CODE_HEADER.search(head) or not head)
         ):
             code_cols.append(c)
         elif name_col is None and (words > len(texts) / 2 or (not texts and _NAME_HEADER.search(head))):
@@ -199,7 +201,7 @@ def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bo
     bounds: list[int] = []
     for s in starts:
         b = s
-        while b - 1 >= 0 and (b - 1) in code_cols or (b - 1 >= 0 and _CODE_HEADER.search(block.headers[b - 1] or "-")):
+        while b - 1 >= 0 and ((b - 1) in code_cols or _CODE_HEADER.search(block.headers[b - 1] or "-")):
             b -= 1
             if b in bounds:
                 break

@@ -119,10 +119,10 @@ def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks
 
     binary = _binarize(image)
     height, width = binary.shape
-    h_len = max(int(round(0.18 * dpi)), int(options.min_line_frac * width))
-    v_len = max(int(round(0.15 * dpi)), int(0.5 * options.min_line_frac * height))
-    gap = max(2, int(round(options.bridge_gap_in * dpi)))
-    max_thick = max(3, int(round(options.max_rule_thickness_in * dpi)))
+    h_len = max(round(0.18 * dpi), int(options.min_line_frac * width))
+    v_len = max(round(0.15 * dpi), int(0.5 * options.min_line_frac * height))
+    gap = max(2, round(options.bridge_gap_in * dpi))
+    max_thick = max(3, round(options.max_rule_thickness_in * dpi))
 
     h_open = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
     h_closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
@@ -134,7 +134,9 @@ def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks
     h_mask, h_segs = _thin_components(cv2.bitwise_or(h_open, h_dash), horizontal=True, max_thick=max_thick)
     v_mask, v_segs = _thin_components(cv2.bitwise_or(v_open, v_dash), horizontal=False, max_thick=max_thick)
     tol = options.merge_tol_px
-    return LineMasks(h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3)))
+    return LineMasks(
+        h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3))
+    )
 
 
 def _thin_components(mask: np.ndarray, horizontal: bool, max_thick: int) -> tuple[np.ndarray, list[Segment]]:
@@ -219,17 +221,19 @@ def _touches(end: float, pos: float, others: Sequence[Segment], tol: float) -> b
     return any(abs(o.pos - end) <= tol and o.lo - tol <= pos <= o.hi + tol for o in others)
 
 
-def _attached(
-    hs: list[Segment], vs: list[Segment], tol: float, long_px: float
-) -> tuple[list[Segment], list[Segment]]:
+def _attached(hs: list[Segment], vs: list[Segment], tol: float, long_px: float) -> tuple[list[Segment], list[Segment]]:
     """Drop short strokes that do not run from rule to rule: a glyph stroke (丨, 一) near a cell border touches
     one rule at most.
 
     Rules longer than ``long_px`` are kept regardless (a frame with a broken corner is still a frame).
     """
     for _ in range(2):
-        vs = [v for v in vs if v.length >= long_px or (_touches(v.lo, v.pos, hs, tol) and _touches(v.hi, v.pos, hs, tol))]
-        hs = [h for h in hs if h.length >= long_px or (_touches(h.lo, h.pos, vs, tol) and _touches(h.hi, h.pos, vs, tol))]
+        vs = [
+            v for v in vs if v.length >= long_px or (_touches(v.lo, v.pos, hs, tol) and _touches(v.hi, v.pos, hs, tol))
+        ]
+        hs = [
+            h for h in hs if h.length >= long_px or (_touches(h.lo, h.pos, vs, tol) and _touches(h.hi, h.pos, vs, tol))
+        ]
     return hs, vs
 
 
@@ -273,12 +277,30 @@ def build_grid(
 
     def h_present(r_edge: int, c: int) -> bool:
         """Is there a horizontal rule at row_edges[r_edge] across column c?"""
-        return _coverage(masks.horizontal, row_edges[r_edge], col_edges[c] + margin, col_edges[c + 1] - margin, tol,
-                         horizontal=True) >= options.min_separator_coverage
+        return (
+            _coverage(
+                masks.horizontal,
+                row_edges[r_edge],
+                col_edges[c] + margin,
+                col_edges[c + 1] - margin,
+                tol,
+                horizontal=True,
+            )
+            >= options.min_separator_coverage
+        )
 
     def v_present(c_edge: int, r: int) -> bool:
-        return _coverage(masks.vertical, col_edges[c_edge], row_edges[r] + margin, row_edges[r + 1] - margin, tol,
-                         horizontal=False) >= options.min_separator_coverage
+        return (
+            _coverage(
+                masks.vertical,
+                col_edges[c_edge],
+                row_edges[r] + margin,
+                row_edges[r + 1] - margin,
+                tol,
+                horizontal=False,
+            )
+            >= options.min_separator_coverage
+        )
 
     parent = list(range(n_rows * n_cols))
 
@@ -312,8 +334,8 @@ def _coverage(mask: np.ndarray, pos: float, lo: float, hi: float, tol: float, ho
     """Fraction of ``lo..hi`` along a separator at ``pos`` where the rule mask has ink within ``tol``."""
     if hi <= lo:
         return 1.0
-    a, b = int(round(pos - tol)), int(round(pos + tol)) + 1
-    lo_i, hi_i = int(round(lo)), int(round(hi))
+    a, b = round(pos - tol), round(pos + tol) + 1
+    lo_i, hi_i = round(lo), round(hi)
     if horizontal:
         band = mask[max(a, 0) : max(b, 0), max(lo_i, 0) : max(hi_i, 0)]
         hit = band.any(axis=0) if band.size else np.zeros(0, bool)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from itertools import pairwise
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.page import GridCell, OcrResult, TableGrid, TableOcr, Token
@@ -64,7 +65,7 @@ def grid_from_tokens(tokens: Sequence[Token], min_gap_px: float = 12.0) -> Table
             merged.append([x0, x1])
     left = min(t.bbox_px[0] for t in toks)
     right = max(t.bbox_px[2] for t in toks)
-    col_edges = [left] + [(a[1] + b[0]) / 2 for a, b in zip(merged, merged[1:], strict=False)] + [right]
+    col_edges = [left] + [(a[1] + b[0]) / 2 for a, b in pairwise(merged)] + [right]
     col_edges = sorted(set(col_edges))
     if len(col_edges) < 2:
         col_edges = [left, right + 1]

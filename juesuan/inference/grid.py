@@ -182,7 +182,7 @@ Structure = tuple[tuple[float, float, float, float], list[Segment], list[Segment
 def group_structures(masks: LineMasks, dpi: int, options: GridOptions) -> list[Structure]:
     """Connected sets of rules that form a table: at least two horizontal and two vertical rules."""
     tol = options.merge_tol_px + 2
-    hs, vs = _attached(list(masks.h_segments), list(masks.v_segments), tol, 0.3 * dpi)
+    hs, vs = _attached(list(masks.h_segments), list(masks.v_segments), tol, 1.0 * dpi)
     n = len(hs) + len(vs)
     parent = list(range(n))
 

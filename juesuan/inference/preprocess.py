@@ -128,6 +128,8 @@ def estimate_skew(image: np.ndarray, max_deg: float = 5.0) -> float:
     scores = [_profile_score(xs, ys, a, n_bins) for a in fine]
     # in this y-down frame, projecting with +a levels content turned counter-clockwise (as cv2 turns it) by +a
     angle = float(fine[int(np.argmax(scores))])
+    if max(scores) < 1.002 * _profile_score(xs, ys, 0.0, n_bins):  # flat optimum (sparse page): leave it alone
+        return 0.0
     return round(angle, 2) if abs(angle) > 1e-9 else 0.0
 
 
@@ -140,46 +142,76 @@ def _remove_rules(mask: np.ndarray) -> np.ndarray:
     return (u8 & ~(horiz | vert)).astype(bool)
 
 
-def _line_sharpness(mask: np.ndarray, max_deg: float = 3.0) -> float:
-    """Normalised sharpness of the row profile at the best small angle: ~1 for uniform ink, higher for level lines."""
-    xs, ys = _ink_points(mask)
-    if len(xs) < 200:
-        return 0.0
-    n_bins = int(np.hypot(*mask.shape)) + 2
-    ys = ys + mask.shape[1] * np.sin(np.radians(max_deg + 1))
-    best = max(_profile_score(xs, ys, a, n_bins) for a in np.arange(-max_deg, max_deg + 1e-9, 0.5))
-    extent = float(ys.max() - ys.min() + 1)
-    return best * extent / float(len(xs)) ** 2
+def _glyph_stats(mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """Connected components (x, y, w, h, area) of the ink and the median glyph size in pixels (0 if too few)."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    stats = stats[1:]
+    sizes = np.maximum(stats[:, 2], stats[:, 3])
+    sizes = sizes[sizes >= 4]
+    if len(sizes) < 10:
+        return stats, 0.0
+    return stats, float(np.median(sizes))
+
+
+def _run_score(text: np.ndarray, char: float) -> float:
+    """log(ink in left-right runs / ink in up-down runs) after smearing glyphs along each axis by 0.6 char.
+
+    Chars of a line merge into long flat runs along the reading direction; across it the line gap keeps them apart.
+    """
+    k = max(2, round(char * 0.6))
+    totals = []
+    for kernel in ((k, 1), (1, k)):
+        smeared = cv2.dilate(text.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        _, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
+        w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+        along, across = (w, h) if kernel[1] == 1 else (h, w)
+        keep = (across <= 2.0 * char) & (across >= 0.4 * char) & (along >= 3 * across)  # not rules, not blocks
+        totals.append(float(area[keep].sum()))
+    return float(np.log((totals[0] + 1) / (totals[1] + 1)))
+
+
+def _tall_score(stats: np.ndarray, char: float) -> float:
+    """log(tall glyph parts / wide glyph parts): digits and the halves of 左右结构 chars are tall when upright."""
+    w, h = stats[:, 2].astype(np.float64), stats[:, 3].astype(np.float64)
+    size = np.maximum(w, h)
+    keep = (size >= 0.4 * char) & (size <= 1.5 * char) & (np.minimum(w, h) >= 0.15 * char)
+    tall = int(((h >= 1.5 * w) & keep).sum())
+    wide = int(((w >= 1.5 * h) & keep).sum())
+    return float(np.log((tall + 1) / (wide + 1)))
 
 
 def text_lines_horizontal(image: np.ndarray) -> tuple[bool, float]:
-    """Whether text lines run left-right (0/180) rather than up-down (90/270), and the ratio behind the decision.
+    """Whether text lines run left-right (0/180) rather than up-down (90/270), and the evidence (log-odds).
 
-    Rows of a text page give a spiky profile (ink lines and white gaps); columns much less so, since chars of
-    different lines do not align. Ruling lines are removed first because a table has them both ways.
+    Two cues on the ink without ruling lines: glyphs smeared along a line merge into long runs
+    (:func:`_run_score`), and upright glyph parts are more often tall than wide (:func:`_tall_score`). On the 180
+    real pages of ../shared/data/real (150 dpi), each turned 0 and 90 degrees, the sum is wrong on 4 of 360, all
+    nearly blank pages. A weak signal (|evidence| < 0.5) keeps the page as it is: most pages are upright.
     """
     small, _ = _work_copy(to_gray(image))
     text = _remove_rules(binarize(small))
-    rows = _line_sharpness(text)
-    cols = _line_sharpness(text.T)
-    if rows == 0.0 and cols == 0.0:
-        return True, 1.0
-    ratio = rows / max(cols, 1e-9)
-    return ratio >= 1.0, ratio
+    stats, char = _glyph_stats(text)
+    if char == 0.0:
+        return True, 0.0
+    evidence = _run_score(text, char) + _tall_score(stats, char)
+    return evidence > -0.5, evidence
 
 
 def text_line_crops(image: np.ndarray, max_lines: int = 12) -> list[np.ndarray]:
     """Gray crops of the widest horizontal text lines (chars smeared together), for the direction classifier."""
     gray = to_gray(image)
     small, scale = _work_copy(gray)
-    text = _remove_rules(binarize(small)).astype(np.uint8)
-    char = max(3, round(min(small.shape) / 90))  # about one char height at A4
-    smeared = cv2.dilate(text, cv2.getStructuringElement(cv2.MORPH_RECT, (char * 2, 1)))
+    text = _remove_rules(binarize(small))
+    _, char = _glyph_stats(text)
+    if char == 0.0:
+        return []
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(2, round(char * 0.8)), 1))
+    smeared = cv2.dilate(text.astype(np.uint8), kernel)
     n, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
     lines = []
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i][:4])
-        if h >= 0.5 * char and h <= 3 * char and w >= 3 * h:
+        if 0.6 * char <= h <= 4 * char and w >= 3 * h:
             lines.append((w, x, y, h))
     lines.sort(key=lambda item: (-item[0], item[2], item[1]))
     crops = []
@@ -247,7 +279,7 @@ def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | Non
     """Counter-clockwise degrees (0/90/180/270) that make a scanned page upright.
 
     90 vs 0: text-line projection (:func:`text_lines_horizontal`). 180: the median upside-down probability of the
-    PP-OCR direction classifier over the page's widest text lines (needs at least 3 lines; else 0 is kept).
+    PP-OCR direction classifier over the page's widest text lines (needs at least 2 lines; else 0 is kept).
     Without a classifier only 0/90 are decided.
     """
     horizontal, _ = text_lines_horizontal(image)
@@ -255,6 +287,6 @@ def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | Non
     if classifier is None:
         return 0 if horizontal else 90
     crops = text_line_crops(candidate)
-    upside_down = len(crops) >= 3 and float(np.median(classifier.prob_180(crops))) > 0.5
+    upside_down = len(crops) >= 2 and float(np.median(classifier.prob_180(crops))) > 0.5
     base = 0 if horizontal else 90
     return (base + (180 if upside_down else 0)) % 360

@@ -311,6 +311,7 @@ class Rasterizer:
 
     def __init__(self, options: RasterizeOptions | None = None) -> None:
         self.options = options or RasterizeOptions()
+        self._direction: preprocess.TextDirectionClassifier | None = None  # 0 vs 180, loaded on first use
 
     def page_count(self, path: Path | str) -> int:
         path = Path(path)
@@ -417,7 +418,9 @@ class Rasterizer:
             image = preprocess.suppress_red(image)
         rotation = 0
         if opts.rotate:
-            rotation = preprocess.detect_rotation(image)
+            if self._direction is None:
+                self._direction = preprocess.TextDirectionClassifier()
+            rotation = preprocess.detect_rotation(image, self._direction)
             if rotation:
                 image = preprocess.rotate(image, rotation)
         skew = 0.0

@@ -1,0 +1,204 @@
+"""Validation stage: type every table, name its columns, check its identities, repair OCR slips, report.
+
+``annotate_and_validate`` needs only a :class:`Document` (no models of the OCR pipeline), so ``juesuan validate``
+re-runs it on a document.json a person edited. It returns a new Document and never mutates its input.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Document, Table, Validation, Violation
+from juesuan.options import ValidationOptions
+from juesuan.validation import cross, narrative
+from juesuan.validation.repair import repair_table
+from juesuan.validation.rules import (
+    CellRef,
+    Equation,
+    Inequality,
+    Outcome,
+    Ratio,
+    TableRules,
+    TableView,
+    build_rules,
+    column_field,
+    evaluate,
+    load_identities,
+)
+from juesuan.validation.schema import Schema, load_schema, normalize_text
+from juesuan.validation.type_classifier import TableTypeClassifier
+
+log = logging.getLogger(__name__)
+
+
+def annotate_tables(tables: Sequence[Table], schema: Schema, classifier: TableTypeClassifier,
+                    retype: bool = False) -> list[Table]:
+    """Fill Table.type/type_confidence (unless already set) and Column.field; copies, input untouched."""
+    out = []
+    for table in tables:
+        t = table.model_copy(deep=True)
+        if t.type is None or retype:
+            header = " ".join(c.header for c in t.columns)
+            pred = classifier.predict(t.title, header)
+            t.type, t.type_confidence = pred.type_id, round(pred.probability, 4)
+        for c in t.columns:
+            if c.field is None:
+                c.field = column_field(c.header, schema)
+        out.append(t)
+    return out
+
+
+def _severity(outcome: Outcome, view: TableView) -> str:
+    if outcome.status == "rounding":
+        return "info"
+    cell = view.table.rows[outcome.equation.target.pos].cell(outcome.equation.target.col)
+    if view.values.get(outcome.equation.target) is None and outcome.equation.target not in view.unreadable:
+        # an empty total beside non-empty terms is more often a cell the extractor lost than a wrong number
+        return "warning" if cell is None or not (cell.text or "").strip() else "error"
+    return "error"
+
+
+def equation_violation(outcome: Outcome, view: TableView) -> Violation:
+    eq = outcome.equation
+    rows = sorted({view.row_index(c.pos) for c in eq.cells()})
+    cols = sorted({c.col for c in eq.cells()})
+    target_row = view.table.rows[eq.target.pos]
+    where = f"{target_row.code or target_row.name or '第' + str(target_row.index + 1) + '行'}"
+    diff = outcome.difference
+    if outcome.status == "rounding":
+        zh = f"{eq.label_zh}：{where} 相差 {diff}，在四舍五入误差内"
+        en = f"{eq.label_en}: {where} differs by {diff}, within rounding"
+    else:
+        zh = f"{eq.label_zh}：{where} 应为 {outcome.expected}，表中为 {outcome.found}，相差 {diff}"
+        en = f"{eq.label_en}: {where} should be {outcome.expected}, table has {outcome.found} (difference {diff})"
+    return Violation(
+        rule=eq.rule, table=eq.table, rows=rows, cols=cols, expected=float(outcome.expected),
+        found=float(outcome.found), difference=float(diff), severity=_severity(outcome, view),
+        message_zh=zh, message_en=en,
+        target={"row": view.row_index(eq.target.pos), "col": eq.target.col},
+        page=_page(view, eq.target),
+        cells=[[view.row_index(c.pos), c.col] for c in eq.cells()],
+    )
+
+
+def _page(view: TableView, ref: CellRef) -> int:
+    cell = view.table.rows[ref.pos].cell(ref.col)
+    if cell is not None:
+        return cell.page
+    return view.table.pages[0] if view.table.pages else 0
+
+
+def _check_inequality(q: Inequality, view: TableView) -> Violation | None:
+    low, high = view.values.get(q.low), view.values.get(q.high)
+    if low is None or high is None or low <= high:
+        return None
+    r = view.row_index(q.low.pos)
+    return Violation(
+        rule=q.rule, table=q.table, rows=[r], cols=[q.low.col, q.high.col], expected=float(high), found=float(low),
+        difference=float(low - high), severity="error",
+        message_zh=f"第{r + 1}行 得分 {low} 超过分值 {high}", message_en=f"row {r + 1}: score {low} exceeds weight {high}",
+        target={"row": r, "col": q.low.col},
+    )
+
+
+def _check_ratio(q: Ratio, view: TableView) -> Violation | None:
+    cell = view.table.rows[q.rate.pos].cell(q.rate.col)
+    num, den = view.values.get(q.numerator), view.values.get(q.denominator)
+    if cell is None or num is None or not den:
+        return None
+    rate = parse_amount(cell.text)
+    if rate is None:
+        return None
+    text = normalize_text(cell.text)
+    places = len(text.rstrip("%").split(".", 1)[1]) if "." in text else 0
+    scale = Decimal(100) if text.endswith("%") or rate > Decimal("1.5") else Decimal(1)
+    expected = num / den * scale
+    tol = Decimal("0.5") * Decimal(10) ** (-places) + abs(expected) * Decimal("0.0051") / max(abs(num), Decimal("0.01"))
+    if abs(rate - expected) <= tol:
+        return None
+    r = view.row_index(q.rate.pos)
+    exp = expected.quantize(Decimal(10) ** (-max(places, 2)))
+    return Violation(
+        rule=q.rule, table=q.table, rows=[r], cols=[q.rate.col, q.numerator.col, q.denominator.col],
+        expected=float(exp), found=float(rate), difference=float(rate - exp), severity="error",
+        message_zh=f"第{r + 1}行 执行率应为 {exp}，表中为 {rate}",
+        message_en=f"row {r + 1}: execution rate should be {exp}, table has {rate}",
+        target={"row": r, "col": q.rate.col},
+    )
+
+
+def check_table(view: TableView, rules: TableRules, options: ValidationOptions) -> tuple[list[Violation], int]:
+    per_term = Decimal(str(options.rounding_per_term))
+    out: list[Violation] = []
+    checks = 0
+    for eq in rules.equations:
+        o = evaluate(eq, view.values, view.places, per_term, view.unreadable)
+        if o.status == "skip":
+            continue
+        checks += 1
+        if o.status == "fail" or (o.status == "rounding" and options.report_rounding):
+            out.append(equation_violation(o, view))
+    for q in rules.inequalities:
+        checks += 1
+        v = _check_inequality(q, view)
+        if v:
+            out.append(v)
+    for r in rules.ratios:
+        if view.values.get(r.denominator) is None:
+            continue
+        checks += 1
+        v2 = _check_ratio(r, view)
+        if v2:
+            out.append(v2)
+    return out, checks
+
+
+def annotate_and_validate(doc: Document, options: ValidationOptions | None = None) -> Document:
+    """Types, fields, identities, repairs, cross-table and narrative checks → a new Document with ``validation``."""
+    options = options or ValidationOptions()
+    if not options.enabled:
+        return doc.model_copy(deep=True)
+    schema = load_schema()
+    config = load_identities()
+    classifier = TableTypeClassifier(schema)
+    tables = annotate_tables(doc.tables, schema, classifier)
+    violations: list[Violation] = []
+    repairs: list[dict[str, object]] = []
+    checks = 0
+    final_tables: list[Table] = []
+    for table in tables:
+        view = TableView.build(table, schema)
+        rules = build_rules(view, config)
+        if options.repair and rules.equations:
+            table, applied = repair_table(view, rules, options)
+            if applied:
+                repairs += applied
+                view = TableView.build(table, schema)
+                rules = build_rules(view, config)
+        found, n = check_table(view, rules, options)
+        violations += found
+        checks += n
+        final_tables.append(table)
+    if options.cross_table:
+        found, n = cross.check(final_tables, schema, options)
+        violations += found
+        checks += n
+    if options.narrative:
+        found, n = narrative.check(final_tables, doc.text, options)
+        violations += found
+        checks += n
+    if options.codes:
+        found, n = cross.check_codes(final_tables)
+        violations += found
+        checks += n
+    passed = not any(v.severity == "error" for v in violations)
+    validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)
+    log.info("%s: %d checks, %d errors, %d repairs", doc.source.path, checks,
+             sum(v.severity == "error" for v in violations), len(repairs))
+    return doc.model_copy(update={"tables": final_tables, "validation": validation}, deep=True)
+
+
+__all__ = ["CellRef", "Equation", "annotate_and_validate", "annotate_tables", "check_table"]

@@ -1,0 +1,262 @@
+"""Narrative checks (情况说明): recompute the changes, shares and amounts the text states.
+
+Real inspectors find exactly these (../shared/data/real/*人工检查表.xlsx): "2025年当年预算执行数为43269.3万元，2026年
+预算安排3845.49万元，比2025年预算执行数增加17.62%" cannot be an increase; "住房公积金（01项）208.8万元 … 2026年预算
+安排201.50万元" disagrees with itself and with the table. Checks, sentence by sentence:
+
+- ``narrative_change``   比 … 增加/减少 z%  against (current − base) / base
+- ``narrative_difference`` 增加/减少 D万元 against current − base
+- ``narrative_share``    T …其中：X A万元，占 z%  against A / T
+- ``narrative_table``    （204类）…（06款）…（04项）A万元 / 预算安排 B万元 against that code's row in the tables
+- ``narrative_code_name`` the name written before （210类） against the catalogue name of 210
+
+Percentages are compared to one unit of their last printed digit (bureaus round and truncate); amounts to 0.01.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Table, Violation
+from juesuan.options import ValidationOptions
+from juesuan.validation.codes import load_catalogue
+from juesuan.validation.schema import normalize_text
+
+_AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)万元")
+_CHANGE = re.compile(r"(增加|增长|上升|提高|减少|下降|降低)了?(\d+(?:\.\d+)?)%")
+_DIFF = re.compile(r"(增加|增长|减少|下降)了?(\d[\d,]*(?:\.\d+)?)万元")
+_SHARE = re.compile(r"(\d[\d,]*(?:\.\d+)?)万元[，,、]?占(?:比)?(?:[^，。；%\d]{0,12}的?)?(\d+(?:\.\d+)?)%")
+_ITEM = re.compile(
+    r"([\u4e00-\u9fff、（）]{2,30}?)[（(](\d{3})类[)）](?:[\u4e00-\u9fff、（）]*?[（(](\d{2})款[)）])?"
+    r"(?:[\u4e00-\u9fff、（）]*?[（(](\d{2})项[)）])?"
+)
+_UP = {"增加", "增长", "上升", "提高"}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    page: int
+
+
+def sentences(blocks: Sequence[dict[str, Any]]) -> list[Sentence]:
+    """Text blocks in order, joined (lines of a paragraph break anywhere) and cut at 。 and line-ending ；."""
+    out: list[Sentence] = []
+    buf = ""
+    page = 0
+    for block in blocks:
+        text = normalize_text(str(block.get("text", "")))
+        if not text:
+            continue
+        if not buf:
+            page = int(block.get("page", 0) or 0)
+        buf += text
+        while "。" in buf:
+            head, buf = buf.split("。", 1)
+            if head:
+                out.append(Sentence(head, page))
+            page = int(block.get("page", 0) or 0)
+    if buf:
+        out.append(Sentence(buf, page))
+    return out
+
+
+def _amt(s: str) -> Decimal | None:
+    return parse_amount(s)
+
+
+def _places(s: str) -> int:
+    return len(s.split(".", 1)[1]) if "." in s else 0
+
+
+def _violation(rule: str, s: Sentence, expected: Decimal, found: Decimal, zh: str, en: str,
+               severity: str = "error", table: str | None = None) -> Violation:
+    return Violation(rule=rule, table=table, expected=float(expected), found=float(found),
+                     difference=float(found - expected), severity=severity, message_zh=zh, message_en=en,
+                     page=s.page, text=s.text[:160])
+
+
+def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
+    out: list[Violation] = []
+    checks = 0
+    for i, s in enumerate(sents):
+        t = s.text
+        for m in _CHANGE.finditer(t):
+            before = t[: m.start()]
+            amounts = [(a.start(), a.group(1)) for a in _AMOUNT.finditer(before)]
+            diff_m = None
+            for d in _DIFF.finditer(before):
+                diff_m = d
+            if diff_m is not None and diff_m.end() >= len(before) - 2:
+                amounts = [a for a in amounts if a[0] < diff_m.start()]
+            bi = before.rfind("比")
+            base = current = None
+            if bi >= 0 and any(p > bi for p, _ in amounts):
+                base = next(a for p, a in amounts if p > bi)
+                prior = [a for p, a in amounts if p < bi]
+                current = prior[-1] if prior else None
+            elif len(amounts) >= 2:
+                base, current = amounts[-2][1], amounts[-1][1]
+            elif len(amounts) == 1 and t.startswith(("与", "较")) and i > 0:
+                prev = _AMOUNT.findall(sents[i - 1].text)
+                base, current = amounts[0][1], prev[-1] if prev else None
+            elif len(amounts) == 1 and bi < 0 and "与" in before[: amounts[0][0]] and i > 0:
+                prev = _AMOUNT.findall(sents[i - 1].text)
+                base, current = amounts[0][1], prev[-1] if prev else None
+            a, c = _amt(base or ""), _amt(current or "")
+            if a is None or not a:
+                continue
+            stated = Decimal(m.group(2))
+            direction = 1 if m.group(1) in _UP else -1
+            unit = Decimal(10) ** (-_places(m.group(2)))
+            if diff_m is not None and diff_m.end() >= len(before) - 2:
+                d = _amt(diff_m.group(2))
+                if d is not None:
+                    checks += 1
+                    pct = d / a * 100
+                    if abs(pct - stated) > unit + Decimal("0.005") / a * 100 * 2:
+                        out.append(_violation(
+                            "narrative_change", s, pct.quantize(unit), stated,
+                            f"“{m.group(0)}”：{d}/{a} = {pct.quantize(unit)}%",
+                            f"stated change {stated}% but {d}/{a} = {pct.quantize(unit)}%"))
+                    if c is not None:
+                        checks += 1
+                        dd = (c - a) * direction
+                        if abs(dd - d) > Decimal("0.011"):
+                            out.append(_violation(
+                                "narrative_difference", s, dd, d,
+                                f"“{diff_m.group(0)}”：{c} − {a} = {c - a} 万元",
+                                f"stated difference {d} but {c} − {a} = {c - a} (10k yuan)"))
+                continue
+            if c is None:
+                continue
+            checks += 1
+            pct = (c - a) / a * 100
+            tol = unit + (Decimal("0.005") * (abs(c) + abs(a)) / (a * a) * 100)
+            if abs(pct * direction - stated) > tol:
+                word = "增加" if pct >= 0 else "减少"
+                out.append(_violation(
+                    "narrative_change", s, pct.quantize(unit), stated * direction,
+                    f"“{m.group(0)}”：由 {a} 万元到 {c} 万元应为{word} {abs(pct).quantize(unit)}%",
+                    f"stated {'+' if direction > 0 else '-'}{stated}% but {a} → {c} is {pct.quantize(unit)}%"))
+    return out, checks
+
+
+def _check_shares(sents: list[Sentence]) -> tuple[list[Violation], int]:
+    out: list[Violation] = []
+    checks = 0
+    for s in sents:
+        t = s.text
+        k = t.find("其中")
+        if k < 0:
+            continue
+        totals = _AMOUNT.findall(t[:k])
+        if not totals:
+            continue
+        total = _amt(totals[-1])
+        if not total:
+            continue
+        for m in _SHARE.finditer(t, k):
+            part = _amt(m.group(1))
+            if part is None:
+                continue
+            stated = Decimal(m.group(2))
+            unit = Decimal(10) ** (-_places(m.group(2)))
+            checks += 1
+            pct = part / total * 100
+            tol = unit + Decimal("0.005") * 2 / total * 100
+            if abs(pct - stated) > tol:
+                out.append(_violation(
+                    "narrative_share", s, pct.quantize(unit), stated,
+                    f"“{m.group(0)}”：{part}/{total} = {pct.quantize(unit)}%",
+                    f"stated share {stated}% but {part}/{total} = {pct.quantize(unit)}%"))
+    return out, checks
+
+
+def _code_values(tables: Sequence[Table]) -> dict[str, list[tuple[Decimal, Table]]]:
+    """First amount of each coded row in 功能分类 expenditure tables, in 万元 when the table says 元."""
+    out: dict[str, list[tuple[Decimal, Table]]] = {}
+    for t in tables:
+        if not t.type or not t.type.endswith(("general_budget_expenditure", ".expenditure")):
+            continue
+        amount_cols = [c.index for c in t.columns if c.field in ("total", "expenditure_total", "final_amount",
+                                                                  "budget_amount")]
+        if not amount_cols:
+            continue
+        for row in t.rows:
+            if not row.code:
+                continue
+            cell = row.cell(amount_cols[0])
+            v = parse_amount(cell.text) if cell else None
+            if v is None:
+                continue
+            if (t.unit or "").strip() == "元":
+                v = v / 10000
+            out.setdefault(row.code, []).append((v, t))
+    return out
+
+
+def _check_items(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list[Violation], int]:
+    """Amounts stated for a 科目 (its own sentence and the 预算安排/决算数 sentences after it) vs the tables."""
+    out: list[Violation] = []
+    checks = 0
+    catalogue = load_catalogue()
+    values = _code_values(tables)
+    code: str | None = None
+    for s in sents:
+        t = s.text
+        if re.match(r"^[一二三四五六七八九十]+[、.．]", t):
+            code = None
+        m = _ITEM.search(t)
+        stated: list[str] = []
+        if m is not None:
+            lei_name = re.sub(r"^.*?[、.．]", "", m.group(1)) or m.group(1)
+            lei = m.group(2)
+            expected_name = catalogue.name(lei)
+            if expected_name and lei_name and normalize_text(lei_name) != normalize_text(expected_name):
+                checks += 1
+                out.append(Violation(
+                    rule="narrative_code_name", severity="warning", page=s.page, text=t[:160],
+                    message_zh=f"说明中“{lei_name}（{lei}类）”，{lei}类的科目名称应为“{expected_name}”",
+                    message_en=f"text names class {lei} “{lei_name}”; the classification calls it “{expected_name}”"))
+            code = m.group(2) + ((m.group(3) + (m.group(4) or "")) if m.group(3) else "")
+            head = re.match(r"[^\d，。；]{0,6}(\d[\d,]*(?:\.\d+)?)万元", t[m.end():])
+            if head:
+                stated.append(head.group(1))
+        if code is None or code not in values:
+            continue
+        stated += re.findall(r"(?:预算安排|决算数为|支出决算为)(\d[\d,]*(?:\.\d+)?)万元", t)
+        for text_value in dict.fromkeys(stated):
+            v = _amt(text_value)
+            if v is None:
+                continue
+            table_value, table = values[code][0]
+            checks += 1
+            tol = Decimal("0.5") * Decimal(10) ** (-_places(text_value)) + Decimal("0.005")
+            if abs(v - table_value) > tol:
+                tv = table_value.quantize(Decimal("0.01"))
+                out.append(_violation(
+                    "narrative_table", s, tv, v,
+                    f"说明中科目 {code} 为 {v} 万元，表中为 {tv} 万元",
+                    f"text gives {v} (10k yuan) for {code}; the table has {tv}", table=table.id))
+    return out, checks
+
+
+def check(tables: Sequence[Table], blocks: Sequence[dict[str, Any]],
+          options: ValidationOptions) -> tuple[list[Violation], int]:
+    sents = sentences(blocks)
+    out: list[Violation] = []
+    checks = 0
+    for fn in (_check_changes, _check_shares):
+        v, n = fn(sents)
+        out += v
+        checks += n
+    v, n = _check_items(sents, tables)
+    out += v
+    checks += n
+    return out, checks

@@ -1,0 +1,248 @@
+"""Repair OCR misreadings that the identities pin down: the smallest plausible edit of ONE cell.
+
+A cell is a suspect only when every identity touching it fails: a number that satisfies any of its identities is
+never changed. For each suspect we try every single-character OCR-style edit of its text (digit confusions 3↔8,
+1↔7, 0↔6/8/9, 5↔6…, a dropped or extra digit, a lost leading digit, a dropped/extra/moved decimal point, a comma
+read as a point, letters read for digits) and keep edits after which all its identities hold. Edits are scored by
+how likely OCR makes that slip, weighted up for low-confidence cells. The best edit is applied only when it fixes
+more failing identities than any rival, or at least ``repair_min_ratio`` times as likely as the runner-up.
+Provenance goes to ``Cell.repair`` and ``Validation.repairs``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from juesuan.datamodel.amounts import format_amount, normalize
+from juesuan.datamodel.document import Table
+from juesuan.options import ValidationOptions
+from juesuan.validation.rules import CellRef, Equation, TableRules, TableView, evaluate
+
+# P(OCR reads b | printed a), symmetric; pairs seen in PP-OCR errors on scanned disclosures and in glyph shape.
+_PAIRS = {
+    ("3", "8"): 0.6, ("1", "7"): 0.6, ("0", "6"): 0.45, ("0", "8"): 0.45, ("0", "9"): 0.4, ("5", "6"): 0.5,
+    ("6", "8"): 0.4, ("3", "5"): 0.3, ("2", "7"): 0.3, ("4", "9"): 0.3, ("8", "9"): 0.3, ("1", "4"): 0.2,
+    ("2", "3"): 0.2, ("5", "9"): 0.2, ("6", "9"): 0.25, ("0", "3"): 0.15, ("7", "9"): 0.15, ("1", "2"): 0.15,
+}
+CONFUSION: dict[tuple[str, str], float] = {**_PAIRS, **{(b, a): w for (a, b), w in _PAIRS.items()}}
+OTHER_SUB = 0.05
+DROPPED_DIGIT = 0.1
+LOST_LEADING_DIGIT = 0.3
+EXTRA_DIGIT = 0.1
+DROPPED_POINT = 0.5
+EXTRA_POINT = 0.3
+MOVED_POINT = 0.2
+COMMA_AS_POINT = 0.6
+_LETTERS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5",
+                          "B": "8", "Z": "2", "z": "2", "G": "6", "b": "6", "q": "9", "g": "9", "A": "4"})
+
+
+@dataclass(frozen=True)
+class Edit:
+    text: str
+    value: Decimal
+    weight: float
+    kind: str
+
+
+def _to_value(s: str) -> Decimal | None:
+    if not re.fullmatch(r"\d+(\.\d+)?", s):
+        return None
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def _digits_and_sign(text: str) -> tuple[str, bool]:
+    s = normalize(text)
+    negative = False
+    if s.startswith(("(", "（")) and s.endswith((")", "）")):
+        negative, s = True, s[1:-1]
+    if s.startswith("-"):
+        negative, s = True, s[1:]
+    return s, negative
+
+
+def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
+    """Every value one OCR slip away from ``text`` (the printed value the OCR text may have come from)."""
+    raw, negative = _digits_and_sign(text)
+    sign = Decimal(-1) if negative else Decimal(1)
+    if re.search(r"[A-Za-z|]", raw):  # letters read for digits: one candidate, the mapped text
+        mapped = raw.translate(_LETTERS).replace(",", "")
+        v = _to_value(mapped)
+        if v is not None:
+            yield Edit(mapped, sign * v, 0.9, "letter_for_digit")
+        return
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+(\.\d+)?", raw) or re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
+        # a thousands comma read as a point: 2.946.25 / 2.946
+        parts = raw.split(".")
+        if len(parts[-1]) != 3 and len(parts) > 2:
+            fixed = "".join(parts[:-1]) + "." + parts[-1]
+        else:
+            fixed = "".join(parts)
+        v = _to_value(fixed)
+        if v is not None:
+            yield Edit(fixed, sign * v, COMMA_AS_POINT, "comma_as_point")
+    s = raw.replace(",", "")
+    if _to_value(s) is None:
+        return
+    digits = "0123456789"
+    for i, ch in enumerate(s):
+        if ch.isdigit():
+            for d in digits:
+                if d != ch:
+                    t = s[:i] + d + s[i + 1 :]
+                    if len(t) > 1 and t[0] == "0" and t[1] != ".":
+                        continue
+                    v = _to_value(t)
+                    if v is not None:
+                        yield Edit(t, sign * v, CONFUSION.get((d, ch), OTHER_SUB), f"{ch}→{d}")
+            t = s[:i] + s[i + 1 :]  # OCR added a digit: the printed text lacks it
+            v = _to_value(t) if t and not t.startswith(".") else None
+            if v is not None:
+                yield Edit(t, sign * v, EXTRA_DIGIT, "extra_digit")
+        for d in digits:  # OCR dropped a digit here
+            t = s[:i] + d + s[i:]
+            if t[0] == "0" and len(t) > 1 and t[1] != ".":
+                continue
+            v = _to_value(t)
+            if v is not None:
+                yield Edit(t, sign * v, LOST_LEADING_DIGIT if i == 0 else DROPPED_DIGIT, "dropped_digit")
+    for d in "123456789":
+        v = _to_value(s + d) if "." in s else None
+        if v is not None:
+            yield Edit(s + d, sign * v, DROPPED_DIGIT, "dropped_digit")
+    if "." in s:
+        bare = s.replace(".", "")
+        v = _to_value(bare)
+        if v is not None:
+            yield Edit(bare, sign * v, EXTRA_POINT, "extra_point")
+        for j in range(1, len(bare)):
+            t = bare[:j] + "." + bare[j:]
+            if t != s and not (t[0] == "0" and j > 1):
+                v = _to_value(t)
+                if v is not None:
+                    yield Edit(t, sign * v, MOVED_POINT, "moved_point")
+    elif len(s) > typical_places and typical_places > 0:
+        t = s[:-typical_places] + "." + s[-typical_places:]
+        v = _to_value(t)
+        if v is not None:
+            yield Edit(t, sign * v, DROPPED_POINT, "dropped_point")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    ref: CellRef
+    edit: Edit
+    score: float
+    fixed: tuple[Equation, ...]
+
+
+def _format_like(original: str, value: Decimal, edit_text: str) -> str:
+    """Write the corrected value in the cell's own style (thousands commas, decimals, brackets)."""
+    s = normalize(original)
+    places = len(edit_text.split(".", 1)[1]) if "." in edit_text else 0
+    commas = "," in s or (re.fullmatch(r"[\d.]*\.\d{3}(\.\d+)?", s) is not None and abs(value) >= 1000)
+    body = format_amount(abs(value), places) if commas else f"{abs(value):.{places}f}"
+    if value < 0:
+        return f"({body})" if s.startswith(("(", "（")) else f"-{body}"
+    return body
+
+
+def repair_table(view: TableView, rules: TableRules, options: ValidationOptions) -> tuple[Table, list[dict[str, Any]]]:
+    """Repair one table; returns (new table, provenance records). The input table is not mutated."""
+    per_term = Decimal(str(options.rounding_per_term))
+    values = dict(view.values)
+    places = dict(view.places)
+    unreadable = set(view.unreadable)
+    by_cell: dict[CellRef, list[Equation]] = defaultdict(list)
+    for eq in rules.equations:
+        for c in eq.cells():
+            by_cell[c].append(eq)
+    typical = _typical_places(places)
+    table = view.table.model_copy(deep=True)
+    records: list[dict[str, Any]] = []
+    for _ in range(options.repair_max_cells):
+        status = {eq: evaluate(eq, values, places, per_term, unreadable).status for eq in rules.equations}
+        failing = [eq for eq, st in status.items() if st == "fail"]
+        if not failing:
+            break
+        suspects = {c for eq in failing for c in eq.cells()
+                    if all(status[e] in ("fail", "skip") for e in by_cell[c])
+                    and sum(status[e] == "fail" for e in by_cell[c]) >= 1}
+        candidates: list[Candidate] = []
+        for ref in suspects:
+            cell = table.rows[ref.pos].cell(ref.col)
+            if cell is None or not (cell.text or "").strip():
+                continue  # an empty cell is not an OCR misreading we can undo
+            touching = by_cell[ref]
+            seen: set[Decimal] = set()
+            for edit in single_edits(cell.text, typical):
+                if edit.value in seen or edit.value == values.get(ref):
+                    continue
+                seen.add(edit.value)
+                trial = dict(values)
+                trial[ref] = edit.value
+                trial_places = dict(places)
+                trial_places[ref] = len(edit.text.split(".", 1)[1]) if "." in edit.text else 0
+                trial_unreadable = unreadable - {ref}
+                ok = all(evaluate(e, trial, trial_places, per_term, trial_unreadable).status in ("ok", "rounding")
+                         for e in touching)
+                if not ok:
+                    continue
+                conf_factor = 1.0 + 2.0 * (1.0 - float(cell.confidence))
+                candidates.append(Candidate(ref, edit, edit.weight * conf_factor,
+                                            tuple(e for e in touching if status[e] == "fail")))
+        best = _choose(candidates, options.repair_min_ratio)
+        if best is None:
+            break
+        ref = best.ref
+        cell = table.rows[ref.pos].cell(ref.col)
+        assert cell is not None
+        new_text = _format_like(cell.text, best.edit.value, best.edit.text)
+        record = {
+            "table": table.id, "row": table.rows[ref.pos].index, "col": ref.col, "page": cell.page,
+            "original_text": cell.text, "corrected_text": new_text,
+            "original_value": float(values[ref]) if values.get(ref) is not None else None,
+            "corrected_value": float(best.edit.value), "edit": best.edit.kind, "score": round(best.score, 4),
+            "identities": sorted({e.rule for e in best.fixed}),
+            "identity_labels": sorted({e.label_zh for e in best.fixed}),
+        }
+        cell.repair = {k: record[k] for k in ("original_text", "corrected_value", "edit", "score", "identities")}
+        cell.text = new_text
+        cell.value = float(best.edit.value)
+        values[ref] = best.edit.value
+        places[ref] = len(best.edit.text.split(".", 1)[1]) if "." in best.edit.text else 0
+        unreadable.discard(ref)
+        records.append(record)
+    return table, records
+
+
+def _typical_places(places: dict[CellRef, int]) -> int:
+    counts: dict[int, int] = defaultdict(int)
+    for p in places.values():
+        counts[p] += 1
+    return max(counts, key=lambda p: counts[p]) if counts else 2
+
+
+def _choose(candidates: list[Candidate], min_ratio: float) -> Candidate | None:
+    """The candidate that fixes most failing identities; among equals it must be min_ratio× likelier."""
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=lambda c: (len(c.fixed), c.score), reverse=True)
+    best = ranked[0]
+    for other in ranked[1:]:
+        if other.ref == best.ref and other.edit.value == best.edit.value:
+            continue
+        if len(other.fixed) < len(best.fixed):
+            break
+        if other.score * min_ratio > best.score:
+            return None
+        break
+    return best

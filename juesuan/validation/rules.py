@@ -1,0 +1,591 @@
+"""Identity engine (勾稽关系): turn a typed table into linear equations over its cells and check them in Decimal.
+
+Which identity kinds apply to which table type is declared in ``configs/tables/identities.yaml``; this module knows
+how each kind finds its cells:
+
+- ``column_totals``  a total column (合计/小计/本年收入合计…) = Σ the amount columns beside it in the same header group
+- ``hierarchy``      类 = Σ款, 款 = Σ项 by code prefix (功能分类 7 digits, 经济分类 5)
+- ``total_row``      the 合计 row = Σ the top-level coded rows
+- ``sections``       收支总表: 本年收入合计 = Σ 一、二、… lines; 总计 = 本年合计 + 结转/结余 lines; 收入总计 = 支出总计
+- ``named_rows``     人员经费合计 = Σ 301 + 303 …: rows picked by name or code, declared in YAML
+- ``scores``         绩效: 得分 ≤ 分值, 合计 row = Σ 分值/得分
+- ``rates``          执行率 = 执行数 / 预算数
+
+An :class:`Equation` is ``target = Σ terms``; empty cells count as zero. Published amounts are rounded to the last
+printed decimal, so a sum of n non-zero terms may be off by n half-units: such differences are reported as info.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from juesuan.datamodel.amounts import is_empty_mark, is_percent, normalize, parse_amount
+from juesuan.datamodel.document import Table
+from juesuan.validation.schema import TABLES_DIR, Schema, normalize_text
+
+_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class CellRef:
+    """A cell by position: ``pos`` indexes ``table.rows`` (not Row.index), ``col`` is Cell.col."""
+
+    pos: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``target = Σ terms`` (terms may carry -1 for differences). ``rule`` is the identity id for reports."""
+
+    rule: str
+    table: str
+    target: CellRef
+    terms: tuple[CellRef, ...]
+    signs: tuple[int, ...] = ()
+    label_zh: str = ""
+    label_en: str = ""
+
+    def cells(self) -> tuple[CellRef, ...]:
+        return (self.target, *self.terms)
+
+    def sign(self, i: int) -> int:
+        return self.signs[i] if self.signs else 1
+
+
+@dataclass(frozen=True)
+class Inequality:
+    """``low ≤ high`` (得分 ≤ 分值)."""
+
+    rule: str
+    table: str
+    low: CellRef
+    high: CellRef
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``rate = 100 · numerator / denominator`` (执行率), checked to the rate's printed precision."""
+
+    rule: str
+    table: str
+    rate: CellRef
+    numerator: CellRef
+    denominator: CellRef
+
+
+@dataclass
+class TableView:
+    """Amounts of one table by cell position, with what the identity kinds need to find cells."""
+
+    table: Table
+    schema: Schema
+    values: dict[CellRef, Decimal | None] = field(default_factory=dict)
+    places: dict[CellRef, int] = field(default_factory=dict)
+    unreadable: set[CellRef] = field(default_factory=set)
+    fields: dict[int, str | None] = field(default_factory=dict)
+    groups: dict[int, str] = field(default_factory=dict)
+    amount_cols: list[int] = field(default_factory=list)
+    label_cols: list[int] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, table: Table, schema: Schema) -> TableView:
+        view = cls(table, schema)
+        headers = {c.index: c.header for c in table.columns}
+        for c in table.columns:
+            view.fields[c.index] = c.field
+            view.groups[c.index] = column_group(c.header, schema)
+        numeric: dict[int, int] = {}
+        texty: dict[int, int] = {}
+        filled: dict[int, int] = {}
+        for pos, row in enumerate(table.rows):
+            for cell in row.cells:
+                ref = CellRef(pos, cell.col)
+                text = cell.text or ""
+                if not normalize(text):
+                    continue
+                filled[cell.col] = filled.get(cell.col, 0) + 1
+                value = parse_amount(text)
+                if value is not None and not is_percent(text):
+                    numeric[cell.col] = numeric.get(cell.col, 0) + 1
+                    view.values[ref] = value
+                    view.places[ref] = _places(text)
+                elif value is None and not is_empty_mark(text):
+                    if _HAN.search(text):
+                        texty[cell.col] = texty.get(cell.col, 0) + 1
+                    elif re.search(r"\d", text):
+                        view.unreadable.add(ref)  # 1,5O4.52: a number OCR garbled
+        for col in sorted(filled):
+            role = schema.role(view.fields.get(col))
+            header = normalize_text(headers.get(col, ""))
+            if role in ("code", "name", "rate", "text", "score", "max_score"):
+                if role == "name":
+                    view.label_cols.append(col)
+                continue
+            if re.search(r"(编码|代码|编号|序号)$|^[类款项]$", header.split("/")[-1] if header else ""):
+                continue
+            if numeric.get(col, 0) >= max(1, 0.5 * filled[col]) and _not_code_column(view, col):
+                view.amount_cols.append(col)
+            elif texty.get(col, 0) >= 0.5 * filled[col]:
+                view.label_cols.append(col)
+        # a parsed code column holds 3-7 digit integers: never an amount
+        return view
+
+    def value(self, ref: CellRef) -> Decimal | None:
+        return self.values.get(ref)
+
+    def row_label(self, pos: int) -> str:
+        row = self.table.rows[pos]
+        return normalize_text(row.name or "")
+
+    def label_at(self, pos: int, col: int) -> str:
+        cell = self.table.rows[pos].cell(col)
+        return normalize_text(cell.text) if cell else ""
+
+    def row_index(self, pos: int) -> int:
+        return self.table.rows[pos].index
+
+    def has_cell(self, ref: CellRef) -> bool:
+        return self.table.rows[ref.pos].cell(ref.col) is not None
+
+
+def _places(text: str) -> int:
+    s = normalize(text).rstrip("%)）")
+    return len(s.split(".", 1)[1]) if "." in s else 0
+
+
+def _not_code_column(view: TableView, col: int) -> bool:
+    """Integers of 3/5/7 digits equal to the row code are a code column the header did not name."""
+    hits = total = 0
+    for pos, row in enumerate(view.table.rows):
+        v = view.values.get(CellRef(pos, col))
+        if v is None:
+            continue
+        total += 1
+        if row.code and str(v) == row.code:
+            hits += 1
+    return not (total and hits >= 0.5 * total)
+
+
+_MEASURES = {"budget_amount", "final_amount"}
+
+
+def column_group(header: str, schema: Schema) -> str:
+    """Group key of a column for ``column_totals``: header path above the item segment, plus the measure.
+
+    财政拨款“三公”经费/公务用车购置及运行费/小计/决算数 → (财政拨款“三公”经费/公务用车购置及运行费, final_amount): the
+    三公 table puts the measure (预算数/决算数) under each item, other tables put items under one measure.
+    """
+    segments = [normalize_text(s) for s in header.split("/") if normalize_text(s)]
+    measure = ""
+    for i in range(len(segments) - 1, -1, -1):
+        f = schema.canonical_field(segments[i])
+        if f in _MEASURES and i == len(segments) - 1 and len(segments) > 1:
+            measure = f
+            continue
+        return "/".join(segments[:i]) + ("|" + measure if measure else "")
+    return ""
+
+
+def column_field(header: str, schema: Schema) -> str | None:
+    """Canonical field of a flattened header, skipping a trailing measure (预算数/决算数) under an item."""
+    segments = [s for s in header.split("/") if normalize_text(s)]
+    if not segments:
+        return None
+    last = schema.canonical_field(segments[-1])
+    if last in _MEASURES and len(segments) > 1:
+        item = schema.canonical_field(segments[-2])
+        if item is not None and item not in _MEASURES:
+            return item
+    if last is None and len(segments) > 1:
+        # 类/款/项 under 科目编码 are handled by their own segment; other unknown leaves stay None
+        return None
+    return last
+
+
+# ---------------------------------------------------------------- identity kinds
+
+
+def _total_columns(view: TableView) -> Iterable[Equation]:
+    schema = view.schema
+    by_group: dict[str, list[int]] = {}
+    for col in view.amount_cols:
+        by_group.setdefault(view.groups.get(col, ""), []).append(col)
+    for group, cols in by_group.items():
+        totals = [c for c in cols if schema.role(view.fields.get(c)) == "total"]
+        if len(totals) != 1:
+            continue
+        target = totals[0]
+        terms = [c for c in cols if c != target and view.fields.get(c) is not None]
+        # sub-groups directly below: their own total column, or all their columns when they have none
+        for sub, sub_cols in by_group.items():
+            if sub == group or not _is_child_group(group, sub):
+                continue
+            sub_totals = [c for c in sub_cols if schema.role(view.fields.get(c)) == "total"]
+            terms += sub_totals if len(sub_totals) == 1 else [c for c in sub_cols if view.fields.get(c)]
+        if not terms:
+            continue
+        if any(view.fields.get(c) is None for c in cols if c != target):
+            continue  # an unnamed column beside the total: we cannot tell whether it is a term
+        for pos in range(len(view.table.rows)):
+            yield Equation(
+                "column_total", view.table.id, CellRef(pos, target), tuple(CellRef(pos, c) for c in terms),
+                label_zh=f"{_header(view, target)} = " + " + ".join(_header(view, c) for c in terms),
+                label_en="total column = sum of the columns beside it",
+            )
+
+
+def _is_child_group(parent: str, child: str) -> bool:
+    p_path, _, p_measure = parent.partition("|")
+    c_path, _, c_measure = child.partition("|")
+    if p_measure != c_measure:
+        return False
+    if not c_path.startswith(p_path + "/") and not (p_path == "" and c_path):
+        return False
+    rest = c_path[len(p_path) + 1 :] if p_path else c_path
+    return "/" not in rest
+
+
+def _header(view: TableView, col: int) -> str:
+    for c in view.table.columns:
+        if c.index == col:
+            return c.header.split("/")[-1] or str(col)
+    return str(col)
+
+
+def _coded_rows(view: TableView) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    dup: set[str] = set()
+    for pos, row in enumerate(view.table.rows):
+        code = (row.code or "").strip()
+        if not re.fullmatch(r"\d{3}(\d{2}){0,2}", code):
+            continue
+        if code in seen:
+            dup.add(code)
+        else:
+            seen[code] = pos
+    for code in dup:
+        seen.pop(code, None)
+    return seen
+
+
+def _hierarchy(view: TableView) -> Iterable[Equation]:
+    coded = _coded_rows(view)
+    for code, pos in coded.items():
+        children = [c for c in coded if len(c) == len(code) + 2 and c.startswith(code)]
+        if not children:
+            children = [c for c in coded if len(c) == len(code) + 4 and c.startswith(code)]
+        if not children:
+            continue
+        kids = [coded[c] for c in sorted(children)]
+        for col in view.amount_cols:
+            yield Equation(
+                "hierarchy", view.table.id, CellRef(pos, col), tuple(CellRef(k, col) for k in kids),
+                label_zh=f"{code} = Σ下级科目", label_en=f"{code} = sum of its sub-items",
+            )
+
+
+_TOTAL_NAME = re.compile(r"^(合计|总计|支出合计|合计数)$")
+
+
+def _total_rows(view: TableView) -> list[int]:
+    return [
+        pos for pos, row in enumerate(view.table.rows)
+        if not row.code and (_TOTAL_NAME.match(normalize_text(row.name or "")) or row.kind == "total"
+                             and not normalize_text(row.name or ""))
+    ]
+
+
+def _total_row(view: TableView) -> Iterable[Equation]:
+    coded = _coded_rows(view)
+    if not coded:
+        return
+    top = min(len(c) for c in coded)
+    tops = [coded[c] for c in sorted(coded) if len(c) == top]
+    for pos in _total_rows(view):
+        if not _TOTAL_NAME.match(view.row_label(pos)):
+            continue
+        for col in view.amount_cols:
+            yield Equation(
+                "total_row", view.table.id, CellRef(pos, col), tuple(CellRef(p, col) for p in tops),
+                label_zh="合计 = Σ各类", label_en="total row = sum of the top-level rows",
+            )
+
+
+# 收支总表 sections ------------------------------------------------------------
+
+_SUB = re.compile(r"^本年(收入|支出)(合计)?$")
+_GRAND = re.compile(r"^(收入|支出)?总计$")
+
+
+def _sections(view: TableView) -> list[tuple[int, list[int]]]:
+    """(label column, value columns) pairs, left to right: 收入 on the left, 支出 on the right."""
+    out = []
+    labels = sorted(view.label_cols)
+    for i, lc in enumerate(labels):
+        nxt = labels[i + 1] if i + 1 < len(labels) else 10**9
+        vals = [c for c in view.amount_cols if lc < c < nxt]
+        if vals:
+            out.append((lc, vals))
+    return out
+
+
+def _label(view: TableView, pos: int, col: int) -> str:
+    text = view.label_at(pos, col)
+    if not text and col == min(view.label_cols, default=-1):
+        text = view.row_label(pos)
+    return text
+
+
+def _summary(view: TableView) -> Iterable[Equation]:
+    rows = range(len(view.table.rows))
+    grand_cells: list[CellRef] = []
+    for lc, vals in _sections(view):
+        labels = {pos: _label(view, pos, lc) for pos in rows}
+        subs = [p for p in rows if _SUB.match(_ORDINAL.sub("", labels[p]))]
+        grands = [p for p in rows if _GRAND.match(labels[p])]
+        if not subs:
+            continue
+        sub = subs[0]
+        sub_has_ordinal = bool(_ORDINAL.match(labels[sub]))
+        grand = next((g for g in grands if g > sub), None)
+        if sub_has_ordinal:
+            stop = next((p for p in rows if p > sub and (_ORDINAL.match(labels[p]) or p in grands)), len(rows))
+            items = [p for p in range(sub + 1, stop) if labels[p]]
+            tops = [p for p in rows if _ORDINAL.match(labels[p]) and (grand is None or p < grand)]
+        else:
+            start = max([p for p in grands if p < sub], default=-1)
+            items = [p for p in range(start + 1, sub) if _ORDINAL.match(labels[p])]
+            between = [p for p in range(sub + 1, grand if grand is not None else sub + 1) if labels[p]]
+            plain = [p for p in between if not _ORDINAL.match(labels[p])]
+            tops = [sub, *(plain or between)]
+        for col in vals:
+            if items:
+                yield Equation(
+                    "section_subtotal", view.table.id, CellRef(sub, col), tuple(CellRef(p, col) for p in items),
+                    label_zh=f"{labels[sub]} = Σ各项", label_en="current-year total = sum of its lines",
+                )
+            if grand is not None:
+                yield Equation(
+                    "section_grand_total", view.table.id, CellRef(grand, col), tuple(CellRef(p, col) for p in tops),
+                    label_zh=f"{labels[grand] or '总计'} = {labels[sub]} + 结转结余",
+                    label_en="grand total = current-year total + carry-over lines",
+                )
+        if grand is not None:
+            grand_cells.append(CellRef(grand, vals[0]))
+    if len(grand_cells) >= 2:
+        yield Equation(
+            "income_equals_expenditure", view.table.id, grand_cells[0], (grand_cells[1],),
+            label_zh="收入总计 = 支出总计", label_en="income grand total = expenditure grand total",
+        )
+
+
+def _named_rows(view: TableView, specs: Sequence[dict[str, Any]]) -> Iterable[Equation]:
+    """YAML ``named_rows``: {id, target: regex on the row label, terms: [code or regex, ...]}."""
+    coded = _coded_rows(view)
+    label_pos: dict[int, str] = {}
+    for pos in range(len(view.table.rows)):
+        label_pos[pos] = view.row_label(pos)
+    for spec in specs:
+        target = next((p for p, lab in label_pos.items() if re.fullmatch(spec["target"], lab)), None)
+        if target is None:
+            continue
+        terms = []
+        for t in spec["terms"]:
+            if re.fullmatch(r"\d{3,7}", str(t)):
+                if str(t) in coded:
+                    terms.append(coded[str(t)])
+            else:
+                terms += [p for p, lab in label_pos.items() if re.fullmatch(str(t), lab)]
+        if not terms:
+            continue
+        for col in view.amount_cols:
+            yield Equation(
+                spec["id"], view.table.id, CellRef(target, col), tuple(CellRef(p, col) for p in terms),
+                label_zh=spec.get("zh", spec["id"]), label_en=spec.get("en", spec["id"]),
+            )
+
+
+def _field_cols(view: TableView, role_or_field: str) -> list[int]:
+    return [c for c, f in view.fields.items() if f == role_or_field]
+
+
+_SCORE_HEAD = re.compile(r"^得分$")
+_MAX_HEAD = re.compile(r"^(分值|权重|分值/权重.*|权重/分值.*|指标分值)$")
+_RATE_HEAD = re.compile(r"^(预算)?执行率$")
+_EXEC_HEAD = re.compile(r"^(预算|全年)?执行数$|^实际支出数?$")
+_BUDGET_HEAD = re.compile(r"^(调整后预算数|全年预算数|预算数)$")
+_PERF_TOTAL = re.compile(r"^(合计|总分|得分|总计)$")
+
+
+def _perf_headers(view: TableView) -> list[tuple[int, dict[str, int]]]:
+    """Header rows of a 绩效 form (they sit inside the body): (row position, {"score": col, ...})."""
+    out: list[tuple[int, dict[str, int]]] = []
+    top: dict[str, int] = {}
+    for c, f in view.fields.items():
+        if f in ("score", "max_score", "execution_rate", "executed_amount", "full_year_budget"):
+            top[f] = c
+    if top:
+        out.append((-1, {"score": top.get("score", -1), "max": top.get("max_score", -1),
+                         "rate": top.get("execution_rate", -1), "exec": top.get("executed_amount", -1),
+                         "budget": top.get("full_year_budget", -1)}))
+    for pos, row in enumerate(view.table.rows):
+        found: dict[str, int] = {}
+        for cell in row.cells:
+            t = normalize_text(cell.text)
+            for key, pat in (("score", _SCORE_HEAD), ("max", _MAX_HEAD), ("rate", _RATE_HEAD),
+                             ("exec", _EXEC_HEAD), ("budget", _BUDGET_HEAD)):
+                if pat.match(t) and key not in found:
+                    found[key] = cell.col
+        if ("score" in found and "max" in found) or ("rate" in found and "exec" in found and "budget" in found):
+            out.append((pos, found))
+    return out
+
+
+def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Ratio]]:
+    ineqs: list[Inequality] = []
+    eqs: list[Equation] = []
+    ratios: list[Ratio] = []
+    heads = _perf_headers(view)
+    rows = view.table.rows
+    items: list[tuple[int, int, int]] = []  # (pos, score col, max col)
+    total: tuple[int, int, int] | None = None
+    for h, (hpos, cols) in enumerate(heads):
+        end = heads[h + 1][0] if h + 1 < len(heads) else len(rows)
+        sc, mc = cols.get("score", -1), cols.get("max", -1)
+        for pos in range(hpos + 1, end):
+            label = "".join(normalize_text(c.text) for c in rows[pos].cells if c.col < min(x for x in (sc, mc)
+                                                                                          if x >= 0) ) if sc >= 0 and mc >= 0 else ""
+            if sc >= 0 and mc >= 0:
+                s, m = view.values.get(CellRef(pos, sc)), view.values.get(CellRef(pos, mc))
+                if s is not None and m is not None:
+                    ineqs.append(Inequality("score_le_max", view.table.id, CellRef(pos, sc), CellRef(pos, mc)))
+                if _PERF_TOTAL.match(label) or _PERF_TOTAL.match(normalize_text(rows[pos].name or "")):
+                    total = total or (pos, sc, mc)
+                elif (s is not None or m is not None) and not label.startswith("其中"):
+                    items.append((pos, sc, mc))
+            if {"rate", "exec", "budget"} <= set(cols) and min(cols["rate"], cols["exec"], cols["budget"]) >= 0:
+                ratios.append(Ratio("execution_rate", view.table.id, CellRef(pos, cols["rate"]),
+                                    CellRef(pos, cols["exec"]), CellRef(pos, cols["budget"])))
+    if total is not None and len(items) >= 2:
+        tpos, tsc, tmc = total
+        for which, col_of, tcol in (("score", 1, tsc), ("max", 2, tmc)):
+            terms = tuple(CellRef(it[0], it[col_of]) for it in items)
+            if view.values.get(CellRef(tpos, tcol)) is not None and all(t.col == tcol for t in terms):
+                eqs.append(Equation("score_total", view.table.id, CellRef(tpos, tcol), terms,
+                                    label_zh="合计 = Σ各项" + ("得分" if which == "score" else "分值"),
+                                    label_en="total = sum of item " + ("scores" if which == "score" else "weights")))
+    return ineqs, eqs, ratios
+
+
+@dataclass(frozen=True)
+class TableRules:
+    equations: tuple[Equation, ...]
+    inequalities: tuple[Inequality, ...]
+    ratios: tuple[Ratio, ...]
+
+
+@functools.lru_cache(maxsize=4)
+def load_identities(path: Path = TABLES_DIR / "identities.yaml") -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def kinds_for(type_id: str | None, config: dict[str, Any]) -> dict[str, Any]:
+    """The identity kinds for a table type: its family defaults, then the type's own entry."""
+    family = (type_id or "").split(".", 1)[0]
+    kinds: dict[str, Any] = dict(config.get("defaults", {}).get(family or "unknown", {}))
+    kinds.update(config.get("types", {}).get(type_id or "", {}) or {})
+    return kinds
+
+
+def build_rules(view: TableView, config: dict[str, Any]) -> TableRules:
+    kinds = kinds_for(view.table.type, config)
+    eqs: list[Equation] = []
+    ineqs: list[Inequality] = []
+    ratios: list[Ratio] = []
+    if kinds.get("column_totals"):
+        eqs += _total_columns(view)
+    if kinds.get("hierarchy"):
+        eqs += _hierarchy(view)
+    if kinds.get("total_row"):
+        eqs += _total_row(view)
+    if kinds.get("sections"):
+        eqs += _summary(view)
+    if kinds.get("named_rows"):
+        eqs += _named_rows(view, kinds["named_rows"])
+    if kinds.get("scores"):
+        i, e, r = _scores(view)
+        ineqs += i
+        eqs += e
+        ratios += r
+    # an equation over cells the table does not have (a short row) is not an identity
+    eqs = [e for e in eqs if view.has_cell(e.target) or any(view.values.get(t) for t in e.terms)]
+    return TableRules(tuple(_dedupe(eqs)), tuple(ineqs), tuple(ratios))
+
+
+def _dedupe(eqs: Iterable[Equation]) -> list[Equation]:
+    seen: set[tuple[CellRef, frozenset[CellRef]]] = set()
+    out = []
+    for e in eqs:
+        key = (e.target, frozenset(e.terms))
+        if key in seen or e.target in e.terms:
+            continue
+        seen.add(key)
+        out.append(e)
+    return out
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of one equation: ``difference = found - expected`` (found is the target, expected Σ terms)."""
+
+    equation: Equation
+    expected: Decimal
+    found: Decimal
+    tolerance: Decimal
+    status: str  # "ok" | "rounding" | "fail" | "skip"
+
+    @property
+    def difference(self) -> Decimal:
+        return self.found - self.expected
+
+
+def tolerance(values: Sequence[Decimal | None], places: Sequence[int], per_term: Decimal) -> Decimal:
+    """Half a unit of the last printed decimal per non-zero term: 0.005 · n for 万元 with 2 decimals."""
+    p = max(places, default=2)
+    unit = per_term * (Decimal(10) ** (2 - p))
+    n = sum(1 for v in values if v)
+    return unit * max(n, 1)
+
+
+def evaluate(eq: Equation, values: dict[CellRef, Decimal | None], places: dict[CellRef, int],
+             per_term: Decimal, unreadable: set[CellRef] | frozenset[CellRef] = frozenset()) -> Outcome:
+    target = values.get(eq.target)
+    terms = [values.get(t) for t in eq.terms]
+    expected = sum((eq.sign(i) * (v or Decimal(0)) for i, v in enumerate(terms)), Decimal(0))
+    if target is None and eq.target not in unreadable and not any(terms):
+        return Outcome(eq, expected, Decimal(0), Decimal(0), "skip")
+    if any(t in unreadable for t in eq.cells()):
+        return Outcome(eq, expected, target or Decimal(0), Decimal(0), "fail")
+    found = target or Decimal(0)
+    tol = tolerance([target, *terms], [places.get(c, 2) for c in eq.cells() if values.get(c) is not None], per_term)
+    diff = abs(found - expected)
+    if diff == 0:
+        status = "ok"
+    elif diff <= tol:
+        status = "rounding"
+    else:
+        status = "fail"
+    return Outcome(eq, expected, found, tol, status)

@@ -1,0 +1,175 @@
+"""Table-type classifier (表类型): character n-grams of title + header → calibrated linear model.
+
+Trained only from configs/tables/types.yaml (aliases and header hints, with OCR-style noise), so it is rebuilt from
+the repo alone and nothing is downloaded. The fitted model ships as ``juesuan/resources/table_type_classifier.joblib``
+together with the sha256 of the YAML it came from; when the YAML changed since, it is retrained in memory (seeded,
+a few seconds) and a warning says to rebuild it:
+
+    PYTHONPATH=. python -m juesuan.validation.type_classifier --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from juesuan.validation.schema import TABLES_DIR, Schema, load_schema, normalize_text, normalize_title
+
+log = logging.getLogger(__name__)
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "resources" / "table_type_classifier.joblib"
+OTHER = "__other__"
+SEED = 20240601
+
+# Characters OCR confuses in these titles (seen in PP-OCR output of scanned disclosures and their glyph neighbours).
+_CONFUSABLE = {
+    "出": "山", "入": "人", "支": "文", "预": "顶", "决": "泱", "算": "箅", "拨": "拔", "款": "欵", "总": "怠",
+    "表": "衣", "收": "牧", "经": "径", "费": "赍", "般": "股", "公": "么", "基": "墓", "本": "木", "项": "顷",
+    "目": "日", "政": "攻", "府": "俯", "金": "全", "资": "姿", "国": "围", "营": "菅", "财": "材", "功": "攻",
+}
+_PREFIXES = ["", "", "", "2024年", "2025年度", "表1-2", "附表3", "五、", "2026年部门", "上海市普陀区XX局2024年度"]
+_SUFFIXES = ["", "", "", "（续表）", "单位：万元", "（续）", "金额单位：元"]
+_NEGATIVES = [
+    "序号 单位名称 备注", "部门决算单位构成", "名词解释", "目录", "单位：万元", "编制部门", "情况说明",
+    "项目概况 立项依据 实施主体 实施方案", "预算单位构成 单位名称 单位性质", "车辆 台套 资产总额",
+]
+
+
+@dataclass(frozen=True)
+class TypePrediction:
+    type_id: str | None
+    probability: float
+    method: str  # "rules" | "model" | "none"
+
+
+def _noisy(text: str, rng: np.random.Generator) -> str:
+    chars = list(text)
+    out: list[str] = []
+    for ch in chars:
+        r = rng.random()
+        if r < 0.04:
+            continue  # dropped character
+        if r < 0.10 and ch in _CONFUSABLE:
+            out.append(_CONFUSABLE[ch])
+            continue
+        out.append(ch)
+        if rng.random() < 0.03:
+            out.append(" ")
+    return "".join(out)
+
+
+def training_texts(schema: Schema, per_type: int = 80, seed: int = SEED) -> tuple[list[str], list[str]]:
+    """Generated (text, label) pairs: alias or hint, prefixes/suffixes, OCR noise; deterministic for a seed."""
+    rng = np.random.default_rng([seed])
+    texts: list[str] = []
+    labels: list[str] = []
+    for tt in schema.types:
+        bases = [*tt.aliases, tt.name_zh]
+        for i in range(per_type):
+            title = bases[i % len(bases)]
+            parts = [str(rng.choice(_PREFIXES)) + title + str(rng.choice(_SUFFIXES))]
+            if tt.header_hints and rng.random() < 0.5:
+                parts.append(str(rng.choice(list(tt.header_hints))))
+            if rng.random() < 0.15 and tt.header_hints:
+                parts = [str(rng.choice(list(tt.header_hints)))]  # title lost: header only
+            text = " ".join(parts)
+            texts.append(_noisy(text, rng) if i % 4 else text)
+            labels.append(tt.id)
+    for i in range(per_type):
+        texts.append(_noisy(_NEGATIVES[i % len(_NEGATIVES)], rng))
+        labels.append(OTHER)
+    return texts, labels
+
+
+def _prep(text: str) -> str:
+    return normalize_title(normalize_text(text))
+
+
+def yaml_digest(tables_dir: Path = TABLES_DIR) -> str:
+    h = hashlib.sha256()
+    for name in ("types.yaml",):
+        h.update((tables_dir / name).read_bytes())
+    return h.hexdigest()
+
+
+def train(schema: Schema, seed: int = SEED) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    texts, labels = training_texts(schema, seed=seed)
+    model = make_pipeline(
+        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=6000, dtype=np.float32),
+        CalibratedClassifierCV(LogisticRegression(C=20.0, max_iter=2000), method="sigmoid", cv=3, ensemble=False),
+    )
+    model.fit([_prep(t) for t in texts], labels)
+    return model
+
+
+class TableTypeClassifier:
+    """Rules first (an alias inside the title is unambiguous), then the model; below ``min_probability`` → None."""
+
+    def __init__(self, schema: Schema | None = None, min_probability: float = 0.5) -> None:
+        self.schema = schema or load_schema()
+        self.min_probability = min_probability
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        import joblib
+
+        digest = yaml_digest()
+        if MODEL_PATH.exists():
+            bundle = joblib.load(MODEL_PATH)
+            if bundle.get("yaml_sha256") == digest:
+                return bundle["model"]
+            log.warning("%s is stale (types.yaml changed); retraining in memory — rebuild it with "
+                        "`python -m juesuan.validation.type_classifier --write`", MODEL_PATH.name)
+        return train(self.schema)
+
+    def predict(self, title: str | None, header: str = "") -> TypePrediction:
+        title = title or ""
+        if title:
+            rule = self.schema.match_title(title)
+            if rule is not None:
+                return TypePrediction(rule.id, 1.0, "rules")
+        text = f"{title} {header}".strip()
+        if not normalize_text(text):
+            return TypePrediction(None, 0.0, "none")
+        if self._model is None:
+            self._model = self._load()
+        proba = self._model.predict_proba([_prep(text)])[0]
+        classes = list(self._model.classes_)
+        best = int(np.argmax(proba))
+        label, p = classes[best], float(proba[best])
+        if label == OTHER or p < self.min_probability:
+            return TypePrediction(None, p if label != OTHER else 1.0 - p, "model")
+        return TypePrediction(label, p, "model")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Train the table-type classifier from configs/tables/types.yaml.")
+    parser.add_argument("--write", action="store_true", help=f"save to {MODEL_PATH}")
+    args = parser.parse_args()
+    import joblib
+
+    schema = load_schema()
+    model = train(schema)
+    texts, labels = training_texts(schema, seed=SEED + 1)
+    acc = float(np.mean(np.asarray(model.predict([_prep(t) for t in texts])) == np.asarray(labels)))
+    print(f"held-out generated accuracy (seed {SEED + 1}): {acc:.4f} on {len(texts)} texts")
+    if args.write:
+        MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"model": model, "yaml_sha256": yaml_digest(), "seed": SEED}, MODEL_PATH, compress=3)
+        print(f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -149,3 +149,74 @@ def load_pages(source: str | Path, split: str) -> list[LabelledPage]:
         return read_manifest(path)
     manifest = manifest_path(path, split)
     return read_manifest(manifest) if manifest.is_file() else []
+
+
+class SynthSource(BaseModel):
+    """Synthetic pages drawn in memory from the issue-5 generator (no images written): page ``i`` of ``seed``.
+
+    Index ranges keep the splits apart (train ``[0, train)``, dev next, test after), and every synthetic page is its
+    own document. Generated pages are cached as JSONL under ``cache_dir`` keyed by seed, range and generator code.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seed: int = 1
+    train_pages: int = Field(2000, ge=0)
+    dev_pages: int = Field(100, ge=0)
+    test_pages: int = Field(300, ge=0)
+    workers: int = Field(2, ge=1)
+    cache_dir: str | None = "runs/synth-cache"
+
+    def indices(self, split: str) -> range:
+        a, b = self.train_pages, self.train_pages + self.dev_pages
+        return {"train": range(0, a), "dev": range(a, b), "test": range(b, b + self.test_pages)}[split]
+
+
+def _synth_chunk(args: tuple[int, list[int]]) -> list[str]:
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from juesuan.datasets.synth.generator import SynthOptions, generate_page
+
+    seed, indices = args
+    opts = SynthOptions(seed=seed)
+    return [generate_page(seed, i, opts).page.model_dump_json(exclude_none=True) for i in indices]
+
+
+def _generator_fingerprint() -> str:
+    from juesuan.datasets import synth
+
+    h = hashlib.sha256()
+    for path in sorted(Path(synth.__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def synth_pages(source: SynthSource, split: str, root: Path | None = None) -> list[LabelledPage]:
+    """The pages of one split (cached; regenerated when the generator code changes)."""
+    import json
+    from concurrent.futures import ProcessPoolExecutor
+
+    from juesuan.datasets.labelled_page import read_manifest, write_manifest
+
+    idx = list(source.indices(split))
+    if not idx:
+        return []
+    cache = None
+    if source.cache_dir:
+        folder = Path(source.cache_dir)
+        if not folder.is_absolute() and root is not None:
+            folder = root / folder
+        cache = folder / f"synth-{source.seed}-{idx[0]}-{idx[-1]}-{_generator_fingerprint()}.jsonl"
+        if cache.is_file():
+            return read_manifest(cache)
+    chunks = [(source.seed, idx[k : k + 25]) for k in range(0, len(idx), 25)]
+    if source.workers > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(max_workers=source.workers) as pool:
+            texts = [t for chunk in pool.map(_synth_chunk, chunks) for t in chunk]
+    else:
+        texts = [t for chunk in map(_synth_chunk, chunks) for t in chunk]
+    pages = [LabelledPage.model_validate(json.loads(t)) for t in texts]
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_manifest(cache, pages)
+    return pages

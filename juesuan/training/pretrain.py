@@ -65,7 +65,8 @@ def seed_text_pages(path: Path, lines_per_page: int = 45) -> list[list[TokenUnit
     return pages
 
 
-def unlabelled_units(cfg: Any, train_pages: Sequence[LabelledPage], exclude_documents: set[str]) -> list[list[TokenUnit]]:
+def unlabelled_units(cfg: Any, train_pages: Sequence[LabelledPage], exclude_documents: set[str]
+                     ) -> list[list[TokenUnit]]:
     from juesuan.training.train import resolve
 
     pages = [page_units(p) for p in train_pages]
@@ -101,15 +102,14 @@ def mask_windows(windows: list[Any], vocab_size: int, rng: np.random.Generator, 
     return windows
 
 
-def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage]) -> tuple[Any, CharVocab, dict]:
+def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage],
+             held_out: set[str] | frozenset[str] = frozenset()) -> tuple[Any, CharVocab, dict]:
     """Build the vocabulary, pretrain a fresh model, save it to ``pretrain.output_dir``; returns (model, vocab, info)."""
     import torch
 
-    from juesuan.training.train import gather_data, resolve
+    from juesuan.training.train import resolve
 
-    _, _, evals = gather_data(cfg)
-    held_out = {p.document for pages in evals.values() for p in pages}
-    pages = unlabelled_units(cfg, train_pages, held_out)
+    pages = unlabelled_units(cfg, train_pages, set(held_out))
     vocab = CharVocab.build((u.text for page in pages for u in page), max_size=cfg.model.vocab_size)
     model = build_model(cfg.model, labels, len(vocab)).to(cfg.device)
     pc = cfg.pretrain

@@ -38,7 +38,16 @@ from juesuan.models.token_classifier import (
     predict,
     save_checkpoint,
 )
-from juesuan.training.data import NoiseOptions, add_ocr_noise, entity_tags, load_pages, page_units, pages_sha256
+from juesuan.training.data import (
+    NoiseOptions,
+    SynthSource,
+    add_ocr_noise,
+    entity_tags,
+    load_pages,
+    page_units,
+    pages_sha256,
+    synth_pages,
+)
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,10 +59,12 @@ class _Cfg(BaseModel):
 
 class DataConfig(_Cfg):
     datasets: list[str] = Field(default_factory=list, description="dataset folders (train/dev/test.jsonl) or JSONL")
+    optional: list[str] = Field(default_factory=list, description="datasets (and eval sets) that may be missing")
     eval_sets: list[str] = Field(
         default_factory=list,
         description="fixed evaluation sets as <folder>:<split>; default: the test split of every dataset",
     )
+    synth: SynthSource | None = Field(None, description="synthetic pages generated in memory (issue-5 generator)")
     max_train_pages: int | None = Field(None, ge=1, description="cap for a smoke run")
     max_eval_pages: int | None = Field(None, ge=1)
 
@@ -284,16 +295,27 @@ def gather_data(cfg: TrainConfig) -> tuple[list[LabelledPage], list[LabelledPage
     for source in cfg.data.datasets:
         path = resolve(source)
         if not path.exists():
+            if source in cfg.data.optional:
+                log.warning("optional dataset %s is missing; training without it", path)
+                continue
             raise ConfigError(f"dataset {path} does not exist (generate it: see configs/train/token_classifier.yaml)")
         if path.is_file():
             train += load_pages(path, "train")
         else:
             train += load_pages(path, "train")
             dev += load_pages(path, "dev")
-    eval_specs = cfg.data.eval_sets or [f"{s}:test" for s in cfg.data.datasets if resolve(s).is_dir()]
     evals: dict[str, list[LabelledPage]] = {}
+    if cfg.data.synth is not None:
+        train += synth_pages(cfg.data.synth, "train", ROOT)
+        dev += synth_pages(cfg.data.synth, "dev", ROOT)
+        test = synth_pages(cfg.data.synth, "test", ROOT)
+        if test:
+            evals["synth-test"] = test[: cfg.data.max_eval_pages] if cfg.data.max_eval_pages else test
+    eval_specs = cfg.data.eval_sets or [f"{s}:test" for s in cfg.data.datasets if resolve(s).is_dir()]
     for spec in eval_specs:
         folder, _, split = spec.rpartition(":")
+        if not resolve(folder).exists() and folder in cfg.data.optional:
+            continue
         pages = load_pages(resolve(folder), split)
         if cfg.data.max_eval_pages:
             pages = pages[: cfg.data.max_eval_pages]
@@ -347,7 +369,8 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         elif cfg.pretrain.enabled:
             from juesuan.training.pretrain import pretrain
 
-            model, vocab, pretrain_info = pretrain(cfg, labels, train_pages)
+            held_out = {p.document for pages in eval_sets.values() for p in pages}
+            model, vocab, pretrain_info = pretrain(cfg, labels, train_pages, held_out)
             mlflow.log_metrics({f"pretrain_{k}": v for k, v in pretrain_info.items() if isinstance(v, float)})
         else:
             from juesuan.models.token_classifier import build_model

@@ -1,0 +1,75 @@
+"""``juesuan train``: pretrain (optional), fine-tune, evaluate and register the token classifier; optionally promote.
+
+Retraining on corrected pages: ``juesuan train --config configs/train/token_classifier.yaml
+--init models/token-classifier --data datasets/my-corrections --output runs/retrained --promote``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("train", help="train the token classifier (MLflow-tracked)", description=__doc__)
+    p.add_argument("--config", default="configs/train/token_classifier.yaml", help="training YAML")
+    p.add_argument("--init", help="checkpoint folder to fine-tune from (skips pretraining)")
+    p.add_argument("--data", nargs="+", help="dataset folders (train/dev/test.jsonl) or JSONL files; replaces the "
+                   "config's data.datasets")
+    p.add_argument("--eval", nargs="+", help="fixed evaluation sets <folder>:<split>; replaces data.eval_sets")
+    p.add_argument("--max-steps", type=int, help="fine-tuning steps (smoke runs)")
+    p.add_argument("--max-minutes", type=float, help="fine-tuning wall-clock budget")
+    p.add_argument("--pretrain-steps", type=int)
+    p.add_argument("--no-pretrain", action="store_true", help="start from random weights (the ablation)")
+    p.add_argument("--output", help="where the checkpoint goes (default: config output_dir)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--tracking-dir", help="embedded MLflow folder (ignored when MLFLOW_TRACKING_URI is set)")
+    p.add_argument("--promote", action="store_true", help="move the champion alias if the new version beats it")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from juesuan.training.train import load_config, train
+
+    over: dict[str, Any] = {}
+    if args.init:
+        over["init"] = args.init
+    if args.data:
+        over.setdefault("data", {})["datasets"] = list(args.data)
+    if args.eval:
+        over.setdefault("data", {})["eval_sets"] = list(args.eval)
+    if args.max_steps is not None:
+        over.setdefault("optim", {})["max_steps"] = args.max_steps
+    if args.max_minutes is not None:
+        over.setdefault("optim", {})["max_minutes"] = args.max_minutes
+    if args.pretrain_steps is not None:
+        over.setdefault("pretrain", {})["steps"] = args.pretrain_steps
+    if args.no_pretrain:
+        over.setdefault("pretrain", {})["enabled"] = False
+    if args.output:
+        over["output_dir"] = args.output
+    if args.seed is not None:
+        over["seed"] = args.seed
+    if args.tracking_dir:
+        over.setdefault("tracking", {})["dir"] = args.tracking_dir
+    cfg = load_config(args.config, over)
+    command = "juesuan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    summary = train(cfg, command)
+    rows = {name: {k: round(v[k], 4) for k in ("f1", "precision", "recall", "token_accuracy")}
+            for name, v in summary["results"].items()}
+    print(json.dumps({"run_id": summary["run_id"], "version": summary.get("version"), "output": summary["output_dir"],
+                      "minutes": round(summary["minutes"], 2), "parameters": summary["parameters"],
+                      "best_dev_f1": summary["history"]["best_dev_f1"], "test": rows}, ensure_ascii=False, indent=1))
+    if args.promote and summary.get("version"):
+        from juesuan.training.promote import promote
+
+        from juesuan.training.train import gather_data
+
+        result = promote(summary["version"], gather_data(cfg)[2])
+        print(result.table)
+        print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")
+        return 0 if result.promoted else 1
+    return 0

@@ -1,0 +1,146 @@
+"""Champion gate: move the ``champion`` alias to a new version only if it beats the champion on a fixed set.
+
+Both models are re-evaluated here, on the same pages, with the same code: metrics stored at training time may
+come from other evaluation sets or older metric code, so they are never compared. A tie is not a win (the shipped
+model stays), and a refused promotion is reported with the full comparison table so a person can see why.
+
+Run: ``python -m juesuan.training.promote --version 7`` (the config's fixed sets) or ``--eval <folder>:test``
+(``juesuan train --promote`` calls the same function right after training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from juesuan.datamodel.labelled import LabelledPage
+from juesuan.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Promotion:
+    candidate: str
+    champion: str | None
+    promoted: bool
+    candidate_f1: float
+    champion_f1: float | None
+    table: str
+    per_set: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+
+
+def load_eval_pages(specs: Sequence[str]) -> dict[str, list[LabelledPage]]:
+    """``<folder or jsonl>[:split]`` → pages (split defaults to test)."""
+    from juesuan.training.data import load_pages
+    from juesuan.training.train import resolve
+
+    out: dict[str, list[LabelledPage]] = {}
+    for spec in specs:
+        folder, sep, split = spec.rpartition(":")
+        if not sep or "/" in split:
+            folder, split = spec, "test"
+        pages = load_pages(resolve(folder), split)
+        if not pages:
+            raise ConfigError(f"evaluation set {spec} is empty or missing")
+        out[f"{Path(folder).name}-{split}"] = pages
+    return out
+
+
+def _evaluate_folder(folder: Path, eval_sets: Mapping[str, list[LabelledPage]]) -> dict[str, dict[str, Any]]:
+    from juesuan.models.token_classifier import load_checkpoint
+    from juesuan.training.train import evaluate
+
+    model, vocab, cfg, labels = load_checkpoint(folder)
+    return {name: evaluate(model, vocab, cfg, labels, pages) for name, pages in eval_sets.items()}
+
+
+def _pooled_f1(results: dict[str, dict[str, Any]]) -> float:
+    """Mean F1 over the evaluation sets (each set counts once, so the small real set is not drowned)."""
+    return sum(r["f1"] for r in results.values()) / max(1, len(results))
+
+
+def comparison_table(cand: dict[str, dict[str, Any]], champ: dict[str, dict[str, Any]] | None,
+                     cand_name: str, champ_name: str | None) -> str:
+    head = f"| set / label | candidate v{cand_name} | champion {('v' + champ_name) if champ_name else '(none)'} | Δ |"
+    lines = [head, "| --- | ---: | ---: | ---: |"]
+    for name, res in cand.items():
+        other = champ.get(name) if champ else None
+        rows = [(f"**{name}** micro F1", res["f1"], other["f1"] if other else None)]
+        for label, m in res["per_label"].items():
+            o = other["per_label"].get(label, {}).get("f1-score") if other else None
+            rows.append((f"{name} {label}", m["f1-score"], o))
+        for title, a, b in rows:
+            delta = "" if b is None else f"{a - b:+.4f}"
+            lines.append(f"| {title} | {a:.4f} | {'' if b is None else f'{b:.4f}'} | {delta} |")
+    return "\n".join(lines)
+
+
+def promote(version: str, eval_sets: Mapping[str, list[LabelledPage]], name: str | None = None,
+            dry_run: bool = False) -> Promotion:
+    """Evaluate registered ``version`` and the current champion on ``eval_sets``; move the alias if it wins."""
+    from mlflow import MlflowClient
+
+    from juesuan.training import tracking
+
+    name = name or tracking.REGISTERED_MODEL
+    client = MlflowClient()
+    candidate = client.get_model_version(name, version)
+    champion = tracking.champion_version(name)
+    if not eval_sets or not all(eval_sets.values()):
+        raise ConfigError("the fixed evaluation set is empty: nothing to compare on")
+    with tempfile.TemporaryDirectory(prefix="juesuan-promote-") as tmp:
+        cand_res = _evaluate_folder(tracking.download_version(candidate, Path(tmp) / "candidate"), eval_sets)
+        champ_res = None
+        if champion is not None and str(champion.version) != str(version):
+            champ_res = _evaluate_folder(tracking.download_version(champion, Path(tmp) / "champion"), eval_sets)
+    cand_f1 = _pooled_f1(cand_res)
+    champ_f1 = _pooled_f1(champ_res) if champ_res is not None else None
+    promoted = champ_f1 is None or cand_f1 > champ_f1
+    if champion is not None and str(champion.version) == str(version):
+        promoted = False  # already the champion
+    table = comparison_table(cand_res, champ_res, str(version), str(champion.version) if champion else None)
+    table += f"\n\nmean F1 over sets: candidate {cand_f1:.4f}" + (
+        f", champion {champ_f1:.4f}" if champ_f1 is not None else ", no champion yet")
+    for set_name, res in cand_res.items():
+        client.set_model_version_tag(name, str(version), f"gate_f1.{set_name}", f"{res['f1']:.4f}")
+    if promoted and not dry_run:
+        client.set_registered_model_alias(name, tracking.CHAMPION, str(version))
+        log.info("champion → version %s (F1 %.4f vs %s)", version, cand_f1, champ_f1)
+    elif not promoted:
+        log.warning("version %s not promoted: F1 %.4f does not beat champion %.4f", version, cand_f1,
+                    champ_f1 if champ_f1 is not None else float("nan"))
+    return Promotion(
+        candidate=str(version), champion=str(champion.version) if champion else None, promoted=promoted and not dry_run,
+        candidate_f1=cand_f1, champion_f1=champ_f1, table=table,
+        per_set={k: (v["f1"], champ_res[k]["f1"] if champ_res else None) for k, v in cand_res.items()},
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from juesuan.training import tracking
+    from juesuan.training.train import gather_data, load_config, resolve
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--version", required=True, help="registered version to consider")
+    parser.add_argument("--config", default="configs/train/token_classifier.yaml",
+                        help="training YAML whose fixed evaluation sets (synth test + data.eval_sets) are used")
+    parser.add_argument("--eval", nargs="+", help="<dataset folder>[:split] instead of the config's sets")
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)
+    tracking.setup(resolve(cfg.tracking.dir), cfg.tracking.experiment)
+    eval_sets = load_eval_pages(args.eval) if args.eval else gather_data(cfg)[2]
+    result = promote(args.version, eval_sets, dry_run=args.dry_run)
+    print(result.table)
+    print("promoted" if result.promoted else "NOT promoted: the candidate does not beat the champion")
+    return 0 if result.promoted else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

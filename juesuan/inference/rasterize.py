@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -258,25 +259,36 @@ def text_layer_tokens(pdf_path: Path | str, page_index: int, dpi: int) -> tuple[
 @contextmanager
 def _open_pdf(path: Path) -> Iterator[pypdfium2.PdfDocument]:
     import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
 
     if sniff_kind(path) != "pdf":
         raise InputError(path, "not a PDF (no %PDF- header)")
     try:
         pdf = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code == raw.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
-            raise InputError(path, "encrypted; remove the password first") from None
-        if code == raw.FPDF_ERR_SECURITY:
-            raise InputError(path, "unsupported PDF security handler (encrypted)") from None
-        raise InputError(path, f"corrupt or truncated PDF ({exc})") from None
+        raise InputError(path, _load_failure(path, getattr(exc, "err_code", None))) from None
     try:
         if len(pdf) == 0:
             raise InputError(path, "PDF has 0 pages")
         yield pdf
     finally:
         pdf.close()
+
+
+def _load_failure(path: Path, code: int | None) -> str:
+    """Why pdfium refused a PDF. Its error code is process-global and not reset by a load that fails without one
+    (a PDF with 0 pages), so the file's own bytes decide where they can."""
+    import pypdfium2.raw as raw
+
+    data = path.read_bytes()
+    if b"/Encrypt" in data:  # loading failed, so the password was needed (an owner-only password opens fine)
+        return "encrypted; remove the password first"
+    if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Count\s+[1-9]", data):
+        return "PDF has 0 pages"
+    if code == raw.FPDF_ERR_PASSWORD:
+        return "encrypted; remove the password first"
+    if code == raw.FPDF_ERR_SECURITY:
+        return "unsupported PDF security handler (encrypted)"
+    return "corrupt or truncated PDF (pdfium cannot parse it)"
 
 
 @contextmanager

@@ -93,3 +93,172 @@ def test_rotate_box_round_trip() -> None:
         turned = rotate(image, degrees)
         ys, xs = np.nonzero(turned)
         assert rotate_box(box, degrees, w, h) == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# rendering and images
+
+
+def test_render_pdf_page_size_and_preprocessing_record(finance_pdf: Path) -> None:
+    raster = Rasterizer(RasterizeOptions())
+    assert raster.page_count(finance_pdf) == 25
+    pages = raster([(finance_pdf, 0), (finance_pdf, INCOME_PAGE)])
+    assert [p.ref.index for p in pages] == [0, INCOME_PAGE]
+    assert (pages[0].width, pages[0].height) == (1653, 2339)  # portrait A4 (595 x 842 pt) at 200 dpi
+    assert (pages[1].width, pages[1].height) == (2339, 1653)
+    assert pages[1].image.dtype == np.uint8 and pages[1].image.shape[2] == 3
+    assert pages[1].ref.dpi == 200
+    assert pages[1].rotation == 0 and pages[1].skew_deg == 0.0  # a digital table page is upright and level
+    assert pages[1].text_layer is None  # text_layer defaults to "never"
+
+
+def test_scanned_page_is_turned_upright_and_deskewed(finance_pdf: Path, tmp_path: Path) -> None:
+    """A landscape table scanned sideways and slightly tilted, saved as an image."""
+    import cv2
+    from PIL import Image
+
+    clean = Rasterizer(RasterizeOptions(rotate=False, deskew=False))([(finance_pdf, INCOME_PAGE)])[0].image
+    h, w = clean.shape[:2]
+    tilted = cv2.warpAffine(clean, cv2.getRotationMatrix2D((w / 2, h / 2), 1.5, 1.0), (w, h), borderValue=(255,) * 3)
+    scanned = np.ascontiguousarray(np.rot90(tilted, k=-1))  # turned clockwise: portrait sheet
+    path = tmp_path / "scan.png"
+    Image.fromarray(scanned).save(path, dpi=(200, 200))
+    page = Rasterizer(RasterizeOptions())([(path, 0)])[0]
+    assert page.rotation == 90
+    assert abs(page.skew_deg - 1.5) <= 0.1
+    assert (page.width, page.height) == (w, h)
+    diff = np.abs(page.image.astype(int) - clean.astype(int)).mean()
+    assert diff < 6  # back where it started, up to interpolation blur
+
+
+def test_image_dpi_from_metadata_else_assumed(tmp_path: Path) -> None:
+    from PIL import Image
+
+    img = Image.new("RGB", (300, 400), "white")
+    with_dpi, without = tmp_path / "a.png", tmp_path / "b.png"
+    img.save(with_dpi, dpi=(300, 300))
+    img.save(without)
+    raster = Rasterizer(RasterizeOptions(rotate=False, deskew=False))
+    a, b = raster([(with_dpi, 0), (without, 0)])
+    assert (a.ref.dpi, b.ref.dpi) == (300, 200)
+    assert a.image.shape == (400, 300, 3)
+
+
+def test_multipage_tiff(tmp_path: Path) -> None:
+    from PIL import Image
+
+    frames = [Image.new("L", (120, 80), shade) for shade in (10, 128, 250)]
+    path = tmp_path / "scan.tiff"
+    frames[0].save(path, save_all=True, append_images=frames[1:], dpi=(150, 150))
+    raster = Rasterizer(RasterizeOptions(rotate=False, deskew=False))
+    assert raster.page_count(path) == 3
+    pages = raster([(path, 2), (path, 0)])
+    assert [int(p.image[0, 0, 0]) for p in pages] == [250, 10]
+    assert pages[0].ref.dpi == 150 and pages[0].ref.index == 2
+
+
+# --------------------------------------------------------------------------------------------------------------
+# bad input: one clear line, InputError naming the file (and page)
+
+BAD = Path(__file__).resolve().parent.parent / "fixtures" / "bad"
+
+
+def _problem(path: Path, index: int = 0, **options: object) -> str:
+    from juesuan.errors import InputError
+
+    raster = Rasterizer(RasterizeOptions(**options))  # type: ignore[arg-type]
+    with pytest.raises(InputError) as info:
+        raster([(path, index)])
+    assert info.value.path == str(path)
+    assert "\n" not in str(info.value)
+    return info.value.problem
+
+
+def test_bad_not_a_pdf_despite_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "report.pdf"
+    path.write_text("<html><body>404 Not Found</body></html>", encoding="utf-8")
+    assert _problem(path) == "not a PDF or image (unrecognised file content)"
+    from juesuan.errors import InputError
+
+    with pytest.raises(InputError, match="not a PDF or image"):
+        Rasterizer().page_count(path)
+
+
+def test_bad_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    assert _problem(path) == "empty file (0 bytes)"
+
+
+def test_bad_truncated_pdf(finance_pdf: Path, tmp_path: Path) -> None:
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(finance_pdf.read_bytes()[:5000])
+    assert _problem(path).startswith("corrupt or truncated PDF")
+
+
+def test_bad_encrypted_pdf() -> None:
+    assert _problem(BAD / "encrypted.pdf") == "encrypted; remove the password first"
+
+
+def test_bad_zero_pages(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    path = tmp_path / "nopages.pdf"
+    doc = pdfium.PdfDocument.new()
+    doc.save(str(path))
+    doc.close()
+    assert "0 pages" in _problem(path)
+
+
+def test_bad_gigantic_pdf_page(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    path = tmp_path / "poster.pdf"
+    doc = pdfium.PdfDocument.new()
+    doc.new_page(14400, 14400)  # 5 m square: the largest page the PDF spec allows
+    doc.save(str(path))
+    doc.close()
+    from juesuan.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        Rasterizer()([(path, 0)])
+    assert info.value.page == 0
+    assert info.value.problem.startswith("gigantic page (5080 x 5080 mm")
+    assert str(info.value).startswith(f"{path}, page 1: gigantic page")
+
+
+def test_bad_gigantic_image(tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "huge.png"
+    Image.new("L", (1100, 1000), 255).save(path)
+    assert _problem(path, max_pixels=1_000_000).startswith("gigantic image (1100 x 1000 pixels")
+
+
+def test_bad_unreadable_image(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 20)
+    assert _problem(path).startswith("unreadable image")
+    truncated = tmp_path / "cut.jpg"
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), "white").save(tmp_path / "whole.jpg", quality=90)
+    truncated.write_bytes((tmp_path / "whole.jpg").read_bytes()[:300])
+    assert _problem(truncated).startswith("unreadable image")
+
+
+def test_bad_page_index(finance_pdf: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    assert _problem(finance_pdf, 25) == "page index out of range (document has 25 pages)"
+    image = tmp_path / "one.png"
+    Image.new("L", (50, 50), 255).save(image)
+    assert _problem(image, 1) == "page index out of range (image has 1 pages)"
+    from juesuan.errors import InputError
+
+    with pytest.raises(InputError, match="out of range"):
+        text_layer_tokens(finance_pdf, -1, 200)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert _problem(tmp_path / "nowhere.pdf") == "file not found"

@@ -25,7 +25,7 @@ from juesuan.evaluation.truth import RowKey, TruthCell, TruthPage
 Status = Literal["ok", "wrong_value", "no_cell", "no_row"]
 
 _ORDINAL = re.compile(r"^(?:[（(][一二三四五六七八九十百零〇]+[)）][、.．]?|[一二三四五六七八九十百零〇]+[、.．])")
-_PUNCT = re.compile(r"[\s:：,，;；、·.．\"'“”‘’()（）\[\]【】/\\-]")
+_PUNCT = re.compile(r"[\s:：,，;；、·.．\"'“”‘’()（）\[\]【】/\\|_-]")  # "|": ruling lines read as text
 
 
 @dataclass(frozen=True, slots=True)

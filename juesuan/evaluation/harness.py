@@ -1,0 +1,554 @@
+"""Evaluation harness behind ``juesuan evaluate`` and ``benchmarks/bench_extract.py``.
+
+One run: truth pages (from PDFs' text layer, or labelled-page JSONL) → page images rasterized at a dpi and degraded
+with a named scan preset (seeded per page, so any page can be regenerated alone) → an engine (juesuan through the
+batch runner, or a peer) → metrics (``metrics.py``) → ``metrics.json``, ``cells.jsonl``, ``report.md`` with the
+worst pages drawn, and an MLflow run. Truth boxes follow the page through the degradation (its geometry matrix) and
+through the pipeline's own deskew (``PageInfo.skew_deg``), so a 1° scan does not move a cell into its neighbour.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from juesuan.datamodel.document import Document
+from juesuan.errors import ConfigError, InputError
+from juesuan.evaluation import metrics as m_
+from juesuan.evaluation.truth import TruthCell, TruthPage, load_labelled_truth, pdf_truth
+from juesuan.options import PipelineOptions
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table")
+IMG2TABLE_SITE_ENV = "JUESUAN_IMG2TABLE_SITE"  # a pip --target folder holding img2table + opencv-contrib
+
+
+class EvaluateOptions(BaseModel):
+    """How one evaluation run reads, degrades and scores its pages (logged with every run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dpi: int = Field(200, ge=72, le=600, description="rasterize PDFs at this dpi (labelled pages keep theirs)")
+    degrade: str = Field("scan", description="scan-simulation preset (juesuan.datasets.synth.degrade.PRESETS)")
+    seed: int = Field(7, description="degradation seed; page p of doc d uses default_rng([seed, crc32(d), p])")
+    pages: Literal["tables", "all"] = Field("tables", description="tables: only pages with truth numeric cells")
+    max_pages: int | None = Field(None, ge=1, description="first N pages per document (smoke runs)")
+    engine: str = Field("juesuan", description=f"one of {', '.join(ENGINES)}")
+    workers: int = Field(1, ge=1, description="juesuan worker processes")
+    name_threshold: float = Field(0.8, ge=0, le=1)
+    x_tol_frac: float = Field(0.012, ge=0, le=0.2)
+    require_header: bool = False
+    worst_pages: int = Field(4, ge=0, description="pages drawn in the report, worst value accuracy first")
+    mlflow: bool = Field(True, description="log the run to MLflow (MLFLOW_TRACKING_URI, else sqlite in the out dir)")
+    experiment: str = "juesuan-evaluate"
+    revalidate_without_repair: bool = Field(True, description="also re-check identities with repair off")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPage:
+    """A page image on disk and its truth in that image's pixels (after degradation)."""
+
+    truth: TruthPage
+    image: Path
+    matrix: tuple[tuple[float, ...], ...]  # source → image 3x3
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    """One engine over the prepared pages: a document per page (None: failed) and per-page seconds."""
+
+    engine: str
+    documents: list[Document | None]
+    page_seconds: list[float | None]
+    wall_seconds: float
+    errors: list[str]
+
+
+# ------------------------------------------------------------------------------------------------------ truth
+
+
+def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[TruthPage]:
+    """Truth pages of every input: PDFs (text layer) or labelled-page manifests (``.jsonl``)."""
+    pages: list[TruthPage] = []
+    for path in inputs:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(path, "file not found")
+        if path.suffix.lower() == ".jsonl":
+            found = load_labelled_truth(path)
+        elif path.suffix.lower() == ".pdf":
+            found = pdf_truth(path, options.dpi)
+        else:
+            raise InputError(path, "evaluate reads PDFs with a text layer or labelled-page .jsonl manifests")
+        if options.pages == "tables":
+            found = [p for p in found if p.has_values]
+        if options.max_pages is not None:
+            by_doc: dict[str, int] = {}
+            kept = []
+            for p in found:
+                by_doc[p.doc] = by_doc.get(p.doc, 0) + 1
+                if by_doc[p.doc] <= options.max_pages:
+                    kept.append(p)
+            found = kept
+        if not found:
+            log.warning("%s: no pages with truth tables", path)
+        pages += found
+    return pages
+
+
+def _affine_point(m: np.ndarray, x: float, y: float) -> tuple[float, float]:
+    v = m @ np.array([x, y, 1.0])
+    return float(v[0] / v[2]), float(v[1] / v[2])
+
+
+def _map_box(m: np.ndarray, box: Sequence[float]) -> tuple[float, float, float, float]:
+    pts = [_affine_point(m, x, y) for x in (box[0], box[2]) for y in (box[1], box[3])]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def transform_truth(page: TruthPage, matrix: np.ndarray) -> TruthPage:
+    """Truth with every box and centre moved by a 3x3 source → target matrix (degradation, deskew)."""
+    if np.allclose(matrix, np.eye(3)):
+        return page
+    cells = []
+    for c in page.cells:
+        x, y = _affine_point(matrix, c.x_centre, c.y_centre)
+        cells.append(
+            replace(c, x_centre=x, y_centre=y, bbox_px=_map_box(matrix, c.bbox_px), cell_px=_map_box(matrix, c.cell_px))
+        )
+    tables = tuple(replace(t, bbox_px=_map_box(matrix, t.bbox_px)) for t in page.tables)
+    return replace(page, cells=tuple(cells), tables=tables, words=())
+
+
+def deskew_matrix(skew_deg: float, width: int, height: int) -> np.ndarray:
+    """The rotation ``preprocess.rotate_small`` applies (cv2.getRotationMatrix2D about the centre, angle -skew)."""
+    if not skew_deg:
+        return np.eye(3)
+    theta = math.radians(-skew_deg)
+    a, b = math.cos(theta), math.sin(theta)
+    cx, cy = width / 2.0, height / 2.0
+    return np.array([[a, b, (1 - a) * cx - b * cy], [-b, a, b * cx + (1 - a) * cy], [0.0, 0.0, 1.0]])
+
+
+# ------------------------------------------------------------------------------------------------ page images
+
+
+def _render_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        bitmap = pdf[index].render(scale=dpi / 72.0)
+        return np.asarray(bitmap.to_pil().convert("RGB"), dtype=np.uint8).copy()
+    finally:
+        pdf.close()
+
+
+def _load_image(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def page_seed(seed: int, doc: str, page: int) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8")), page])
+
+
+def prepare_pages(truth_pages: Sequence[TruthPage], folder: Path, options: EvaluateOptions) -> list[PreparedPage]:
+    """Rasterize (PDF) or load (labelled) each page, degrade it, save a PNG with its dpi, move the truth along."""
+    from PIL import Image
+
+    from juesuan.datasets.synth.degrade import degrade_with_transform
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[PreparedPage] = []
+    for tp in truth_pages:
+        source = Path(tp.path)
+        pdf = source.suffix.lower() == ".pdf"
+        image = _render_pdf_page(source, tp.page, tp.dpi) if pdf else _load_image(source)
+        result = degrade_with_transform(image, page_seed(options.seed, tp.doc, tp.page), options.degrade)
+        matrix = np.asarray(result.matrix, dtype=float)
+        stem = Path(tp.doc).stem.replace(" ", "_")
+        target = folder / f"{stem}__p{tp.page + 1:03d}__{tp.dpi}dpi__{options.degrade}.png"
+        Image.fromarray(result.image).save(target, dpi=(tp.dpi, tp.dpi))
+        truth = transform_truth(tp, matrix)
+        h, w = result.image.shape[:2]
+        truth = replace(truth, width=w, height=h)
+        out.append(PreparedPage(truth, target, tuple(tuple(float(v) for v in row) for row in matrix)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- engines
+
+
+def run_juesuan(pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1) -> EngineRun:
+    """juesuan through the batch runner (the same code path as ``juesuan extract``), one document per page image."""
+    from juesuan.batch.runner import run_batch
+
+    images = [p.image for p in pages]
+    t0 = time.perf_counter()
+    summary = run_batch(images, outdir, pipeline, workers=workers, force=True)
+    wall = time.perf_counter() - t0
+    by_path = {str(Path(d.path).resolve()): d for d in summary.documents}
+    docs: list[Document | None] = []
+    seconds: list[float | None] = []
+    errors: list[str] = []
+    for p in pages:
+        d = by_path.get(str(p.image.resolve()))
+        if d is None or d.status != "ok" or d.outdir is None:
+            docs.append(None)
+            seconds.append(None)
+            errors.append(f"{p.image.name}: {d.error if d else 'no result'}")
+            continue
+        doc = Document.load(Path(d.outdir) / "document.json")
+        docs.append(doc)
+        timings = doc.meta.get("timings") or {}
+        seconds.append(float(sum(timings.values())) if timings else d.seconds)
+    return EngineRun("juesuan", docs, seconds, wall, errors)
+
+
+def run_peer(engine: str, pages: Sequence[PreparedPage], threads: int = 1) -> EngineRun:
+    """A peer tool in this process (img2table in a child process when its isolated site folder is set)."""
+    if engine == "img2table" and os.environ.get(IMG2TABLE_SITE_ENV):
+        return _run_peer_subprocess(engine, pages, os.environ[IMG2TABLE_SITE_ENV])
+    from juesuan.evaluation.peers import build_peer, peer_document
+
+    t0 = time.perf_counter()
+    peer = build_peer(engine, threads)
+    docs: list[Document | None] = []
+    seconds: list[float | None] = []
+    errors: list[str] = []
+    for p in pages:
+        image = _load_image(p.image)
+        t = time.perf_counter()
+        try:
+            doc = peer_document(engine, peer, image, p.truth.dpi, p.image.name, 0)
+        except Exception as exc:  # a peer's failure is a result to report, not our bug
+            docs.append(None)
+            seconds.append(None)
+            errors.append(f"{p.image.name}: {exc!r}")
+            continue
+        seconds.append(time.perf_counter() - t)
+        docs.append(doc)
+    return EngineRun(engine, docs, seconds, time.perf_counter() - t0, errors)
+
+
+def _run_peer_subprocess(engine: str, pages: Sequence[PreparedPage], site: str) -> EngineRun:
+    """Run a peer with ``site`` first on sys.path (img2table needs opencv-contrib, which would shadow our cv2)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="juesuan-peer-") as tmp:
+        request = Path(tmp) / "request.json"
+        request.write_text(json.dumps({"engine": engine, "pages": [[str(p.image), p.truth.dpi] for p in pages]}))
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join([site, root, env.get("PYTHONPATH", "")])
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "juesuan.evaluation.harness", str(request)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - t0
+        result_path = Path(tmp) / "result.json"
+        if proc.returncode != 0 or not result_path.exists():
+            msg = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]
+            return EngineRun(engine, [None] * len(pages), [None] * len(pages), wall, [f"{engine}: {msg[0]}"])
+        data = json.loads(result_path.read_text())
+    docs = [Document.model_validate(d) if d else None for d in data["documents"]]
+    return EngineRun(engine, docs, data["seconds"], wall, data["errors"])
+
+
+def run_engine(
+    engine: str, pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1
+) -> EngineRun:
+    if engine == "juesuan":
+        return run_juesuan(pages, outdir, pipeline, workers)
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    return run_peer(engine, pages)
+
+
+# ---------------------------------------------------------------------------------------------------- scoring
+
+
+def page_truth_for(page: PreparedPage, doc: Document | None) -> TruthPage:
+    """The page's truth in the document's pixels: the pipeline's deskew applied after the degradation."""
+    if doc is None or not doc.pages:
+        return page.truth
+    info = doc.pages[0]
+    return transform_truth(page.truth, deskew_matrix(info.skew_deg, info.width, info.height))
+
+
+def before_repair(doc: Document, pipeline: PipelineOptions) -> Document | None:
+    """The document re-checked with repair off and repaired cells put back to their OCR text (None: no validator)."""
+    try:
+        from juesuan.validation.check import annotate_and_validate
+    except ImportError:
+        return None
+    reverted = doc.model_copy(deep=True)
+    for table in reverted.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                if not cell.repair:
+                    continue
+                original = next(
+                    (
+                        cell.repair[k]
+                        for k in ("original_text", "original", "ocr_text", "before", "from")
+                        if isinstance(cell.repair.get(k), str)
+                    ),
+                    None,
+                )
+                if original is not None:
+                    from juesuan.datamodel.amounts import parse_amount
+
+                    value = parse_amount(original)
+                    cell.text, cell.value, cell.repair = original, None if value is None else float(value), None
+    options = pipeline.validation.model_copy(update={"repair": False})
+    return annotate_and_validate(reverted, options)
+
+
+def score(
+    pages: Sequence[PreparedPage], run: EngineRun, options: EvaluateOptions, pipeline: PipelineOptions | None = None
+) -> tuple[dict[str, Any], list[m_.CellOutcome], list[TruthPage]]:
+    match = m_.MatchOptions(
+        name_threshold=options.name_threshold, x_tol_frac=options.x_tol_frac, require_header=options.require_header
+    )
+    outcomes: list[m_.CellOutcome] = []
+    truths: list[TruthPage] = []
+    for page, doc in zip(pages, run.documents, strict=True):
+        truth = page_truth_for(page, doc)
+        truths.append(truth)
+        if doc is None:
+            outcomes += [m_.CellOutcome(c, "no_row") for c in truth.cells]
+            continue
+        outcomes += m_.match_page(truth, doc, match, doc_page=doc.pages[0].index if doc.pages else 0)
+    docs = [d for d in run.documents if d is not None]
+    before = None
+    if run.engine == "juesuan" and pipeline is not None and options.revalidate_without_repair and docs:
+        checked = [before_repair(d, pipeline) for d in docs]
+        before = [d for d in checked if d is not None] or None
+    summary = m_.summarize(truths, outcomes, docs if run.engine == "juesuan" else [], before)
+    table_docs = [_renamed(d, p) for d, p in zip(run.documents, pages, strict=True) if d is not None]
+    summary.update(m_.table_metrics(truths, outcomes, table_docs))
+    timed = [s for s in run.page_seconds if s is not None]
+    summary["engine"] = run.engine
+    summary["pages"] = len(pages)
+    summary["pages_failed"] = sum(d is None for d in run.documents)
+    summary["errors"] = run.errors[:20]
+    summary["seconds_per_page_median"] = round(statistics.median(timed), 4) if timed else None
+    summary["seconds_per_page_wall"] = round(run.wall_seconds / len(pages), 4) if pages else None
+    return summary, outcomes, truths
+
+
+def _renamed(doc: Document, page: PreparedPage) -> Document:
+    """A one-page document as the truth's source file and page, so table metrics line up with truth pages."""
+    d = doc.model_copy(deep=True)
+    d.source.path = page.truth.doc
+    for t in d.tables:
+        t.pages = [page.truth.page]
+    return d
+
+
+# ------------------------------------------------------------------------------------------------------ run it
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "ram_gib": _ram_gib(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    for module in ("onnxruntime", "torch", "cv2", "rapidocr", "pypdfium2"):
+        try:
+            info[module] = __import__(module).__version__
+        except Exception:
+            info[module] = None
+    try:
+        out = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=False)
+        info["tesseract"] = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else None
+    except OSError:
+        info["tesseract"] = None
+    return info
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _ram_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def evaluate(
+    inputs: Sequence[Path],
+    out: Path,
+    options: EvaluateOptions | None = None,
+    pipeline: PipelineOptions | None = None,
+    command: str | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The whole run; writes ``metrics.json``, ``cells.jsonl``, ``report.md``, ``worst/*.png`` under ``out``."""
+    from juesuan.evaluation.report import write_report
+
+    options = options or EvaluateOptions()
+    pipeline = pipeline or PipelineOptions()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = on_stage or (lambda s: log.info("%s", s))
+    say("reading truth")
+    truth = collect_truth(inputs, options)
+    if not truth:
+        raise ConfigError("no pages with truth tables in the inputs")
+    say(f"preparing {len(truth)} pages ({options.dpi} dpi, {options.degrade})")
+    pages = prepare_pages(truth, out / "pages", options)
+    say(f"running {options.engine}")
+    run = run_engine(options.engine, pages, out / "extract", pipeline, options.workers)
+    say("scoring")
+    summary, outcomes, truths = score(pages, run, options, pipeline)
+    result = {
+        "command": command,
+        "options": options.model_dump(mode="json"),
+        "pipeline": pipeline.model_dump(mode="json") if options.engine == "juesuan" else None,
+        "machine": machine_info(),
+        "metrics": summary,
+    }
+    (out / "metrics.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    write_outcomes(out / "cells.jsonl", outcomes)
+    write_report(out, result, pages, truths, run, outcomes, options.worst_pages)
+    if options.mlflow:
+        log_mlflow(out, result, options)
+    return result
+
+
+def write_outcomes(path: Path, outcomes: Sequence[m_.CellOutcome]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for o in outcomes:
+            fh.write(json.dumps(outcome_record(o), ensure_ascii=False) + "\n")
+
+
+def outcome_record(o: m_.CellOutcome) -> dict[str, Any]:
+    t: TruthCell = o.truth
+    return {
+        "doc": t.doc,
+        "page": t.page,
+        "table": t.table,
+        "code": t.row_key.code,
+        "name": t.row_key.name,
+        "column": t.column,
+        "value": str(t.value),
+        "status": o.status,
+        "predicted_text": o.predicted_text,
+        "predicted_value": None if o.predicted_value is None else str(o.predicted_value),
+        "table_id": o.table_id,
+        "row": o.row_index,
+    }
+
+
+def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for key, value in summary.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, (int, float)):
+            out[key] = float(value)
+    for name in ("identities",):
+        block = summary.get(name) or {}
+        for when, part in block.items():
+            if isinstance(part, dict) and part.get("pass_rate") is not None:
+                out[f"identity_pass_rate_{when}"] = float(part["pass_rate"])
+    timings = (summary.get("timings") or {}).get("seconds_per_page") or {}
+    out.update({f"seconds_per_page_{k}": float(v) for k, v in timings.items()})
+    return out
+
+
+def log_mlflow(out: Path, result: dict[str, Any], options: EvaluateOptions) -> str | None:
+    """One MLflow run per evaluation: options as params, metrics, and the report folder as artifacts."""
+    try:
+        import mlflow
+    except ImportError:
+        log.warning("mlflow is not installed; run not logged")
+        return None
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        mlflow.set_tracking_uri(f"sqlite:///{(out / 'mlflow.db').resolve()}")
+    mlflow.set_experiment(options.experiment)
+    with mlflow.start_run(run_name=f"{options.engine}-{options.dpi}dpi-{options.degrade}") as active:
+        params = {k: v for k, v in result["options"].items() if v is not None}
+        if result.get("pipeline"):
+            params["ocr.kind"] = result["pipeline"]["ocr"]["kind"]
+            params["label.kind"] = result["pipeline"]["label"]["kind"]
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics(_flat_metrics(result["metrics"]))
+        for name in ("metrics.json", "report.md"):
+            if (out / name).exists():
+                mlflow.log_artifact(str(out / name))
+        if (out / "worst").is_dir():
+            mlflow.log_artifacts(str(out / "worst"), artifact_path="worst")
+        return str(active.info.run_id)
+
+
+def _subprocess_main(request_path: str) -> int:
+    """Child-process entry for a peer that needs its own site folder: request.json → result.json beside it."""
+    from juesuan.evaluation.peers import build_peer, peer_document
+
+    request = json.loads(Path(request_path).read_text())
+    engine = request["engine"]
+    peer = build_peer(engine)
+    docs: list[dict[str, Any] | None] = []
+    seconds: list[float | None] = []
+    errors: list[str] = []
+    for image_path, dpi in request["pages"]:
+        image = _load_image(Path(image_path))
+        t = time.perf_counter()
+        try:
+            doc = peer_document(engine, peer, image, int(dpi), Path(image_path).name, 0)
+        except Exception as exc:
+            docs.append(None)
+            seconds.append(None)
+            errors.append(f"{Path(image_path).name}: {exc!r}")
+            continue
+        seconds.append(time.perf_counter() - t)
+        docs.append(doc.model_dump(mode="json"))
+    result = {"documents": docs, "seconds": seconds, "errors": errors}
+    (Path(request_path).parent / "result.json").write_text(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_subprocess_main(sys.argv[1]))

@@ -24,8 +24,14 @@ def _page(tmp: Path, n: int) -> LabelledPage:
     img = tmp / f"p{n}.png"
     img.write_bytes(b"fake image %d" % n)
     return LabelledPage(
-        id=f"synth-1-{n}", image=img.name, sha256=sha256_file(img), width=10, height=20, dpi=200,
-        source="synth", document=f"doc{n}",
+        id=f"synth-1-{n}",
+        image=img.name,
+        sha256=sha256_file(img),
+        width=10,
+        height=20,
+        dpi=200,
+        source="synth",
+        document=f"doc{n}",
         tokens=[LabelledToken(text="合计", bbox=[1, 2, 3, 4], label="TOTAL_LABEL", row=0, col=0, table=0)],
     )
 
@@ -33,8 +39,22 @@ def _page(tmp: Path, n: int) -> LabelledPage:
 def test_label_set_has_the_issue_labels() -> None:
     labels = load_labels()
     assert labels[:3] == ["TITLE", "UNIT", "HEADER"]
-    for name in ("CODE", "NAME", "AMOUNT", "TOTAL_LABEL", "INDICATOR", "TARGET", "ACTUAL", "OPERATOR",
-                 "MEASURE_UNIT", "WEIGHT", "SCORE", "RATE", "TEXT", "OTHER"):
+    for name in (
+        "CODE",
+        "NAME",
+        "AMOUNT",
+        "TOTAL_LABEL",
+        "INDICATOR",
+        "TARGET",
+        "ACTUAL",
+        "OPERATOR",
+        "MEASURE_UNIT",
+        "WEIGHT",
+        "SCORE",
+        "RATE",
+        "TEXT",
+        "OTHER",
+    ):
         assert name in labels
     assert len(set(labels)) == len(labels) == 17
 

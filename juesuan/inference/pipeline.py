@@ -90,7 +90,7 @@ class Pipeline:
             timings["rasterize"] = time.perf_counter() - t0
             results = self.process_images(pages, timings)
             share = {k: v / max(len(chunk), 1) for k, v in timings.items()}
-            for page, result in zip(pages, results):
+            for page, result in zip(pages, results, strict=False):
                 png = None
                 if previews:
                     from juesuan.io.previews import render_preview

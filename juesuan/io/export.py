@@ -66,13 +66,19 @@ def _xlsx_bytes(doc: Document) -> bytes:
         wb.create_sheet("no tables")
     for table in doc.tables:
         ws = wb.create_sheet(_sheet_name(table, used))
-        ws.append([f"{table.title or ''}", f"unit: {table.unit or ''}", f"type: {table.type or ''}",
-                   f"pages: {', '.join(str(p + 1) for p in table.pages)}"])
+        ws.append(
+            [
+                f"{table.title or ''}",
+                f"unit: {table.unit or ''}",
+                f"type: {table.type or ''}",
+                f"pages: {', '.join(str(p + 1) for p in table.pages)}",
+            ]
+        )
         matrix = table_matrix(table)
         ws.append(matrix[0])
         for cell in ws[2]:
             cell.font = Font(bold=True)
-        for row_obj, line in zip(table.rows, matrix[1:]):
+        for row_obj, line in zip(table.rows, matrix[1:], strict=False):
             values: list[object] = list(line[:3])
             by_col = {c.col: c for c in row_obj.cells}
             for i, text in enumerate(line[3:]):

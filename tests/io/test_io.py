@@ -48,11 +48,27 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path: Path) -> None:
 
 def _doc() -> Document:
     table = Table(
-        id="t1", pages=[0], bbox=[0, 0, 10, 10], title="收入决算表", unit="万元",
-        columns=[Column(index=0, header="科目编码"), Column(index=1, header="科目名称"), Column(index=2, header="决算数")],
+        id="t1",
+        pages=[0],
+        bbox=[0, 0, 10, 10],
+        title="收入决算表",
+        unit="万元",
+        columns=[
+            Column(index=0, header="科目编码"),
+            Column(index=1, header="科目名称"),
+            Column(index=2, header="决算数"),
+        ],
         rows=[
-            Row(index=0, code="2010601", name="行政运行", cells=[
-                Cell(col=0, text="2010601"), Cell(col=1, text="行政运行"), Cell(col=2, text="1,511.90", value=1511.9)]),
+            Row(
+                index=0,
+                code="2010601",
+                name="行政运行",
+                cells=[
+                    Cell(col=0, text="2010601"),
+                    Cell(col=1, text="行政运行"),
+                    Cell(col=2, text="1,511.90", value=1511.9),
+                ],
+            ),
             Row(index=1, name="合计", kind="total", cells=[Cell(col=1, text="合计"), Cell(col=2, text="—")]),
         ],
     )

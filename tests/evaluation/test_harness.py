@@ -1,0 +1,130 @@
+"""Harness pieces: truth follows the page through degradation and deskew; a perfect prediction scores 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from juesuan.datamodel.document import Cell, Document, PageInfo, Row, Source, Table
+from juesuan.evaluation.harness import (
+    EngineRun,
+    EvaluateOptions,
+    collect_truth,
+    deskew_matrix,
+    prepare_pages,
+    score,
+    transform_truth,
+)
+from juesuan.evaluation.truth import TruthPage
+
+
+def _perfect_document(truth: TruthPage) -> Document:
+    rows = [
+        Row(
+            index=i,
+            code=c.row_key.code,
+            name=c.row_key.name,
+            cells=[Cell(col=0, text=c.text, bbox=list(c.cell_px), page=0)],
+        )
+        for i, c in enumerate(truth.cells)
+    ]
+    return Document(
+        source=Source(path="x.png", sha256="", pages=1),
+        pages=[PageInfo(index=0, width=truth.width, height=truth.height, dpi=truth.dpi)],
+        tables=[Table(id="t", pages=[0], bbox=[0, 0, truth.width, truth.height], rows=rows)],
+    )
+
+
+def test_deskew_matrix_undoes_a_rotation() -> None:
+    m = deskew_matrix(1.0, 1000, 1400)
+    back = deskew_matrix(-1.0, 1000, 1400)
+    np.testing.assert_allclose(back @ m, np.eye(3), atol=1e-9)
+    assert np.allclose(m @ np.array([500, 700, 1.0]), [500, 700, 1.0])  # the centre stays
+    assert not np.allclose(m @ np.array([0, 0, 1.0]), [0, 0, 1.0])
+
+
+@pytest.fixture(scope="module")
+def finance_truth(finance_pdf: Path) -> list[TruthPage]:
+    return collect_truth([finance_pdf], EvaluateOptions(dpi=72, max_pages=1))
+
+
+def test_collect_truth_keeps_table_pages(finance_truth: list[TruthPage]) -> None:
+    assert [(p.doc, p.page) for p in finance_truth] == [("shanghai-putuo-finance-bureau_2024_决算.pdf", 5)]
+    assert len(finance_truth[0].cells) == 8
+
+
+def test_prepare_pages_moves_truth_with_the_scan(finance_truth: list[TruthPage], tmp_path: Path) -> None:
+    clean = prepare_pages(finance_truth, tmp_path / "clean", EvaluateOptions(dpi=72, degrade="clean"))[0]
+    assert clean.image.is_file() and clean.truth.cells == finance_truth[0].cells
+    scan = prepare_pages(finance_truth, tmp_path / "scan", EvaluateOptions(dpi=72, degrade="scan", seed=3))[0]
+    matrix = np.asarray(scan.matrix)
+    assert not np.allclose(matrix, np.eye(3))  # the scan preset rotates
+    c0, c1 = finance_truth[0].cells[0], scan.truth.cells[0]
+    expected = matrix @ np.array([c0.x_centre, c0.y_centre, 1.0])
+    assert (c1.x_centre, c1.y_centre) == pytest.approx((expected[0] / expected[2], expected[1] / expected[2]))
+    again = prepare_pages(finance_truth, tmp_path / "again", EvaluateOptions(dpi=72, degrade="scan", seed=3))[0]
+    assert again.matrix == scan.matrix  # seeded per page
+
+
+def test_score_perfect_and_shifted(finance_truth: list[TruthPage], tmp_path: Path) -> None:
+    page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]
+    doc = _perfect_document(page.truth)
+    run = EngineRun("ppocr_v6", [doc], [0.5], 1.0, [])
+    summary, outcomes, _ = score([page], run, EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 1.0 and summary["table_recall"] == 1.0
+    assert summary["seconds_per_page_median"] == 0.5
+    # The same cells 1.5 page-widths to the right are in no column.
+    far = transform_truth(page.truth, np.array([[1, 0, 1.5 * page.truth.width], [0, 1, 0], [0, 0, 1.0]]))
+    run = EngineRun("ppocr_v6", [_perfect_document(far)], [0.5], 1.0, [])
+    summary, _, _ = score([page], run, EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 0.0 and summary["status"] == {"no_cell": 8}
+    # A failed page counts every cell as missed.
+    summary, _, _ = score([page], EngineRun("juesuan", [None], [None], 1.0, ["boom"]), EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 0.0 and summary["pages_failed"] == 1
+
+
+def test_deskewed_prediction_is_mapped(finance_truth: list[TruthPage], tmp_path: Path) -> None:
+    page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]
+    rotated = transform_truth(page.truth, deskew_matrix(12.0, page.truth.width, page.truth.height))
+    doc = _perfect_document(rotated)
+    doc.pages[0].skew_deg = 12.0  # the pipeline says it turned the page; 12° so the column tolerance cannot hide it
+    summary, _, _ = score([page], EngineRun("x", [doc], [1.0], 1.0, []), EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 1.0
+
+
+@pytest.mark.slow
+def test_evaluate_cli_with_tesseract(finance_pdf: Path, tmp_path: Path) -> None:
+    from juesuan.cli import main
+
+    out = tmp_path / "eval"
+    code = main(
+        [
+            "evaluate",
+            str(finance_pdf),
+            "-o",
+            str(out),
+            "--engine",
+            "tesseract",
+            "--max-pages",
+            "1",
+            "--dpi",
+            "150",
+            "--degrade",
+            "scan",
+            "--worst",
+            "1",
+        ]
+    )
+    assert code == 0
+    result = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    m = result["metrics"]
+    assert m["cells"] == 8 and m["pages"] == 1
+    assert 0.0 <= m["value_accuracy"] <= 1.0
+    assert result["machine"]["cores"] >= 1
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# Evaluation: tesseract")
+    assert (out / "mlflow.db").is_file()
+    lines = (out / "cells.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 8 and {json.loads(x)["status"] for x in lines} <= {"ok", "wrong_value", "no_cell", "no_row"}

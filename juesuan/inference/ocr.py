@@ -283,6 +283,7 @@ class _DetJob:
     page: int
     table: int | None  # index into the page's tables (borderless / no cell crops), None: free text
     origin: tuple[int, int]
+    box: tuple[int, int, int, int]  # the region in page pixels; token boxes are clipped to it
     image: np.ndarray
     quads: np.ndarray | None = None
 
@@ -341,7 +342,9 @@ class PpOcr:
         if self.options.use_cls and det_crops:
             flips = self.engine.cls(det_crops, self.options.rec_batch_size)
             det_crops = [np.rot90(c, 2) if f else c for c, f in zip(det_crops, flips, strict=False)]
-        texts = self.engine.rec(crops + det_crops, self.options.rec_batch_size, self.options.rec_min_width)
+        texts: list[RecLine] = []
+        if crops or det_crops:
+            texts = self.engine.rec(crops + det_crops, self.options.rec_batch_size, self.options.rec_min_width)
         cell_texts = iter(texts[:n_cell_crops])
         det_texts = iter(texts[n_cell_crops:])
 
@@ -397,7 +400,7 @@ class PpOcr:
             return None  # nothing left to read (e.g. a text box inside a table)
         m = REGION_MARGIN_PX
         padded = cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_CONSTANT, value=(255, 255, 255))
-        return _DetJob(index, table, (x0 - m, y0 - m), padded)
+        return _DetJob(index, table, (x0 - m, y0 - m), box, padded)
 
     def _detect(self, jobs: Sequence[_DetJob]) -> None:
         if not jobs:
@@ -422,7 +425,9 @@ class PpOcr:
                 line: RecLine = next(det_texts)
                 if not line.text.strip() or line.score < self.options.text_score:
                     continue
-                xs, ys = quad[:, 0] + ox, quad[:, 1] + oy
+                bx0, by0, bx1, by1 = job.box
+                xs = np.clip(quad[:, 0] + ox, bx0, bx1)
+                ys = np.clip(quad[:, 1] + oy, by0, by1)
                 tok = Token(line.text, (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())), line.score)
                 if job.table is None:
                     free.append(tok)

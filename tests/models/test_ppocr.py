@@ -89,14 +89,21 @@ def test_batches_group_similar_widths_and_cap_the_count() -> None:
 
 
 def test_detector_finds_each_text_line(cjk_font: Path, v6: PpOcrEngine) -> None:
-    truth = [(40, 40, "一般公共服务支出"), (40, 160, "2,946.25"), (420, 160, "社会保障和就业支出"), (40, 300, "单位：万元")]
+    truth = [
+        (40, 40, "一般公共服务支出"),
+        (40, 160, "2,946.25"),
+        (420, 160, "社会保障和就业支出"),
+        (40, 300, "单位：万元"),
+    ]
     quads = v6.detect(render_page(cjk_font, truth))
     assert len(quads) == len(truth)
     for (x, y, _), q in zip(sorted(truth, key=lambda t: (t[1], t[0])), quads, strict=True):
         assert q[:, 0].min() <= x + 4 and q[:, 1].min() <= y + 8 <= q[:, 1].max()
 
 
-@pytest.mark.parametrize("text", ["2,946.25", "一般公共服务支出", "1,511.90", "-12.30", "机关事业单位基本养老保险缴费支出"])
+@pytest.mark.parametrize(
+    "text", ["2,946.25", "一般公共服务支出", "1,511.90", "-12.30", "机关事业单位基本养老保险缴费支出"]
+)
 def test_recogniser_reads_numbers_and_chinese_exactly(cjk_font: Path, v6: PpOcrEngine, text: str) -> None:
     lines = v6.rec([render_line(cjk_font, text)])
     assert lines[0].text == text

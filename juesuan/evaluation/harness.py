@@ -172,8 +172,13 @@ def page_seed(seed: int, doc: str, page: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8")), page])
 
 
-def prepare_pages(truth_pages: Sequence[TruthPage], folder: Path, options: EvaluateOptions) -> list[PreparedPage]:
-    """Rasterize (PDF) or load (labelled) each page, degrade it, save a PNG with its dpi, move the truth along."""
+def prepare_pages(
+    truth_pages: Sequence[TruthPage], folder: Path, options: EvaluateOptions, level: Any = None, tag: str | None = None
+) -> list[PreparedPage]:
+    """Rasterize (PDF) or load (labelled) each page, degrade it, save a PNG with its dpi, move the truth along.
+
+    ``level``: a ``DegradeOptions`` instead of the preset named in ``options`` (sweeps); ``tag`` names it in files.
+    """
     from PIL import Image
 
     from juesuan.datasets.synth.degrade import degrade_with_transform
@@ -184,10 +189,11 @@ def prepare_pages(truth_pages: Sequence[TruthPage], folder: Path, options: Evalu
         source = Path(tp.path)
         pdf = source.suffix.lower() == ".pdf"
         image = _render_pdf_page(source, tp.page, tp.dpi) if pdf else _load_image(source)
-        result = degrade_with_transform(image, page_seed(options.seed, tp.doc, tp.page), options.degrade)
+        preset = options.degrade if level is None else level
+        result = degrade_with_transform(image, page_seed(options.seed, tp.doc, tp.page), preset)
         matrix = np.asarray(result.matrix, dtype=float)
         stem = Path(tp.doc).stem.replace(" ", "_")
-        target = folder / f"{stem}__p{tp.page + 1:03d}__{tp.dpi}dpi__{options.degrade}.png"
+        target = folder / f"{stem}__p{tp.page + 1:03d}__{tp.dpi}dpi__{tag or options.degrade}.png"
         Image.fromarray(result.image).save(target, dpi=(tp.dpi, tp.dpi))
         truth = transform_truth(tp, matrix)
         h, w = result.image.shape[:2]
@@ -383,11 +389,29 @@ def machine_info() -> dict[str, Any]:
         "ram_gib": _ram_gib(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
-    for module in ("onnxruntime", "torch", "cv2", "rapidocr", "pypdfium2"):
-        try:
-            info[module] = __import__(module).__version__
-        except Exception:
-            info[module] = None
+    from importlib import metadata
+
+    for key, dists in {
+        "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
+        "torch": ("torch",),
+        "cv2": ("opencv-python-headless", "opencv-python"),
+        "rapidocr": ("rapidocr",),
+        "rapidocr_onnxruntime": ("rapidocr-onnxruntime",),
+        "pypdfium2": ("pypdfium2",),
+    }.items():
+        info[key] = None
+        for dist in dists:
+            try:
+                info[key] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    try:
+        import cv2
+
+        info["cv2"] = cv2.__version__  # several wheels may ship cv2; the one imported is what ran
+    except ImportError:
+        pass
     try:
         out = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=False)
         info["tesseract"] = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else None

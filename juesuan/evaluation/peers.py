@@ -172,16 +172,18 @@ class RapidOcrPeer:
         return run4
 
     def _shared_full_page(self) -> Callable[[np.ndarray], list[Token]] | None:
-        """``juesuan.inference.ocr.full_page_ocr(image, kind)`` when the OCR stage provides it: one code path."""
+        """``juesuan.inference.ocr.full_page_ocr`` when the OCR stage provides it: one code path, sessions reused."""
         try:
             ocr = importlib.import_module("juesuan.inference.ocr")
         except ImportError:
             return None
         fn = getattr(ocr, "full_page_ocr", None)
-        if fn is None:
+        engine_cls = getattr(ocr, "PpOcrEngine", None)
+        if fn is None or engine_cls is None:
             return None
         kind = f"ppocr_{self.version}"
-        return lambda image: list(fn(image, kind))
+        engine = engine_cls(kind, self.threads)
+        return lambda image: list(fn(image, kind, threads=self.threads, engine=engine))
 
     def tokens(self, image: np.ndarray) -> list[Token]:
         self._engine = self._engine or self._load()

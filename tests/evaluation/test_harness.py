@@ -73,7 +73,7 @@ def test_score_perfect_and_shifted(finance_truth: list[TruthPage], tmp_path: Pat
     page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]
     doc = _perfect_document(page.truth)
     run = EngineRun("ppocr_v6", [doc], [0.5], 1.0, [])
-    summary, outcomes, _ = score([page], run, EvaluateOptions(dpi=72))
+    summary, _, _ = score([page], run, EvaluateOptions(dpi=72))
     assert summary["value_accuracy"] == 1.0 and summary["table_recall"] == 1.0
     assert summary["seconds_per_page_median"] == 0.5
     # The same cells 1.5 page-widths to the right are in no column.

@@ -1,0 +1,3 @@
+from juesuan.cli import main
+
+raise SystemExit(main())

@@ -122,10 +122,59 @@ def parse_seed_tables(text: str, stem: str) -> tuple[list[Table], list[dict[str,
                 cells=[Cell(col=k, text=t, value=_float(t), confidence=1.0) for k, t in enumerate(cells)],
             ))
         columns = [Column(index=k, header=h) for k, h in enumerate(headers)]
-        tables.append(Table(id=table_id, pages=[0], bbox=[0, 0, 0, 0], title=title, unit=unit, columns=columns,
-                            rows=rows))
+        table = Table(id=table_id, pages=[0], bbox=[0, 0, 0, 0], title=title, unit=unit, columns=columns, rows=rows)
+        tables.append(stack_dual(table))
         pending_title = None
     return tables, blocks
+
+
+SIDE_HEADER = "分组"  # the assembler's name for the side column of a stacked dual layout
+
+
+def stack_dual(table: Table) -> Table:
+    """Side-by-side 收入 | 支出 groups → one table whose rows follow each other, like the assembler makes them.
+
+    A group starts at each column whose last header segment is 项目/科目名称 (after the first); column 0 becomes
+    ``分组`` with the group's top header, column j holds the j-th column of every group, headers joined by ``|``.
+    """
+    heads = [c.header for c in table.columns]
+    starts = [k for k, h in enumerate(heads) if re.sub(r"\s", "", h.split("/")[-1]) in ("项目", "科目名称")]
+    if len(starts) < 2 or starts[0] > 1:
+        return table
+    bounds = [0, *starts[1:]]
+    groups = [list(range(b, bounds[i + 1] if i + 1 < len(bounds) else len(heads))) for i, b in enumerate(bounds)]
+    sides = []
+    for k, g in enumerate(groups):
+        tops = {heads[c].split("/")[0] for c in g if "/" in heads[c]}
+        sides.append(tops.pop() if len(tops) == 1 else str(k + 1))
+
+    def strip(h: str, side: str) -> str:
+        return h[len(side) + 1 :] if h.startswith(side + "/") else h
+
+    width = max(len(g) for g in groups)
+    columns = [Column(index=0, header=SIDE_HEADER)]
+    for j in range(width):
+        names: list[str] = []
+        for g, side in zip(groups, sides, strict=True):
+            if j < len(g):
+                h = strip(heads[g[j]], side)
+                if h not in names:
+                    names.append(h)
+        columns.append(Column(index=j + 1, header="|".join(n for n in names if n)))
+    rows: list[Row] = []
+    for g, side in zip(groups, sides, strict=True):
+        for row in table.rows:
+            texts = [(row.cell(c).text if row.cell(c) else "") for c in g]
+            if not any(t.strip() for t in texts):
+                continue
+            name = texts[0].strip() or None
+            label = "".join((name or "").split())
+            kind = "total" if re.fullmatch(r"(合计|总计)", label) else "item"
+            cells = [Cell(col=0, text=side)] + [
+                Cell(col=j + 1, text=t, value=_float(t), confidence=1.0) for j, t in enumerate(texts)
+            ]
+            rows.append(Row(index=len(rows), code=None, name=name, kind=kind, cells=cells))
+    return table.model_copy(update={"columns": columns, "rows": rows})
 
 
 def _float(text: str) -> float | None:

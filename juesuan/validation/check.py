@@ -7,8 +7,11 @@ re-runs it on a document.json a person edited. It returns a new Document and nev
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Validation, Violation
@@ -156,6 +159,23 @@ def check_table(view: TableView, rules: TableRules, options: ValidationOptions) 
     return out, checks
 
 
+def document_values(tables: Sequence[Table], blocks: Sequence[dict[str, Any]]) -> Counter[Decimal]:
+    """How often each amount is printed in the document (cells and 万元 amounts in the text), sign dropped."""
+    counts: Counter[Decimal] = Counter()
+    for t in tables:
+        for row in t.rows:
+            for cell in row.cells:
+                v = parse_amount(cell.text or "")
+                if v is not None and v:
+                    counts[abs(v)] += 1
+    for block in blocks:
+        for m in re.finditer(r"(\d[\d,]*(?:\.\d+)?)\s*万元", str(block.get("text", ""))):
+            v = parse_amount(m.group(1))
+            if v is not None and v:
+                counts[abs(v)] += 1
+    return counts
+
+
 def annotate_and_validate(doc: Document, options: ValidationOptions | None = None) -> Document:
     """Types, fields, identities, repairs, cross-table and narrative checks → a new Document with ``validation``."""
     options = options or ValidationOptions()
@@ -169,11 +189,12 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
     repairs: list[dict[str, object]] = []
     checks = 0
     final_tables: list[Table] = []
+    known = document_values(tables, doc.text)
     for table in tables:
         view = TableView.build(table, schema)
         rules = build_rules(view, config)
         if options.repair and rules.equations:
-            table, applied = repair_table(view, rules, options)
+            table, applied = repair_table(view, rules, options, known)
             if applied:
                 repairs += applied
                 view = TableView.build(table, schema)

@@ -19,7 +19,7 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Table, Violation
 from juesuan.options import ValidationOptions
 from juesuan.validation.codes import load_catalogue
-from juesuan.validation.rules import _ORDINAL, _SUB, CellRef, TableView
+from juesuan.validation.rules import TableView, summary_subtotal_cells
 from juesuan.validation.schema import Schema, normalize_text
 
 
@@ -42,17 +42,12 @@ def _total_row_value(table: Table, fields: Sequence[str]) -> tuple[Decimal, int,
 
 
 def _summary_subtotals(view: TableView) -> list[tuple[Decimal, int, int]]:
-    """本年收入合计 (left) and 本年支出合计 (right) of a 收支总表, by section."""
-    from juesuan.validation.rules import _label, _sections
-
+    """本年收入合计 (first half) and 本年支出合计 (second half) of a 收支总表."""
     out = []
-    for lc, vals in _sections(view):
-        for pos in range(len(view.table.rows)):
-            if _SUB.match(_ORDINAL.sub("", _label(view, pos, lc))):
-                v = view.values.get(CellRef(pos, vals[0]))
-                if v is not None:
-                    out.append((v, view.row_index(pos), vals[0]))
-                break
+    for ref in summary_subtotal_cells(view):
+        v = view.values.get(ref)
+        if v is not None:
+            out.append((v, view.row_index(ref.pos), ref.col))
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -90,6 +90,10 @@ def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
         if v is not None:
             yield Edit(fixed, sign * v, COMMA_AS_POINT, "comma_as_point")
     s = raw.replace(",", "")
+    if s.startswith(".") and _to_value("0" + s) is not None:  # .00: the leading digit was lost
+        for d in "123456789":
+            yield Edit(d + s, sign * Decimal(d + s), LOST_LEADING_DIGIT, "dropped_digit")
+        return
     if _to_value(s) is None:
         return
     digits = "0123456789"
@@ -155,8 +159,19 @@ def _format_like(original: str, value: Decimal, edit_text: str) -> str:
     return body
 
 
-def repair_table(view: TableView, rules: TableRules, options: ValidationOptions) -> tuple[Table, list[dict[str, Any]]]:
-    """Repair one table; returns (new table, provenance records). The input table is not mutated."""
+ELSEWHERE_BOOST = 4.0
+
+
+def repair_table(
+    view: TableView, rules: TableRules, options: ValidationOptions, known_values: Mapping[Decimal, int] | None = None
+) -> tuple[Table, list[dict[str, Any]]]:
+    """Repair one table; returns (new table, provenance records). The input table is not mutated.
+
+    ``known_values`` counts the amounts printed anywhere in the document: disclosures repeat a number across
+    tables (总表, 收入表, 支出表 …), so a correction to a value printed elsewhere is likelier than one to a new
+    value. It breaks the tie of a = b identities, where either cell could be the misread one.
+    """
+    known = known_values or {}
     per_term = Decimal(str(options.rounding_per_term))
     values = dict(view.values)
     places = dict(view.places)
@@ -165,7 +180,7 @@ def repair_table(view: TableView, rules: TableRules, options: ValidationOptions)
     for eq in rules.equations:
         for c in eq.cells():
             by_cell[c].append(eq)
-    typical = _typical_places(places)
+    typical = _typical_places({r: p for r, p in places.items() if r.col in view.amount_cols})
     table = view.table.model_copy(deep=True)
     records: list[dict[str, Any]] = []
     for _ in range(options.repair_max_cells):
@@ -192,12 +207,17 @@ def repair_table(view: TableView, rules: TableRules, options: ValidationOptions)
                 trial_places = dict(places)
                 trial_places[ref] = len(edit.text.split(".", 1)[1]) if "." in edit.text else 0
                 trial_unreadable = unreadable - {ref}
-                ok = all(evaluate(e, trial, trial_places, per_term, trial_unreadable).status in ("ok", "rounding")
-                         for e in touching)
-                if not ok:
+                outcomes = [evaluate(e, trial, trial_places, per_term, trial_unreadable) for e in touching]
+                if not all(o.status in ("ok", "rounding", "skip") for o in outcomes):
                     continue
+                # within rounding is allowed, exact is likelier: 641.15 beats 641.14 when both fit
+                slack = sum(float(abs(o.difference) / o.tolerance) for o in outcomes if o.tolerance)
+                exactness = 1.0 / (1.0 + 2.0 * slack / max(len(outcomes), 1))
                 conf_factor = 1.0 + 2.0 * (1.0 - float(cell.confidence))
-                candidates.append(Candidate(ref, edit, edit.weight * conf_factor,
+                inside = sum(1 for e in touching for c in e.cells() if values.get(c) is not None
+                             and abs(values[c] or 0) == abs(edit.value))
+                seen_elsewhere = ELSEWHERE_BOOST if known.get(abs(edit.value), 0) > inside else 1.0
+                candidates.append(Candidate(ref, edit, edit.weight * conf_factor * seen_elsewhere * exactness,
                                             tuple(e for e in touching if status[e] == "fail")))
         best = _choose(candidates, options.repair_min_ratio)
         if best is None:
@@ -232,17 +252,19 @@ def _typical_places(places: dict[CellRef, int]) -> int:
 
 
 def _choose(candidates: list[Candidate], min_ratio: float) -> Candidate | None:
-    """The candidate that fixes most failing identities; among equals it must be min_ratio× likelier."""
-    if not candidates:
-        return None
+    """The candidate fixing most failing identities, if clearly likelier than its rivals.
+
+    Rivals are the candidates that fix at least one of the same identities (another error elsewhere in the table is
+    not a rival). Among rivals fixing as many identities, the best must be ``min_ratio`` times likelier.
+    """
     ranked = sorted(candidates, key=lambda c: (len(c.fixed), c.score), reverse=True)
-    best = ranked[0]
-    for other in ranked[1:]:
-        if other.ref == best.ref and other.edit.value == best.edit.value:
-            continue
-        if len(other.fixed) < len(best.fixed):
-            break
-        if other.score * min_ratio > best.score:
-            return None
-        break
-    return best
+    for best in ranked:
+        fixed = set(best.fixed)
+        rivals = [o for o in ranked if o is not best and fixed & set(o.fixed)
+                  and not (o.ref == best.ref and o.edit.value == best.edit.value)]
+        if any(len(o.fixed) > len(best.fixed) for o in rivals):
+            continue  # a rival explains more of these failures; it is ranked earlier and was not clear either
+        same = [o for o in rivals if len(o.fixed) == len(best.fixed)]
+        if all(o.score * min_ratio <= best.score for o in same):
+            return best
+    return None

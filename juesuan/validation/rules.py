@@ -54,6 +54,7 @@ class Equation:
     signs: tuple[int, ...] = ()
     label_zh: str = ""
     label_en: str = ""
+    exact: bool = False  # 绩效 scores are assigned, not rounded: no tolerance
 
     def cells(self) -> tuple[CellRef, ...]:
         return (self.target, *self.terms)
@@ -346,26 +347,51 @@ def _label(view: TableView, pos: int, col: int) -> str:
     return text
 
 
-def _summary(view: TableView) -> Iterable[Equation]:
+Section = tuple[TableView, dict[int, str], list[int]]  # (view, label by row position, value columns)
+
+
+def summary_sections(view: TableView) -> list[Section]:
+    """The 收入 and 支出 halves of a 收支总表: stacked sides (分组 column) or left-to-right column groups."""
+    stacked = split_sides(view)
+    if stacked:
+        out: list[Section] = []
+        for sub, posmap in stacked:
+            labels = {posmap[p]: sub.row_label(p) for p in range(len(sub.table.rows))}
+            out.append((view, labels, sub.amount_cols))
+        return out
     rows = range(len(view.table.rows))
+    return [(view, {p: _label(view, p, lc) for p in rows}, vals) for lc, vals in _sections(view)]
+
+
+def summary_subtotal_cells(view: TableView) -> list[CellRef]:
+    """本年收入合计 / 本年支出合计 cells (first value column) of each half, for cross-table checks."""
+    out = []
+    for _, labels, vals in summary_sections(view):
+        sub = next((p for p in sorted(labels) if _SUB.match(_ORDINAL.sub("", labels[p]))), None)
+        if sub is not None and vals:
+            out.append(CellRef(sub, vals[0]))
+    return out
+
+
+def _summary(view: TableView) -> Iterable[Equation]:
     grand_cells: list[CellRef] = []
-    for lc, vals in _sections(view):
-        labels = {pos: _label(view, pos, lc) for pos in rows}
+    for _, labels, vals in summary_sections(view):
+        rows = sorted(labels)
         subs = [p for p in rows if _SUB.match(_ORDINAL.sub("", labels[p]))]
         grands = [p for p in rows if _GRAND.match(labels[p])]
-        if not subs:
+        if not subs or not vals:
             continue
         sub = subs[0]
         sub_has_ordinal = bool(_ORDINAL.match(labels[sub]))
         grand = next((g for g in grands if g > sub), None)
         if sub_has_ordinal:
-            stop = next((p for p in rows if p > sub and (_ORDINAL.match(labels[p]) or p in grands)), len(rows))
-            items = [p for p in range(sub + 1, stop) if labels[p]]
+            stop = next((p for p in rows if p > sub and (_ORDINAL.match(labels[p]) or p in grands)), rows[-1] + 1)
+            items = [p for p in rows if sub < p < stop and labels[p]]
             tops = [p for p in rows if _ORDINAL.match(labels[p]) and (grand is None or p < grand)]
         else:
             start = max([p for p in grands if p < sub], default=-1)
-            items = [p for p in range(start + 1, sub) if _ORDINAL.match(labels[p])]
-            between = [p for p in range(sub + 1, grand if grand is not None else sub + 1) if labels[p]]
+            items = [p for p in rows if start < p < sub and _ORDINAL.match(labels[p])]
+            between = [p for p in rows if sub < p < (grand if grand is not None else sub) and labels[p]]
             plain = [p for p in between if not _ORDINAL.match(labels[p])]
             tops = [sub, *(plain or between)]
         for col in vals:
@@ -387,6 +413,50 @@ def _summary(view: TableView) -> Iterable[Equation]:
             "income_equals_expenditure", view.table.id, grand_cells[0], (grand_cells[1],),
             label_zh="收入总计 = 支出总计", label_en="income grand total = expenditure grand total",
         )
+
+
+SIDE_HEADER = "分组"
+
+
+def split_sides(view: TableView) -> list[tuple[TableView, dict[int, int]]]:
+    """Stacked dual layout (the assembler's ``分组`` column) → one view per side, with sub→table row positions.
+
+    Column j of a stacked table holds the j-th column of every side and its header joins the sides' headers with
+    ``|``; each side's view gets back its own header, so its fields and total columns are its own.
+    """
+    t = view.table
+    if not t.columns or normalize_text(t.columns[0].header) != SIDE_HEADER:
+        return []
+    order: list[str] = []
+    by_side: dict[str, list[int]] = {}
+    for pos, row in enumerate(t.rows):
+        c0 = row.cell(0)
+        side = normalize_text(c0.text) if c0 else ""
+        if side not in by_side:
+            order.append(side)
+            by_side[side] = []
+        by_side[side].append(pos)
+    if len(order) < 2:
+        return []
+    out = []
+    for k, side in enumerate(order):
+        cols = []
+        for c in t.columns:
+            parts = c.header.split("|")
+            header = parts[k] if len(parts) == len(order) else c.header
+            cols.append(c.model_copy(update={"header": header, "field": column_field(header, view.schema)}))
+        rows = [t.rows[p] for p in by_side[side]]
+        sub_table = t.model_copy(update={"columns": cols, "rows": rows})
+        out.append((TableView.build(sub_table, view.schema), dict(enumerate(by_side[side]))))
+    return out
+
+
+def _remap(eq: Equation, posmap: dict[int, int]) -> Equation:
+    def m(c: CellRef) -> CellRef:
+        return CellRef(posmap[c.pos], c.col)
+
+    return Equation(eq.rule, eq.table, m(eq.target), tuple(m(c) for c in eq.terms), eq.signs, eq.label_zh,
+                    eq.label_en, eq.exact)
 
 
 def _named_rows(view: TableView, specs: Sequence[dict[str, Any]]) -> Iterable[Equation]:
@@ -483,7 +553,8 @@ def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Rat
             if view.values.get(CellRef(tpos, tcol)) is not None and all(t.col == tcol for t in terms):
                 eqs.append(Equation("score_total", view.table.id, CellRef(tpos, tcol), terms,
                                     label_zh="合计 = Σ各项" + ("得分" if which == "score" else "分值"),
-                                    label_en="total = sum of item " + ("scores" if which == "score" else "weights")))
+                                    label_en="total = sum of item " + ("scores" if which == "score" else "weights"),
+                                    exact=True))
     return ineqs, eqs, ratios
 
 
@@ -507,21 +578,32 @@ def kinds_for(type_id: str | None, config: dict[str, Any]) -> dict[str, Any]:
     return kinds
 
 
-def build_rules(view: TableView, config: dict[str, Any]) -> TableRules:
-    kinds = kinds_for(view.table.type, config)
+def _single(view: TableView, kinds: dict[str, Any]) -> list[Equation]:
     eqs: list[Equation] = []
-    ineqs: list[Inequality] = []
-    ratios: list[Ratio] = []
     if kinds.get("column_totals"):
         eqs += _total_columns(view)
     if kinds.get("hierarchy"):
         eqs += _hierarchy(view)
     if kinds.get("total_row"):
         eqs += _total_row(view)
-    if kinds.get("sections"):
-        eqs += _summary(view)
     if kinds.get("named_rows"):
         eqs += _named_rows(view, kinds["named_rows"])
+    return eqs
+
+
+def build_rules(view: TableView, config: dict[str, Any]) -> TableRules:
+    kinds = kinds_for(view.table.type, config)
+    eqs: list[Equation] = []
+    ineqs: list[Inequality] = []
+    ratios: list[Ratio] = []
+    sides = split_sides(view)
+    if sides:
+        for sub, posmap in sides:
+            eqs += [_remap(e, posmap) for e in _single(sub, kinds)]
+    else:
+        eqs += _single(view, kinds)
+    if kinds.get("sections"):
+        eqs += _summary(view)
     if kinds.get("scores"):
         i, e, r = _scores(view)
         ineqs += i
@@ -580,7 +662,7 @@ def evaluate(eq: Equation, values: dict[CellRef, Decimal | None], places: dict[C
     if any(t in unreadable for t in eq.cells()):
         return Outcome(eq, expected, target or Decimal(0), Decimal(0), "fail")
     found = target or Decimal(0)
-    tol = tolerance([target, *terms], [places.get(c, 2) for c in eq.cells() if values.get(c) is not None], per_term)
+    tol = Decimal(0) if eq.exact else tolerance([target, *terms], [places.get(c, 2) for c in eq.cells() if values.get(c) is not None], per_term)
     diff = abs(found - expected)
     if diff == 0:
         status = "ok"

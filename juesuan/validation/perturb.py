@@ -1,0 +1,200 @@
+"""Measure detection and repair on real tables: perturb one character of one amount the way OCR does.
+
+    PYTHONPATH=. python -m juesuan.validation.perturb --seeds ../shared/data/seeds [--documents out/*/document.json]
+
+For every amount cell that takes part in at least one identity, each OCR-style slip (a confusable digit, a dropped
+or extra digit, a lost leading digit, a dropped/extra decimal point, a comma read as a point) is applied alone, the
+table is validated, and we count: a violation names the cell (detection, repair off); repair restores the printed
+value (repair on); unperturbed tables get no repair. Seeded, so the printed numbers are reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from juesuan.datamodel.amounts import normalize, parse_amount
+from juesuan.datamodel.document import Document, Table, Violation
+from juesuan.options import ValidationOptions
+from juesuan.validation.check import annotate_and_validate
+from juesuan.validation.repair import CONFUSION
+from juesuan.validation.rules import TableView, build_rules, load_identities
+from juesuan.validation.schema import load_schema
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    row: int  # Row.index
+    col: int
+    original: str
+    perturbed: str
+    kind: str
+
+
+def perturbations(text: str) -> Iterator[tuple[str, str]]:
+    """(perturbed text, kind) for every single OCR-style slip of an amount's text that changes its value."""
+    s = normalize(text)
+    original = parse_amount(s)
+    seen: set[str] = set()
+
+    def emit(t: str, kind: str) -> Iterator[tuple[str, str]]:
+        v = parse_amount(t)
+        unreadable = v is None and bool(re.search(r"\d", t))
+        if t not in seen and t != s and (unreadable or (v is not None and v != original)):
+            seen.add(t)
+            yield t, kind
+
+    for i, ch in enumerate(s):
+        if ch.isdigit():
+            for (a, b), _w in CONFUSION.items():
+                if a == ch:
+                    yield from emit(s[:i] + b + s[i + 1 :], f"confusion {a}→{b}")
+            yield from emit(s[:i] + s[i + 1 :], "lost_leading_digit" if i == 0 else "dropped_digit")
+        if ch == ".":
+            yield from emit(s[:i] + s[i + 1 :], "dropped_point")
+        if ch == ",":
+            yield from emit(s[:i] + "." + s[i + 1 :], "comma_as_point")
+    digits = [i for i, ch in enumerate(s) if ch.isdigit()]
+    if digits:
+        i = digits[len(digits) // 2]
+        yield from emit(s[:i] + s[i] + s[i:], "extra_digit")
+    if "." not in s and len(s) > 2:
+        yield from emit(s[:-2] + "." + s[-2:], "extra_point")
+
+
+def covered_cells(table: Table) -> set[tuple[int, int]]:
+    """(Row.index, col) of amount cells that take part in at least one identity of an annotated table."""
+    view = TableView.build(table, load_schema())
+    rules = build_rules(view, load_identities())
+    out = set()
+    for eq in rules.equations:
+        for ref in eq.cells():
+            if view.values.get(ref) is not None:
+                out.add((view.row_index(ref.pos), ref.col))
+    return out
+
+
+def names_cell(v: Violation, row: int, col: int) -> bool:
+    cells = (v.model_extra or {}).get("cells")
+    if cells:
+        return [row, col] in [list(c) for c in cells]
+    return row in v.rows and col in v.cols
+
+
+def _with_text(doc: Document, table_id: str, row: int, col: int, text: str) -> Document:
+    out = doc.model_copy(deep=True)
+    t = next(t for t in out.tables if t.id == table_id)
+    r = next(r for r in t.rows if r.index == row)
+    c = r.cell(col)
+    assert c is not None
+    c.text = text
+    v = parse_amount(text)
+    c.value = float(v) if v is not None else None
+    return out
+
+
+@dataclass
+class Rates:
+    cells: int = 0
+    covered: int = 0
+    trials: int = 0
+    detected: int = 0
+    detected_error: int = 0
+    restored: int = 0
+    wrong_repair: int = 0
+    clean_tables: int = 0
+    clean_repairs: int = 0
+    by_kind: Counter[str] | None = None
+    missed_kind: Counter[str] | None = None
+
+
+def measure(docs: Sequence[Document], max_trials_per_cell: int = 4, seed: int = 0) -> Rates:
+    rng = np.random.default_rng([seed])
+    rates = Rates(by_kind=Counter(), missed_kind=Counter())
+    no_repair = ValidationOptions(repair=False, narrative=False, cross_table=False, codes=False)
+    with_repair = ValidationOptions(repair=True, narrative=False, cross_table=False, codes=False)
+    for doc in docs:
+        annotated = annotate_and_validate(doc, no_repair)
+        clean = annotate_and_validate(doc, with_repair)
+        for t in annotated.tables:
+            cov = covered_cells(t)
+            rates.cells += sum(1 for r in t.rows for c in r.cells if parse_amount(c.text or "") is not None)
+            if not cov:
+                continue
+            rates.clean_tables += 1
+            rates.clean_repairs += sum(1 for r in clean.validation.repairs if r["table"] == t.id)
+            single = t.model_copy()
+            one = annotated.model_copy(update={"tables": [single], "text": []})
+            for row, col in sorted(cov):
+                r = next(r for r in t.rows if r.index == row)
+                cell = r.cell(col)
+                assert cell is not None
+                options = list(perturbations(cell.text))
+                if not options:
+                    continue
+                rates.covered += 1
+                picks = rng.permutation(len(options))[:max_trials_per_cell]
+                for k in picks:
+                    text, kind = options[int(k)]
+                    trial = _with_text(one, t.id, row, col, text)
+                    checked = annotate_and_validate(trial, no_repair)
+                    new = [v for v in checked.validation.violations if v.table == t.id]
+                    rates.trials += 1
+                    assert rates.by_kind is not None and rates.missed_kind is not None
+                    rates.by_kind[kind.split(" ")[0]] += 1
+                    if any(names_cell(v, row, col) for v in new):
+                        rates.detected += 1
+                        if any(names_cell(v, row, col) and v.severity == "error" for v in new):
+                            rates.detected_error += 1
+                    else:
+                        rates.missed_kind[kind.split(" ")[0]] += 1
+                    repaired = annotate_and_validate(trial, with_repair)
+                    rt = next(x for x in repaired.tables if x.id == t.id)
+                    rc = next(x for x in rt.rows if x.index == row).cell(col)
+                    assert rc is not None
+                    if parse_amount(rc.text) == parse_amount(cell.text):
+                        rates.restored += 1
+                    elif any(rr["table"] == t.id for rr in repaired.validation.repairs):
+                        rates.wrong_repair += 1
+    return rates
+
+
+def main() -> int:
+    from juesuan.datasets.seeds import load_seed_document
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=Path, help="folder of seed .txt files")
+    parser.add_argument("--documents", nargs="*", default=[], help="document.json files (globs allowed)")
+    parser.add_argument("--trials-per-cell", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    docs: list[Document] = []
+    if args.seeds:
+        docs += [load_seed_document(p) for p in sorted(args.seeds.glob("*.txt"))]
+    for pattern in args.documents:
+        docs += [Document.load(Path(p)) for p in sorted(glob.glob(pattern))]
+    r = measure(docs, args.trials_per_cell, args.seed)
+
+    def pct(a: int, b: int) -> str:
+        return f"{100 * a / b:.2f}% ({a}/{b})" if b else "n/a"
+
+    print(f"documents: {len(docs)}; amount cells: {r.cells}; cells inside identities and perturbed: {r.covered}")
+    print(f"perturbations: {r.trials}  by kind: {dict(r.by_kind or {})}")
+    print(f"detection (a violation names the cell): {pct(r.detected, r.trials)}; as error: "
+          f"{pct(r.detected_error, r.trials)}; missed by kind: {dict(r.missed_kind or {})}")
+    print(f"repair restores the printed value: {pct(r.restored, r.trials)}; wrong repairs: "
+          f"{pct(r.wrong_repair, r.trials)}")
+    print(f"unperturbed tables repaired: {r.clean_repairs} repairs in {r.clean_tables} tables")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -352,7 +352,15 @@ def load_checkpoint(folder: Path, device: str = "cpu") -> tuple[Any, CharVocab, 
     meta = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
     cfg = ModelConfig(**meta["model"])
     vocab = CharVocab.load(folder)
-    model = model_class().from_pretrained(folder, local_files_only=True)
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per worker would garble the CLI's own progress bar
+    try:
+        model = model_class().from_pretrained(folder, local_files_only=True)
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     model.to(device)
     model.eval()
     return model, vocab, cfg, list(meta["labels"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -202,7 +203,7 @@ def synth_pages(source: SynthSource, split: str, root: Path | None = None) -> li
     if not idx:
         return []
     cache = None
-    if source.cache_dir:
+    if source.cache_dir:  # fingerprint taken before generating: the code that runs is the code named
         folder = Path(source.cache_dir)
         if not folder.is_absolute() and root is not None:
             folder = root / folder
@@ -220,3 +221,67 @@ def synth_pages(source: SynthSource, split: str, root: Path | None = None) -> li
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_manifest(cache, pages)
     return pages
+
+
+def labelled_to_ocr(page: LabelledPage) -> tuple[Any, list[list[str | None]]]:
+    """A labelled page as the label stage's input (an OcrResult with cells), plus the gold label of every unit.
+
+    Lets the classifier and the rules be measured through the real stage code (cell majority vote included).
+    Returns ``(ocr_result, gold)`` where ``gold[t]`` lists the gold cell labels of table ``t`` in cell order and
+    ``gold[-1]`` the labels of the page tokens.
+    """
+    import numpy as np
+
+    from juesuan.datamodel.page import (
+        CellText,
+        GridCell,
+        OcrResult,
+        PageImage,
+        PageRef,
+        Region,
+        RegionKind,
+        TableGrid,
+        TableOcr,
+        Token,
+    )
+
+    n_tables = max([t.table for t in page.tokens if t.table is not None] + [len(page.tables) - 1, -1]) + 1
+    cells: list[dict[tuple[int, int], list[Any]]] = [{} for _ in range(n_tables)]
+    outside: list[Any] = []
+    for t in page.tokens:
+        if not t.text.strip():
+            continue
+        tok = Token(t.text, tuple(t.bbox), 1.0)  # type: ignore[arg-type]
+        if t.table is not None and t.row is not None and t.col is not None:
+            cells[t.table].setdefault((t.row, t.col), []).append((tok, t.label))
+        else:
+            outside.append((tok, t.label))
+    tables = []
+    gold: list[list[str | None]] = []
+    for ti in range(n_tables):
+        cts, labs = [], []
+        for (r, c), items in sorted(cells[ti].items()):
+            boxes = [it[0].bbox_px for it in items]
+            box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                   max(b[3] for b in boxes))
+            toks = tuple(it[0] for it in items)
+            cts.append(CellText(GridCell(r, c, 1, 1, box), "".join(t.text for t in toks), 1.0, toks))
+            votes: dict[str, int] = {}
+            for tok, lab in items:
+                votes[lab] = votes.get(lab, 0) + max(1, len(tok.text))
+            labs.append(max(votes, key=lambda k: votes[k]))
+        if cts:
+            xs = sorted({ct.cell.bbox_px[0] for ct in cts})
+            ys = sorted({ct.cell.bbox_px[1] for ct in cts})
+            bbox = (min(ct.cell.bbox_px[0] for ct in cts), min(ct.cell.bbox_px[1] for ct in cts),
+                    max(ct.cell.bbox_px[2] for ct in cts), max(ct.cell.bbox_px[3] for ct in cts))
+            grid = TableGrid(bbox, tuple(ys[:1] + ys), tuple(xs[:1] + xs), tuple(ct.cell for ct in cts), True)
+            region = Region(RegionKind.TABLE, bbox, 1.0)
+            tables.append(TableOcr(region, grid, tuple(cts), tuple(t for ct in cts for t in ct.tokens)))
+            gold.append(labs)
+    gold.append([lab for _, lab in outside])
+    image = np.empty((page.height, page.width, 0), dtype=np.uint8)
+    ref = PageRef(page.id, page.page_index, page.dpi)
+    result = OcrResult(PageImage(ref, image), tuple(t.region for t in tables), tuple(tables),
+                       tuple(tok for tok, _ in outside))
+    return result, gold

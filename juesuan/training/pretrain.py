@@ -107,7 +107,7 @@ def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage
     """Build the vocabulary, pretrain a fresh model, save it to ``pretrain.output_dir``; returns (model, vocab, info)."""
     import torch
 
-    from juesuan.training.train import resolve
+    from juesuan.training.train import length_batches, resolve
 
     pages = unlabelled_units(cfg, train_pages, set(held_out))
     vocab = CharVocab.build((u.text for page in pages for u in page), max_size=cfg.model.vocab_size)
@@ -122,9 +122,7 @@ def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage
         rng = np.random.default_rng([cfg.seed, 1000 + epoch])
         windows = [w for units in pages for w in make_windows(add_ocr_noise(units, rng, cfg.noise), vocab, cfg.model)]
         windows = mask_windows(windows, len(vocab), rng, pc.mask_prob)
-        order = rng.permutation(len(windows))
-        for start in range(0, len(order), pc.batch_size):
-            chunk = [windows[i] for i in order[start : start + pc.batch_size]]
+        for chunk in length_batches(windows, pc.batch_size, rng):
             batch = collate(chunk, cfg.model.max_token_chars)
             batch.pop("labels")
             mlm_mask = torch.zeros(batch["rows"].shape, dtype=torch.bool)

@@ -222,6 +222,18 @@ def _lr_lambda(warmup: int, total: int):  # linear warmup, cosine decay to 10 %
     return f
 
 
+def length_batches(windows: Sequence[Any], batch_size: int, rng: np.random.Generator) -> list[list[Any]]:
+    """Shuffled batches of similar length: pages run from 10 to 500 tokens, and padding to the longest window in
+    a random batch would spend most of the (CPU) step on padding."""
+    order = list(rng.permutation(len(windows)))
+    pool = batch_size * 32
+    batches = []
+    for start in range(0, len(order), pool):
+        group = sorted(order[start : start + pool], key=lambda i: len(windows[i].char_ids))
+        batches += [[windows[i] for i in group[k : k + batch_size]] for k in range(0, len(group), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def fit(
     model: Any, vocab: CharVocab, cfg: TrainConfig, labels: Sequence[str], train_pages: Sequence[LabelledPage],
     dev_pages: Sequence[LabelledPage], on_eval: Any = None,
@@ -245,10 +257,9 @@ def fit(
         rng = np.random.default_rng([cfg.seed, epoch])
         windows = [w for units in clean for w in
                    make_windows(add_ocr_noise(units, rng, cfg.noise), vocab, cfg.model, label2id)]
-        order = rng.permutation(len(windows))
         model.train()
-        for start in range(0, len(order), opt_cfg.batch_size):
-            batch = collate([windows[i] for i in order[start : start + opt_cfg.batch_size]], cfg.model.max_token_chars)
+        for chunk in length_batches(windows, opt_cfg.batch_size, rng):
+            batch = collate(chunk, cfg.model.max_token_chars)
             batch = {k: v.to(cfg.device) for k, v in batch.items()}
             loss = model(**batch)["loss"]
             optim.zero_grad()
@@ -422,6 +433,9 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         sample = _sample_predictions(model, vocab, cfg, labels, next(iter(eval_sets.values()), dev_pages)[:2])
         if sample:
             mlflow.log_text(sample, "sample_predictions.md")
+        from juesuan.training.card import write_card
+
+        write_card(tmp)
         mlflow.log_artifacts(str(tmp), "model")
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -1,0 +1,135 @@
+"""Model card (models/token-classifier/README.md) written from the checkpoint's own records, never by hand.
+
+Every number comes from ``labels.json`` (written by ``juesuan train``) and ``eval/*.json`` next to the weights, so a
+retrained checkpoint gets a card that matches it. ``--compare DIR`` adds another checkpoint's test F1 (the
+no-pretraining ablation) as a column.
+
+Run: ``python -m juesuan.training.card models/token-classifier --compare runs/no-pretrain``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+WEAK_SPOTS = """\
+- Trained on synthetic pages (issue-5 generator) plus whatever auto-labelled real pages were present at training
+  time (see *Data*); real scans with layouts the generator does not draw (hand-made forms, rotated headers,
+  tables split across columns) are the first place to look for errors.
+- The model sees text, boxes and grid row/column only, not pixels: a cell whose OCR text is wrong *and* whose
+  column gives no hint (a free-text cell in a form) can be mislabelled.
+- Sequence positions are tokens (OCR lines), so a line that OCR merged across two cells gets one label.
+- Rare labels (RATE, OPERATOR, MEASURE_UNIT, TARGET/ACTUAL) have far fewer examples than AMOUNT/NAME; check
+  their rows in the per-label tables before trusting them on a new document family.
+"""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    return dict(json.loads((folder / "labels.json").read_text(encoding="utf-8")))
+
+
+def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
+    """Write ``<folder>/README.md`` from the checkpoint's records; returns its path."""
+    folder = Path(folder)
+    meta = _meta(folder)
+    model = meta["model"]
+    evals: dict[str, Any] = meta.get("eval", {})
+    others = {str(c): _meta(Path(c)) for c in compare}
+    lines = [
+        "# juesuan token classifier",
+        "",
+        "Layout-aware token classifier (版面感知字段标注) used by `juesuan extract` (stage `label`, kind `classifier`):",
+        "one label per OCR token from its characters, its box (0-1000) and its table row/column; a cell takes the",
+        "majority label of its characters. Architecture: LayoutLM encoder (transformers, config built locally, no",
+        "downloaded weights) over tokens composed from character embeddings (`juesuan/models/token_classifier.py`).",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| trained | {meta.get('trained', '?')} |",
+        f"| command | `{meta.get('command', '?')}` |",
+        f"| seed | {meta.get('seed', '?')} |",
+        f"| MLflow run | `{meta.get('mlflow_run_id', '?')}` (registered model `juesuan-token-classifier`) |",
+        f"| initialised from | {meta.get('init') or ('masked-token pretraining' if meta.get('pretrain') else 'random')} |",
+        f"| parameters | {meta.get('parameters', 0):,} |",
+        f"| size | hidden {model['hidden_size']}, {model['num_hidden_layers']} layers, "
+        f"{model['num_attention_heads']} heads, FFN {model['intermediate_size']}, ≤ {model['max_positions']} "
+        f"tokens per window, ≤ {model['max_token_chars']} chars per token |",
+        f"| fine-tuning | {meta.get('history', {}).get('steps', '?')} steps, "
+        f"{meta.get('history', {}).get('epochs', '?')} epochs, stopped by "
+        f"{meta.get('history', {}).get('stopped', '?')}, {meta.get('fit_minutes', '?')} min wall |",
+        f"| training pages | {meta.get('train_pages', '?')} (content sha256 `{meta.get('train_sha256', '?')[:16]}`) |",
+        f"| labels | {', '.join(meta['labels'])} (configs/labels.yaml; OTHER is the outside class for F1) |",
+        "",
+        "## Files",
+        "",
+        "| file | sha256 |",
+        "| --- | --- |",
+    ]
+    for name in ("model.safetensors", "config.json", "vocab.txt", "labels.json"):
+        path = folder / name
+        if path.is_file():
+            lines.append(f"| {name} | `{_sha256(path)}` |")
+    pre = meta.get("pretrain") or {}
+    if pre:
+        lines += ["", "## Pretraining", "",
+                  f"Masked-token modelling (bag of characters of 15 % masked tokens) on {int(pre.get('pages', 0))} "
+                  f"unlabelled pages, {int(pre.get('steps', 0))} steps, {pre.get('minutes', 0):.1f} min; loss "
+                  f"{pre.get('first_loss', float('nan')):.3f} → {pre.get('last_loss', float('nan')):.3f}. Pages of "
+                  "the evaluation documents are excluded."]
+    lines += ["", "## Results (entity P/R/F1, seqeval; one entity = the tokens of one cell or text line)", ""]
+    header = "| evaluation set | pages | precision | recall | F1 | token accuracy |"
+    for name in others:
+        header += f" F1 of `{name}` |"
+    lines += [header, "| --- " * (6 + len(others)) + "|"]
+    for set_name, m in evals.items():
+        row = (f"| {set_name} | {m['pages']} | {m['precision']:.4f} | {m['recall']:.4f} | **{m['f1']:.4f}** | "
+               f"{m['token_accuracy']:.4f} |")
+        for other in others.values():
+            o = other.get("eval", {}).get(set_name)
+            row += f" {o['f1']:.4f} |" if o else " – |"
+        lines.append(row)
+    if others:
+        lines.append("")
+        for name, other in others.items():
+            h = other.get("history", {})
+            how = "no pretraining (random init)" if not other.get("pretrain") and not other.get("init") else "see its card"
+            lines.append(f"`{name}`: {how}, {h.get('steps', '?')} fine-tuning steps, same data, seed and noise "
+                         f"(`{other.get('command', '?')}`).")
+    for set_name in evals:
+        report = folder / "eval" / f"report-{set_name}.md"
+        if report.is_file():
+            lines += ["", f"### Per label: {set_name}", "", report.read_text(encoding="utf-8").strip(), "",
+                      f"Confusion matrix (tokens): `eval/confusion-{set_name}.png`."]
+    lines += ["", "## Reproduce", "", "```", meta.get("command", "juesuan train --config "
+              "configs/train/token_classifier.yaml"), "```", "",
+              "Synthetic pages are generated in memory from the configured seed (cached in runs/synth-cache);",
+              "auto-labelled real pages are read from the folders in `data.datasets` when present.", "",
+              "## Weak spots", "", WEAK_SPOTS]
+    out = folder / "README.md"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="write a checkpoint's model card")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--compare", type=Path, nargs="*", default=[])
+    args = parser.parse_args(argv)
+    print(write_card(args.folder, args.compare))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

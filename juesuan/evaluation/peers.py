@@ -85,36 +85,44 @@ def rows_to_document(
 ) -> Document:
     """Naive rows of one page as a pseudo document, for :func:`match_page`."""
     rows: list[Row] = []
-
-    def close(codes: list[str], label: str | None, cells: list[Cell]) -> None:
-        if cells or label:
-            rows.append(Row(index=len(rows), code="".join(codes) or None, name=label, cells=cells))
-
     for line in group_rows(split_pieces(tokens)):
-        codes: list[str] = []
-        label: str | None = None
-        cells: list[Cell] = []
-        pending: list[str] = []  # integers right before the next label: its 类/款/项 code
-        for tok in line:
-            text = normalize(tok.text)
-            if _CJK.search(tok.text):
-                if label is not None and not cells and not pending:
-                    label += tok.text  # one label read as two pieces
-                    continue
-                close(codes, label, cells)
-                codes, label, cells, pending = pending, tok.text, [], []
-            elif _INTEGER.match(text) and _next_is_label(line, tok):
-                pending.append(text)
-            elif parse_amount(tok.text) is not None:
-                box = [float(v) for v in tok.bbox_px]
-                cells.append(Cell(col=len(cells), text=tok.text, bbox=box, page=page, confidence=tok.confidence))
-        close(codes, label, cells)
+        rows += segment_row(line, page, start=len(rows))
     table = Table(id=f"{name}#p{page}", pages=[page], bbox=[0.0, 0.0, float(width), float(height)], rows=rows)
     return Document(
         source=Source(path=name, sha256="", pages=1),
         pages=[PageInfo(index=page, width=width, height=height, dpi=dpi)],
         tables=[table],
     )
+
+
+def segment_row(line: Sequence[Token], page: int = 0, start: int = 0) -> list[Row]:
+    """One visual row (pieces left to right) → logical rows: each label opens one, taking the integers right before
+    it as its code and the numbers after it as its cells."""
+    rows: list[Row] = []
+
+    def close(codes: list[str], label: str | None, cells: list[Cell]) -> None:
+        if cells or label:
+            rows.append(Row(index=start + len(rows), code="".join(codes) or None, name=label, cells=cells))
+
+    codes: list[str] = []
+    label: str | None = None
+    cells: list[Cell] = []
+    pending: list[str] = []  # integers right before the next label: its 类/款/项 code
+    for tok in line:
+        text = normalize(tok.text)
+        if _CJK.search(tok.text):
+            if label is not None and not cells and not pending:
+                label += tok.text  # one label read as two pieces
+                continue
+            close(codes, label, cells)
+            codes, label, cells, pending = pending, tok.text, [], []
+        elif _INTEGER.match(text) and _next_is_label(line, tok):
+            pending.append(text)
+        elif parse_amount(tok.text) is not None:
+            box = [float(v) for v in tok.bbox_px]
+            cells.append(Cell(col=len(cells), text=tok.text, bbox=box, page=page, confidence=tok.confidence))
+    close(codes, label, cells)
+    return rows
 
 
 def _next_is_label(line: Sequence[Token], tok: Token) -> bool:
@@ -305,22 +313,16 @@ class Img2TablePeer:
             Image.fromarray(image).save(src)
             doc = I2TImage(src=str(src))
             tables = doc.extract_tables(ocr=self._ocr, implicit_rows=False, borderless_tables=False, min_confidence=1)
-        rows: list[Row] = []
         out_tables: list[Table] = []
         for k, t in enumerate(tables):
-            rows = []
-            for r_index, row in enumerate(t.content.values()):
-                texts = [(c.value or "", (c.bbox.x1, c.bbox.y1, c.bbox.x2, c.bbox.y2)) for c in row]
-                labels = [s for s, _ in texts if _CJK.search(s)]
-                codes = [normalize(s) for s, _ in texts if _INTEGER.match(normalize(s))]
+            rows: list[Row] = []
+            for row in t.content.values():
                 cells = [
-                    Cell(col=i, text=s, bbox=[float(v) for v in b], page=page)
-                    for i, (s, b) in enumerate(texts)
-                    if parse_amount(s) is not None and not _INTEGER.match(normalize(s))
+                    Token((c.value or "").replace("\n", ""), (c.bbox.x1, c.bbox.y1, c.bbox.x2, c.bbox.y2)) for c in row
                 ]
-                rows.append(
-                    Row(index=r_index, code="".join(codes) or None, name=labels[0] if labels else None, cells=cells)
-                )
+                # Merged cells repeat across the columns they span; keep one copy.
+                unique = [c for i, c in enumerate(cells) if c.text.strip() and c not in cells[:i]]
+                rows += segment_row(sorted(unique, key=lambda c: c.bbox_px[0]), page, start=len(rows))
             bb = t.bbox
             out_tables.append(Table(id=f"{name}#t{k}", pages=[page], bbox=[bb.x1, bb.y1, bb.x2, bb.y2], rows=rows))
         h, w = image.shape[:2]

@@ -173,6 +173,7 @@ def run_set(
                 "located_rate": s["located_rate"],
                 "table_recall": s["table_recall"],
                 "row_exactness": s["row_exactness"],
+                "row_code_accuracy": s["row_code_accuracy"],
                 "ocr_char_accuracy": s["ocr_char_accuracy"],
                 "median_s_per_page": s["seconds_per_page_median"],
                 "wall_s_per_page": s["seconds_per_page_wall"],

@@ -500,6 +500,8 @@ def outcome_record(o: m_.CellOutcome) -> dict[str, Any]:
         "status": o.status,
         "predicted_text": o.predicted_text,
         "predicted_value": None if o.predicted_value is None else str(o.predicted_value),
+        "predicted_code": o.predicted_code,
+        "predicted_name": o.predicted_name,
         "table_id": o.table_id,
         "row": o.row_index,
     }

@@ -49,6 +49,8 @@ class CellOutcome:
     predicted_bbox: tuple[float, ...] | None = None
     header_ok: bool | None = None  # None: a side had no header
     char_errors: int | None = None  # edit distance between truth and predicted cell text (normalised)
+    predicted_code: str | None = None  # the matched row's 科目编码
+    predicted_name: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -219,6 +221,8 @@ def match_page(
                 predicted_bbox=tuple(cell.bbox),
                 header_ok=header_ok,
                 char_errors=edit_distance(normalize(t.text), normalize(cell.text or "")),
+                predicted_code=r.row.code,
+                predicted_name=r.row.name,
             )
         )
     return out
@@ -258,6 +262,8 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
         t = o.truth
         rows[(t.doc, t.page, t.table, t.row_key, round(t.cell_px[1]))].append(o)
     headers = [o.header_ok for o in located if o.header_ok is not None]
+    coded = [o for o in located if o.truth.row_key.code]
+    codes_right = sum(normalize_code(o.predicted_code) == normalize_code(o.truth.row_key.code) for o in coded)
     counts: dict[str, int] = defaultdict(int)
     for o in outcomes:
         counts[o.status] += 1
@@ -271,6 +277,7 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
         "rows": len(rows),
         "row_exactness": _ratio(sum(all(o.ok for o in r) for r in rows.values()), len(rows)),
         "header_agreement": _ratio(sum(headers), len(headers)),
+        "row_code_accuracy": _ratio(codes_right, len(coded)),  # located cells whose row has the exact 科目编码
         "status": dict(sorted(counts.items())),
     }
 

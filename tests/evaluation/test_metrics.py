@@ -122,6 +122,8 @@ def test_name_noise_and_code_fallback() -> None:
     rows[1] = rows[1].model_copy(update={"code": None, "name": "一般行政管埋事务"})  # one character misread
     outcomes = match_page(TRUTH, _doc(rows))
     assert [o.status for o in outcomes] == ["ok"] * 4
+    assert cell_metrics(outcomes)["row_code_accuracy"] == 0.0  # 3 located cells have a truth code; none exact
+    assert cell_metrics(match_page(TRUTH, _doc(_good_rows())))["row_code_accuracy"] == 1.0
     assert not row_key_matches(RowKey("2010602", "一般行政管理事务"), None, "住房公积金")
     assert name_similarity("一、一般公共服务支出", "一般公共服务支出") == 1.0
 

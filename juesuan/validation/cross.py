@@ -116,18 +116,20 @@ def check(tables: Sequence[Table], schema: Schema, options: ValidationOptions) -
 
 def _basic_total(table: Table) -> tuple[Decimal, int, int] | None:
     """决算 基本支出表: 人员经费合计 + 公用经费合计 (rows, not columns)."""
+    cols = [c.index for c in table.columns if c.field in ("final_amount", "budget_amount", "total")]
     total = Decimal(0)
     found = 0
     last = (0, 0)
     for row in table.rows:
         label = normalize_text(row.name or "")
         if label in ("人员经费合计", "公用经费合计"):
-            for cell in row.cells:
-                v = parse_amount(cell.text)
-                if v is not None and not re.fullmatch(r"\d{3}(\d{2})?", normalize_text(cell.text)):
+            for col in cols:
+                cell = row.cell(col)
+                v = parse_amount(cell.text) if cell else None
+                if v is not None:
                     total += v
                     found += 1
-                    last = (row.index, cell.col)
+                    last = (row.index, col)
                     break
     return (total, *last) if found == 2 else None
 

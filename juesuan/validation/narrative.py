@@ -36,6 +36,8 @@ _ITEM = re.compile(
     r"(?:[\u4e00-\u9fff、（）]*?[（(](\d{2})项[)）])?"
 )
 _UP = {"增加", "增长", "上升", "提高"}
+_HEADING = re.compile(r"(?<=[；;%。])(?=[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）)")
+_TOTAL_MARK = re.compile(r"其中|主要用于以下方面")
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,12 @@ def sentences(blocks: Sequence[dict[str, Any]]) -> list[Sentence]:
             page = int(block.get("page", 0) or 0)
     if buf:
         out.append(Sentence(buf, page))
-    return out
+    split: list[Sentence] = []
+    for sent in out:  # headings run into the text before them when no 。 ends a section: 占0.21%；三、支出决算…
+        for part in _HEADING.split(sent.text):
+            if part:
+                split.append(Sentence(part, sent.page))
+    return split
 
 
 def _amt(s: str) -> Decimal | None:
@@ -109,6 +116,14 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 prev = _AMOUNT.findall(sents[i - 1].text)
                 base, current = amounts[0][1], prev[-1] if prev else None
             a, c = _amt(base or ""), _amt(current or "")
+            if a is None and diff_m is not None and diff_m.end() >= len(before) - 2 and i > 0 and not amounts:
+                # 总计X万元。与上年相比，总计减少D万元，下降z%: the base is X ∓ D
+                prev = _AMOUNT.findall(sents[i - 1].text)
+                d0 = _amt(diff_m.group(2))
+                c = _amt(prev[-1]) if prev else None
+                if c is not None and d0 is not None:
+                    a = c - d0 if diff_m.group(1) in _UP else c + d0
+                    c = None  # the difference is then consistent by construction; check only the percentage
             if a is None or not a:
                 continue
             stated = Decimal(m.group(2))
@@ -148,33 +163,34 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
 
 
 def _check_shares(sents: list[Sentence]) -> tuple[list[Violation], int]:
+    """T万元，其中：X A万元，占z% (or T万元，主要用于以下方面：…): z against A / T."""
     out: list[Violation] = []
     checks = 0
     for s in sents:
         t = s.text
-        k = t.find("其中")
-        if k < 0:
-            continue
-        totals = _AMOUNT.findall(t[:k])
-        if not totals:
-            continue
-        total = _amt(totals[-1])
-        if not total:
-            continue
-        for m in _SHARE.finditer(t, k):
-            part = _amt(m.group(1))
-            if part is None:
+        marks = list(_TOTAL_MARK.finditer(t))
+        for i, mark in enumerate(marks):
+            totals = _AMOUNT.findall(t[: mark.start()])
+            if not totals:
                 continue
-            stated = Decimal(m.group(2))
-            unit = Decimal(10) ** (-_places(m.group(2)))
-            checks += 1
-            pct = part / total * 100
-            tol = unit + Decimal("0.005") * 2 / total * 100
-            if abs(pct - stated) > tol:
-                out.append(_violation(
-                    "narrative_share", s, pct.quantize(unit), stated,
-                    f"“{m.group(0)}”：{part}/{total} = {pct.quantize(unit)}%",
-                    f"stated share {stated}% but {part}/{total} = {pct.quantize(unit)}%"))
+            total = _amt(totals[-1])
+            if not total:
+                continue
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(t)
+            for m in _SHARE.finditer(t, mark.end(), end):
+                part = _amt(m.group(1))
+                if part is None:
+                    continue
+                stated = Decimal(m.group(2))
+                unit = Decimal(10) ** (-_places(m.group(2)))
+                checks += 1
+                pct = part / total * 100
+                tol = unit + Decimal("0.005") * 2 / total * 100
+                if abs(pct - stated) > tol:
+                    out.append(_violation(
+                        "narrative_share", s, pct.quantize(unit), stated,
+                        f"“{m.group(0)}”：{part}/{total} = {pct.quantize(unit)}%",
+                        f"stated share {stated}% but {part}/{total} = {pct.quantize(unit)}%"))
     return out, checks
 
 
@@ -247,6 +263,53 @@ def _check_items(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list[V
     return out, checks
 
 
+# Phrases that name one cell of a fixed table: (regex before the amount, table types, row label regex, column pick)
+_PHRASES: list[tuple[str, tuple[str, ...], str]] = [
+    (r"(?<!拨款)收入[、和]?支出总计(?:均为|各为|为)?", ("final.summary", "budget.summary"), r"(收入)?总计"),
+    (r"财政拨款收入[、和]?支出总计(?:均为|各为|为)?", ("final.fiscal_summary", "budget.fiscal_summary"), r"(收入)?总计"),
+    (r"(?<!拨款)本年收入合计(?:为)?", ("final.summary", "budget.summary"), r"本年收入(合计)?"),
+    (r"(?<!拨款)本年支出合计(?:为)?", ("final.summary", "budget.summary"), r"本年支出(合计)?"),
+]
+
+
+def _row_value(table: Table, label: str) -> Decimal | None:
+    from juesuan.validation.rules import _ORDINAL
+
+    for row in table.rows:
+        name = _ORDINAL.sub("", normalize_text(row.name or ""))
+        if re.fullmatch(label, name):
+            for cell in row.cells[1:]:
+                if cell.col == 0:
+                    continue
+                v = parse_amount(cell.text)
+                if v is not None and not re.fullmatch(r"\d{3,7}", normalize_text(cell.text)):
+                    return v / 10000 if (table.unit or "").strip() == "元" else v
+    return None
+
+
+def _check_phrases(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list[Violation], int]:
+    """收入支出总计 / 财政拨款收入支出总计 / 本年收入合计 / 本年支出合计 stated in the text vs the 总表."""
+    out: list[Violation] = []
+    checks = 0
+    for s in sents:
+        for phrase, types, label in _PHRASES:
+            for m in re.finditer(phrase + r"(\d[\d,]*(?:\.\d+)?)万元", s.text):
+                table = next((t for t in tables if t.type in types), None)
+                if table is None:
+                    continue
+                tv = _row_value(table, label)
+                v = _amt(m.group(1))
+                if tv is None or v is None:
+                    continue
+                checks += 1
+                tol = Decimal("0.5") * Decimal(10) ** (-_places(m.group(1))) + Decimal("0.005")
+                if abs(v - tv) > tol:
+                    out.append(_violation(
+                        "narrative_table", s, tv, v, f"说明中“{m.group(0)}”，{table.title or table.id}中为 {tv} 万元",
+                        f"text states {v} (10k yuan); {table.id} has {tv}", table=table.id))
+    return out, checks
+
+
 def check(tables: Sequence[Table], blocks: Sequence[dict[str, Any]],
           options: ValidationOptions) -> tuple[list[Violation], int]:
     sents = sentences(blocks)
@@ -256,7 +319,8 @@ def check(tables: Sequence[Table], blocks: Sequence[dict[str, Any]],
         v, n = fn(sents)
         out += v
         checks += n
-    v, n = _check_items(sents, tables)
-    out += v
-    checks += n
+    for fn2 in (_check_items, _check_phrases):
+        v, n = fn2(sents, tables)
+        out += v
+        checks += n
     return out, checks

@@ -24,7 +24,8 @@ import numpy as np
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Document, Table, Violation
 from juesuan.options import ValidationOptions
-from juesuan.validation.check import annotate_and_validate
+from juesuan.validation.check import annotate_and_validate, check_table, document_values
+from juesuan.validation.repair import repair_table
 from juesuan.validation.repair import CONFUSION
 from juesuan.validation.rules import TableView, build_rules, load_identities
 from juesuan.validation.schema import load_schema
@@ -117,52 +118,60 @@ class Rates:
 
 
 def measure(docs: Sequence[Document], max_trials_per_cell: int = 4, seed: int = 0) -> Rates:
+    """Perturb each covered cell of each table alone; the rest of the document stays as printed."""
     rng = np.random.default_rng([seed])
     rates = Rates(by_kind=Counter(), missed_kind=Counter())
-    no_repair = ValidationOptions(repair=False, narrative=False, cross_table=False, codes=False)
-    with_repair = ValidationOptions(repair=True, narrative=False, cross_table=False, codes=False)
+    schema = load_schema()
+    config = load_identities()
+    options = ValidationOptions()
     for doc in docs:
-        annotated = annotate_and_validate(doc, no_repair)
-        clean = annotate_and_validate(doc, with_repair)
+        annotated = annotate_and_validate(doc, ValidationOptions(repair=False, narrative=False))
+        base_known = document_values(annotated.tables, doc.text)
         for t in annotated.tables:
-            cov = covered_cells(t)
             rates.cells += sum(1 for r in t.rows for c in r.cells if parse_amount(c.text or "") is not None)
+            cov = covered_cells(t)
             if not cov:
                 continue
+            view = TableView.build(t, schema)
+            rules = build_rules(view, config)
             rates.clean_tables += 1
-            rates.clean_repairs += sum(1 for r in clean.validation.repairs if r["table"] == t.id)
-            single = t.model_copy()
-            one = annotated.model_copy(update={"tables": [single], "text": []})
+            _, clean = repair_table(view, rules, options, base_known)
+            rates.clean_repairs += len(clean)
             for row, col in sorted(cov):
-                r = next(r for r in t.rows if r.index == row)
-                cell = r.cell(col)
+                cell = next(r for r in t.rows if r.index == row).cell(col)
                 assert cell is not None
-                options = list(perturbations(cell.text))
-                if not options:
+                choices = list(perturbations(cell.text))
+                if not choices:
                     continue
                 rates.covered += 1
-                picks = rng.permutation(len(options))[:max_trials_per_cell]
-                for k in picks:
-                    text, kind = options[int(k)]
-                    trial = _with_text(one, t.id, row, col, text)
-                    checked = annotate_and_validate(trial, no_repair)
-                    new = [v for v in checked.validation.violations if v.table == t.id]
+                original = parse_amount(cell.text)
+                for k in rng.permutation(len(choices))[:max_trials_per_cell]:
+                    text, kind = choices[int(k)]
+                    trial = _with_text(Document(source=doc.source, tables=[t]), t.id, row, col, text).tables[0]
+                    tview = TableView.build(trial, schema)
+                    trules = build_rules(tview, config)
+                    found, _ = check_table(tview, trules, options)
                     rates.trials += 1
                     assert rates.by_kind is not None and rates.missed_kind is not None
                     rates.by_kind[kind.split(" ")[0]] += 1
-                    if any(names_cell(v, row, col) for v in new):
+                    if any(names_cell(v, row, col) for v in found):
                         rates.detected += 1
-                        if any(names_cell(v, row, col) and v.severity == "error" for v in new):
+                        if any(names_cell(v, row, col) and v.severity == "error" for v in found):
                             rates.detected_error += 1
                     else:
                         rates.missed_kind[kind.split(" ")[0]] += 1
-                    repaired = annotate_and_validate(trial, with_repair)
-                    rt = next(x for x in repaired.tables if x.id == t.id)
-                    rc = next(x for x in rt.rows if x.index == row).cell(col)
+                    known = Counter(base_known)
+                    if original:
+                        known[abs(original)] -= 1
+                    pv = parse_amount(text)
+                    if pv:
+                        known[abs(pv)] += 1
+                    repaired, records = repair_table(tview, trules, options, known)
+                    rc = next(x for x in repaired.rows if x.index == row).cell(col)
                     assert rc is not None
-                    if parse_amount(rc.text) == parse_amount(cell.text):
+                    if parse_amount(rc.text) == original:
                         rates.restored += 1
-                    elif any(rr["table"] == t.id for rr in repaired.validation.repairs):
+                    elif records:
                         rates.wrong_repair += 1
     return rates
 

@@ -128,6 +128,8 @@ class TableView:
         for col in sorted(filled):
             role = schema.role(view.fields.get(col))
             header = normalize_text(headers.get(col, ""))
+            if header == SIDE_HEADER:
+                continue  # the side of a stacked dual layout (1, 2 or 收入, 支出), never an amount
             if role in ("code", "name", "rate", "text", "score", "max_score"):
                 if role == "name":
                     view.label_cols.append(col)

@@ -1,0 +1,89 @@
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from juesuan.datamodel.document import Table
+from juesuan.options import ValidationOptions
+from juesuan.validation.check import annotate_and_validate
+from juesuan.validation.rules import TableView, build_rules, load_identities
+from juesuan.validation.schema import load_schema
+from validation_tables import GBE_ROWS, document_of, make_table
+
+
+NO_REPAIR = ValidationOptions(repair=False, narrative=False)
+
+
+def _rules(table: Table):
+    doc = annotate_and_validate(document_of(table), NO_REPAIR)
+    t = doc.tables[0]
+    view = TableView.build(t, load_schema())
+    return doc, build_rules(view, load_identities())
+
+
+def test_real_table_gets_type_fields_and_passes(gbe_table: Table) -> None:
+    doc, rules = _rules(gbe_table)
+    t = doc.tables[0]
+    assert t.type == "final.general_budget_expenditure"
+    assert [c.field for c in t.columns][2:] == ["total", "basic_expenditure", "project_expenditure"]
+    kinds = {e.rule for e in rules.equations}
+    assert {"column_total", "hierarchy", "total_row"} <= kinds
+    assert doc.validation.passed
+    assert [v for v in doc.validation.violations if v.severity != "info"] == []
+    assert doc.validation.checks >= 40
+
+
+def test_changed_amount_is_named_with_expected_value() -> None:
+    rows = [list(r) for r in GBE_ROWS]
+    rows[9] = ["2080505", "机关事业单位基本养老保险缴费支出", ["160.75", "180.75", ""]]  # 6→8 in 基本支出
+    table = make_table("t5", "一般公共预算财政拨款支出决算表", ["合计", "基本支出", "项目支出"],
+                       [tuple(r) for r in rows])  # type: ignore[misc]
+    doc = annotate_and_validate(document_of(table), NO_REPAIR)
+    errors = [v for v in doc.validation.violations if v.severity == "error"]
+    assert not doc.validation.passed
+    rules = {v.rule for v in errors}
+    assert {"column_total", "hierarchy"} <= rules
+    hier = next(v for v in errors if v.rule == "hierarchy")
+    assert hier.cols == [3] and 9 in hier.rows
+    assert hier.expected == 346.72 and hier.found == 326.72  # 20805 = Σ its 项 with the wrong cell
+    col = next(v for v in errors if v.rule == "column_total" and 9 in v.rows)
+    assert col.expected == 180.75 and col.found == 160.75 and col.difference == -20.0
+    assert col.page == 3
+
+
+def test_rounding_differences_are_info_not_errors() -> None:
+    rows = [("201", "一般公共服务支出", ["10.01", "3.34", "6.66"]), (None, "合计", ["10.01", "3.34", "6.66"])]
+    table = make_table("t1", "支出决算表", ["本年支出合计", "基本支出", "项目支出"], rows)
+    doc = annotate_and_validate(document_of(table), NO_REPAIR)
+    assert doc.validation.passed
+    infos = [v for v in doc.validation.violations if v.severity == "info"]
+    assert len(infos) == 2 and all(abs(v.difference) == 0.01 for v in infos)
+    strict = annotate_and_validate(document_of(table), ValidationOptions(repair=False, rounding_per_term=0))
+    assert not strict.validation.passed
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    parts=st.lists(st.decimals(min_value=0, max_value=99999, places=2, allow_nan=False), min_size=2, max_size=5),
+    which=st.integers(min_value=0, max_value=4),
+    delta=st.decimals(min_value=Decimal("0.05"), max_value=999, places=2),
+)
+def test_built_tables_pass_and_one_change_is_named(parts: list[Decimal], which: int, delta: Decimal) -> None:
+    """A table built to satisfy its identities has no errors; changing one amount names that cell."""
+    names = ["基本工资", "津贴补贴", "奖金", "伙食补助费", "绩效工资"]
+    codes = ["30101", "30102", "30103", "30106", "30107"]
+    total = sum(parts, Decimal(0))
+    rows = [("301", "工资福利支出", [f"{total:.2f}", f"{total:.2f}", ""])]
+    rows += [(codes[i], names[i], [f"{p:.2f}", f"{p:.2f}", ""]) for i, p in enumerate(parts)]
+    rows.append((None, "合计", [f"{total:.2f}", f"{total:.2f}", ""]))
+    table = make_table("t8", "一般公共预算基本支出预算表", ["合计", "人员经费", "公用经费"], rows)
+    doc = annotate_and_validate(document_of(table), NO_REPAIR)
+    assert doc.validation.passed, doc.validation.violations
+    k = 1 + which % len(parts)
+    changed = [list(r) for r in rows]
+    changed[k][2] = [f"{parts[k - 1] + delta:.2f}", f"{parts[k - 1]:.2f}", ""]
+    bad = make_table("t8", "一般公共预算基本支出预算表", ["合计", "人员经费", "公用经费"],
+                     [tuple(r) for r in changed])  # type: ignore[misc]
+    doc2 = annotate_and_validate(document_of(bad), NO_REPAIR)
+    named = [v for v in doc2.validation.violations if v.severity == "error" and [k, 2] in v.model_extra["cells"]]
+    assert named

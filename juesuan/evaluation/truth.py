@@ -539,3 +539,22 @@ def truth_summary(pages: Sequence[TruthPage]) -> dict[str, Any]:
         "tables_with_values": sum(1 for p in pages for t in p.tables if t.n_values),
         "cells": sum(len(p.cells) for p in pages),
     }
+
+
+def _main(argv: Sequence[str]) -> int:
+    """``python -m juesuan.evaluation.truth [--dpi N] PDF...``: how much truth each PDF holds (docs/evaluation.md)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m juesuan.evaluation.truth")
+    parser.add_argument("pdfs", nargs="+", type=Path)
+    parser.add_argument("--dpi", type=int, default=100)
+    args = parser.parse_args(argv)
+    for pdf in args.pdfs:
+        print(json.dumps({"pdf": pdf.name, **truth_summary(pdf_truth(pdf, args.dpi))}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

@@ -26,6 +26,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--no-pretrain", action="store_true", help="start from random weights (the ablation)")
     p.add_argument("--output", help="where the checkpoint goes (default: config output_dir)")
     p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int, help="torch threads (default: config)")
     p.add_argument("--tracking-dir", help="embedded MLflow folder (ignored when MLFLOW_TRACKING_URI is set)")
     p.add_argument("--promote", action="store_true", help="move the champion alias if the new version beats it")
     p.set_defaults(run=run)
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         over["output_dir"] = args.output
     if args.seed is not None:
         over["seed"] = args.seed
+    if args.threads is not None:
+        over["threads"] = args.threads
     if args.tracking_dir:
         over.setdefault("tracking", {})["dir"] = args.tracking_dir
     cfg = load_config(args.config, over)

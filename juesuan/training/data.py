@@ -142,12 +142,23 @@ def pages_sha256(pages: Iterable[LabelledPage]) -> str:
 
 
 def load_pages(source: str | Path, split: str) -> list[LabelledPage]:
-    """Pages of one split: ``source`` is a dataset folder (``<split>.jsonl`` inside) or a JSONL file (any split)."""
+    """Pages of one split: ``source`` is a dataset folder (``<split>.jsonl`` inside), a JSONL manifest or a Label
+    Studio JSON export (corrected pages go straight into retraining); a single file counts as the train split."""
     from juesuan.datasets.labelled_page import manifest_path, read_manifest
 
     path = Path(source)
+    if path.is_file() and path.suffix == ".json":
+        import json
+
+        from juesuan.datasets.label_studio import import_tasks
+        from juesuan.errors import InputError
+
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(tasks, list):
+            raise InputError(path, "expected a Label Studio JSON export (a list of tasks)")
+        return import_tasks(tasks, str(path)) if split == "train" else []
     if path.is_file():
-        return read_manifest(path)
+        return read_manifest(path) if split == "train" else []
     manifest = manifest_path(path, split)
     return read_manifest(manifest) if manifest.is_file() else []
 

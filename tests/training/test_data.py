@@ -51,3 +51,17 @@ def test_labelled_page_round_trips_through_the_rules_stage(tiny_pages: list[Labe
     accuracy = sum(a == b for a, b in zip(got, gold[0], strict=True)) / len(got)
     assert accuracy > 0.9
     assert [t.label for t in labelled.tokens] == gold[1] == ["TITLE", "UNIT"]
+
+
+def test_label_studio_export_loads_as_training_pages(tmp_path, tiny_pages: list[LabelledPage]) -> None:
+    import json
+
+    from juesuan.datasets.label_studio import export_tasks
+    from juesuan.training.data import load_pages
+
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(export_tasks(tiny_pages[:2], "/data/"), ensure_ascii=False), encoding="utf-8")
+    pages = load_pages(export, "train")
+    assert len(pages) == 2
+    assert [t.label for t in pages[0].tokens] == [t.label for t in tiny_pages[0].tokens]
+    assert load_pages(export, "test") == []

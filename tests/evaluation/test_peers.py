@@ -117,3 +117,20 @@ def test_parse_tesseract_tsv_splits_wide_gaps() -> None:
 
 def test_tesseract_is_installed() -> None:
     assert TesseractPeer.available(), "apt install tesseract-ocr tesseract-ocr-chi-sim (the Tesseract peer needs it)"
+
+
+def test_labels_join_only_when_close() -> None:
+    tokens = [
+        Token("行政", (120, 100, 160, 120)),
+        Token("运行", (165, 100, 200, 120)),
+        Token("1.00", (300, 100, 340, 120)),
+        Token("一、财政拨款收入", (10, 200, 120, 220)),
+        Token("一、公共安全支出", (400, 200, 600, 220)),
+        Token("87.00", (700, 200, 760, 220)),
+    ]
+    rows = rows_to_document(tokens, 1000, 400, 200).tables[0].rows
+    assert [(r.name, [c.text for c in r.cells]) for r in rows] == [
+        ("行政运行", ["1.00"]),
+        ("一、财政拨款收入", []),
+        ("一、公共安全支出", ["87.00"]),
+    ]

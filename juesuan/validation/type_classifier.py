@@ -148,9 +148,29 @@ class TableTypeClassifier:
         classes = list(self._model.classes_)
         best = int(np.argmax(proba))
         label, p = classes[best], float(proba[best])
-        if label == OTHER or p < self.min_probability:
-            return TypePrediction(None, p if label != OTHER else 1.0 - p, "model")
-        return TypePrediction(label, p, "model")
+        if label != OTHER and p >= self.min_probability:
+            return TypePrediction(label, p, "model")
+        fuzzy = self._fuzzy(title)
+        if fuzzy is not None:
+            return fuzzy
+        return TypePrediction(None, p if label != OTHER else 1.0 - p, "model")
+
+    def _fuzzy(self, title: str) -> TypePrediction | None:
+        """Closest alias by edit similarity (≥ 0.8): several garbled characters can sink the n-gram model."""
+        import difflib
+
+        t = normalize_title(title)
+        if len(t) < 4:
+            return None
+        best: tuple[float, str] | None = None
+        for tt in self.schema.types:
+            for alias in (*tt.aliases, tt.name_zh):
+                r = difflib.SequenceMatcher(None, t, normalize_title(alias)).ratio()
+                if best is None or r > best[0]:
+                    best = (r, tt.id)
+        if best is None or best[0] < 0.8:
+            return None
+        return TypePrediction(best[1], round(best[0], 4), "fuzzy")
 
 
 def main() -> int:

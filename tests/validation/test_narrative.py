@@ -1,0 +1,68 @@
+"""Narrative checks on sentences copied from the real PDFs' text layer (../shared/data/real)."""
+
+from validation_tables import document_of, make_table
+
+from juesuan.options import ValidationOptions
+from juesuan.validation.check import annotate_and_validate
+
+# shanghai-putuo-justice-bureau_2026_部门预算.pdf, 预算编制说明 items 6, 11 and 12 (the inspector checklist's cases 4-6).
+JUSTICE = [
+    "6、公共安全支出（204类）司法（06款）其他司法支出（99项）3845.49万元。主要用于：依法治区、法制业务经费等支出。"
+    "2025年当年预算执行数为43269.3万元，2026年预算安排3845.49万元，比2025年预算执行数增加17.62%。主要原因是：业务量增加。",
+    "11、医疗卫生与计划生育支出（210类）行政事业单位医疗（11款）行政单位医疗（01项）114.97万元。主要用于：行政单位医疗保险缴费"
+    "经费。2025年当年预算执行数为59.43万元，2026年预算安排114.97万元，比2025年预算执行数增加93.45%。主要原因是：支出增加。",
+    "12、住房保障支出（221类）住房改革支出（02款）住房公积金（01项）208.8万元。主要用于：行政事业单位为职工缴纳的住房公积金。"
+    "2025年当年预算执行数为198.34万元，2026年预算安排201.50万元，比2025年预算执行数增加5.27%。主要原因是：支出增加。",
+]
+# the same PDF's 部门一般公共预算支出功能分类预算表 (元)
+JUSTICE_ROWS = [
+    ("2040699", "其他司法支出", ["38454900.00", "0.00", "38454900.00"]),
+    ("2101101", "行政单位医疗", ["1149678.00", "1149678.00", "0.00"]),
+    ("2210201", "住房公积金", ["2087959.00", "2087959.00", "0.00"]),
+]
+
+
+def _run(text: list[str], *tables):
+    doc = annotate_and_validate(document_of(*tables, text=text), ValidationOptions(repair=False))
+    return [v for v in doc.validation.violations if v.rule.startswith("narrative")]
+
+
+def test_inspector_checklist_cases_are_found() -> None:
+    table = make_table("t5", "2026年部门一般公共预算支出功能分类预算表", ["合计", "基本支出", "项目支出"], JUSTICE_ROWS,
+                       unit="元")
+    found = _run(JUSTICE, table)
+    by_rule: dict[str, list] = {}
+    for v in found:
+        by_rule.setdefault(v.rule, []).append(v)
+    # case 4: 43269.3 → 3845.49 is a fall of 91.11%, not "增加17.62%"
+    change = [v for v in by_rule["narrative_change"] if v.found == 17.62]
+    assert len(change) == 1 and change[0].expected == -91.11
+    # case 5: 医疗卫生与计划生育支出（210类）: the classification calls 210 卫生健康支出
+    names = by_rule["narrative_code_name"]
+    assert len(names) == 1 and "卫生健康支出" in names[0].message_zh and names[0].severity == "warning"
+    # case 6: 住房公积金 208.8 in the heading, 201.50 later; the table has 208.80
+    table_v = by_rule["narrative_table"]
+    assert [(v.found, v.expected) for v in table_v] == [(201.5, 208.8)]
+    assert all(v.model_extra["page"] == 10 for v in found)
+
+
+def test_consistent_sentences_give_nothing() -> None:
+    ok = [
+        "2024年度本年支出合计304.34万元，其中：基本支出164.45万元，占54.03%；项目支出139.89万元，占45.97%；",
+        "2、公共安全支出（204类）司法（06款）基层司法业务（04项）2170.39万元。2025年当年预算执行数为2149.45万元，"
+        "2026年预算安排2170.39万元，比2025年预算执行数增加0.97%。",
+        "上海市普陀区财政局2024年度收入支出总计2995.39万元。与2023年度相比，收入支出总计减少56.95万元，下降1.87%。",
+    ]
+    assert _run(ok) == []
+
+
+def test_share_and_difference_errors_of_real_documents() -> None:
+    # shanghai-putuo-finance-bureau_2024_决算.pdf p.21: 2106.66/2940.05 is 71.65%, the text says 71.73%
+    share = ("一般公共预算财政拨款支出2940.05万元，主要用于以下方面：一般公共服务支出（类）2106.66万元，占71.73%；"
+             "社会保障和就业支出（类）326.72万元，占11.11%；")
+    # leshan-hrss-info-center_2024_决算.txt (seed): 304.34 − 276.49 is 27.85, the text says 27.83
+    diff = ["2024 年度收入、支出总计均为 304.34 万元。", "与 2023 年度收入、支出 276.49 万元相比，收入、支出总计增加 27.83 万元，"
+            "增长 10.06%。"]
+    found = _run([share, *diff])
+    assert sorted((v.rule, v.found, v.expected) for v in found) == [
+        ("narrative_difference", 27.83, 27.85), ("narrative_share", 71.73, 71.65)]

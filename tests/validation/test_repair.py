@@ -1,0 +1,62 @@
+from decimal import Decimal
+
+from validation_tables import GBE_ROWS, document_of, make_table
+
+from juesuan.options import ValidationOptions
+from juesuan.validation.check import annotate_and_validate
+from juesuan.validation.repair import single_edits
+
+
+def _gbe(changes: dict[tuple[int, int], str], confidence: float = 1.0):
+    rows = [(c, n, list(a)) for c, n, a in GBE_ROWS]
+    for (r, k), text in changes.items():
+        rows[r][2][k] = text
+    table = make_table("t5", "一般公共预算财政拨款支出决算表", ["合计", "基本支出", "项目支出"], rows)
+    for row in table.rows:
+        for cell in row.cells:
+            cell.confidence = confidence
+    return table
+
+
+def test_single_edits_cover_ocr_slips() -> None:
+    values = {e.value for e in single_edits("1,811.89")}
+    assert Decimal("1511.89") in values  # 8 read for 5
+    assert Decimal("160.75") in {e.value for e in single_edits("16075")}  # dropped decimal point
+    assert Decimal("2106.66") in {e.value for e in single_edits("106.66")}  # lost leading digit
+    assert Decimal("2946.25") in {e.value for e in single_edits("2.946.25")}  # comma read as a point
+    assert Decimal("1504.52") in {e.value for e in single_edits("1,5O4.52")}  # letter O for zero
+
+
+def test_repair_restores_a_confused_digit_with_provenance() -> None:
+    table = _gbe({(9, 1): "180.75"})  # 基本支出 of 2080505 printed 160.75, OCR read 180.75
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    assert doc.validation.passed
+    assert len(doc.validation.repairs) == 1
+    rec = doc.validation.repairs[0]
+    assert (rec["row"], rec["col"], rec["original_text"], rec["corrected_text"]) == (9, 3, "180.75", "160.75")
+    assert set(rec["identities"]) >= {"column_total", "hierarchy"}
+    cell = doc.tables[0].rows[9].cell(3)
+    assert cell.text == "160.75" and cell.value == 160.75 and cell.repair["original_text"] == "180.75"
+
+
+def test_repair_off_and_input_untouched() -> None:
+    table = _gbe({(2, 0): "1,811.89"})
+    doc = document_of(table)
+    off = annotate_and_validate(doc, ValidationOptions(repair=False, narrative=False))
+    assert off.validation.repairs == [] and not off.validation.passed
+    on = annotate_and_validate(doc, ValidationOptions(narrative=False))
+    assert on.tables[0].rows[2].cell(2).text == "1,511.89"
+    assert doc.tables[0].rows[2].cell(2).text == "1,811.89"  # the input document is not mutated
+
+
+def test_unperturbed_table_is_never_repaired() -> None:
+    doc = annotate_and_validate(document_of(_gbe({})), ValidationOptions(narrative=False))
+    assert doc.validation.repairs == []
+
+
+def test_ambiguous_failure_is_reported_not_repaired() -> None:
+    # 合计 row's 项目支出 two characters off: no single OCR slip explains it, so it is only reported
+    table = _gbe({(19, 2): "703.99"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    assert doc.validation.repairs == []
+    assert not doc.validation.passed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from juesuan.datamodel.page import Token
@@ -134,3 +135,17 @@ def test_labels_join_only_when_close() -> None:
         ("一、财政拨款收入", []),
         ("一、公共安全支出", ["87.00"]),
     ]
+
+
+@pytest.mark.slow
+def test_tesseract_gets_page_dpi(shared_real) -> None:
+    """Bug: without the dpi in the PNG Tesseract assumed 70 dpi and read 4 of ~30 lines of a 200-dpi table page."""
+    import pypdfium2 as pdfium
+
+    from juesuan.evaluation.peers import TesseractPeer
+
+    pdf = pdfium.PdfDocument(str(shared_real / "shanghai-putuo-justice-bureau_2026_部门预算.pdf"))
+    image = np.asarray(pdf[9].render(scale=200 / 72).to_pil().convert("RGB"))
+    pdf.close()
+    numbers = [t for t in TesseractPeer().tokens(image, 200) if any(ch.isdigit() for ch in t.text)]
+    assert len(numbers) >= 10

@@ -288,7 +288,8 @@ def table_metrics(
     """Table recall: a truth table with values is *found* when ≥ 1 of its cells was located in a predicted table.
 
     Precision: predicted tables holding ≥ 1 number, on the evaluated pages, that hold ≥ 1 located truth cell.
-    Type accuracy: only where the truth knows the type (labelled pages) and the prediction filled ``Table.type``.
+    Type accuracy: where the truth knows the type (labelled pages; PDFs: the type of the title in the text layer)
+    and the table was found. Title accuracy: the found table's title equals the text layer's (folded).
     """
     found: dict[tuple[str, int, int], set[str]] = defaultdict(set)
     for o in outcomes:
@@ -315,14 +316,18 @@ def table_metrics(
                 continue
             predicted += 1
             predicted_hit += t.id in hit_ids
+    titles_total = 0
+    titles_right = 0
     for doc_name, t in with_values:
-        if t.type is None:
-            continue
         ids = found.get((doc_name, t.page, t.index))
         if not ids:
             continue
-        types_total += 1
-        types_right += any(by_id[i].type == t.type for i in ids if i in by_id)
+        if t.type is not None:
+            types_total += 1
+            types_right += any(by_id[i].type == t.type for i in ids if i in by_id)
+        if t.title:
+            titles_total += 1
+            titles_right += any(_same_title(by_id[i].title, t.title) for i in ids if i in by_id)
     return {
         "tables": len(with_values),
         "tables_without_values": sum(1 for tp in truth_pages for t in tp.tables if t.n_values == 0),
@@ -332,7 +337,20 @@ def table_metrics(
         "table_precision": _ratio(predicted_hit, predicted),
         "table_type_accuracy": _ratio(types_right, types_total),
         "table_type_checked": types_total,
+        "table_title_accuracy": _ratio(titles_right, titles_total),
+        "table_title_checked": titles_total,
     }
+
+
+def _same_title(predicted: str | None, truth: str) -> bool:
+    """Titles equal after folding spaces, punctuation, year and 续表 (OCR spacing is not a wrong title)."""
+    if not predicted:
+        return False
+    try:
+        from juesuan.validation.schema import normalize_title
+    except ImportError:
+        return normalize_name(predicted) == normalize_name(truth)
+    return normalize_name(normalize_title(predicted)) == normalize_name(normalize_title(truth))
 
 
 def identity_pass_rate(doc: Document) -> dict[str, Any]:

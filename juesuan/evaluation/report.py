@@ -42,6 +42,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         f"| table recall | {_pct(m.get('table_recall'))} ({m.get('tables_found')}/{m.get('tables')}) |",
         f"| table precision | {_pct(m.get('table_precision'))} ({m.get('predicted_tables')} predicted) |",
         f"| table type accuracy | {_pct(m.get('table_type_accuracy'))} ({m.get('table_type_checked')} checked) |",
+        f"| table title accuracy | {_pct(m.get('table_title_accuracy'))} ({m.get('table_title_checked')} checked) |",
         f"| header agreement on located cells | {_pct(m.get('header_agreement'))} |",
         f"| 科目编码 exact on located cells | {_pct(m.get('row_code_accuracy'))} |",
         f"| median s/page | {m.get('seconds_per_page_median')} |",

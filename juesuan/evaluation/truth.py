@@ -37,6 +37,7 @@ _INTEGER = re.compile(r"^\d{1,10}$")
 _COLUMN_NUMBER_ROWS = {"栏次", "行次"}
 _INDEX_HEADERS = ("序号", "栏次", "行次")
 _CODE_LEVELS = {"类", "款", "项"}
+_UNIT_LINE = re.compile(r"单位[:：]|^编制")  # 单位：万元 / 编制部门：… lines; 预算单位…表 is a title
 _LINE_MAX_THICK_PT = 2.0  # a path thinner than this is a ruling line
 _LINE_MIN_LEN_PT = 4.0
 _TOUCH_PX = 3.0  # segments closer than this are connected
@@ -74,7 +75,8 @@ class TruthTable:
     index: int
     bbox_px: BBox
     n_values: int  # truth numeric cells inside; a table with 0 cannot be "found" and is reported apart
-    type: str | None = None  # only from labelled pages
+    type: str | None = None  # labelled pages; PDFs: the title's type by configs/tables aliases (schema.match_title)
+    title: str | None = None  # PDFs: the text-layer line above the table that names it (…表); None on a 续 page
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +303,7 @@ def truth_from_boxes(
     cell_of: Callable[[BBox], BBox | None],
     path: str = "",
     table_types: Sequence[str | None] | None = None,
+    table_titles: Sequence[str | None] | None = None,
 ) -> TruthPage:
     """Truth cells of one page from word boxes, table boxes and a word → enclosing cell function."""
     cells: list[TruthCell] = []
@@ -344,7 +347,10 @@ def truth_from_boxes(
                 )
             )
         t_type = table_types[t_index] if table_types is not None and t_index < len(table_types) else None
-        truth_tables.append(TruthTable(page=page, index=t_index, bbox_px=t_box, n_values=len(values), type=t_type))
+        title = table_titles[t_index] if table_titles is not None and t_index < len(table_titles) else None
+        truth_tables.append(
+            TruthTable(page=page, index=t_index, bbox_px=t_box, n_values=len(values), type=t_type, title=title)
+        )
     return TruthPage(
         doc=doc,
         page=page,
@@ -465,6 +471,7 @@ def pdf_page_truth(pdf_path: Path, page_index: int, dpi: int = 200) -> TruthPage
     words = text_layer_words(pdf_path, page_index, dpi)
     horizontal, vertical = pdf_rulings(pdf_path, page_index, dpi)
     tables = table_boxes(horizontal, vertical)
+    titles = table_titles(words, tables, size[1])
     return truth_from_boxes(
         Path(pdf_path).name,
         page_index,
@@ -474,7 +481,51 @@ def pdf_page_truth(pdf_path: Path, page_index: int, dpi: int = 200) -> TruthPage
         tables,
         _ruled_cell_finder(horizontal, vertical),
         path=str(pdf_path),
+        table_types=[_title_type(t) for t in titles],
+        table_titles=titles,
     )
+
+
+def table_titles(words: Sequence[Token], tables: Sequence[BBox], page_height: float) -> list[str | None]:
+    """For each table, the nearest text line above it (below the previous table, within 30 % of the page height)
+    that contains 表 and is not the 单位/编制部门 line; None when there is none (a continued page)."""
+    titles: list[str | None] = []
+    for i, box in enumerate(tables):
+        floor = max(tables[i - 1][3] if i else 0.0, box[1] - 0.3 * page_height)
+        above = [w for w in words if w.bbox_px[3] <= box[1] + _TOUCH_PX and w.bbox_px[1] >= floor]
+        lines = _text_lines(above)
+        named = [ln for ln in lines if "表" in ln[1] and not _UNIT_LINE.search(ln[1])]
+        titles.append(max(named, key=lambda ln: ln[0])[1] if named else None)
+    return titles
+
+
+def _text_lines(words: Sequence[Token]) -> list[tuple[float, str]]:
+    """(bottom y, text) of each text line, words joined left to right."""
+    lines: list[list[Token]] = []
+    for tok in sorted(words, key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0])):
+        yc = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
+        if lines:
+            y0 = min(t.bbox_px[1] for t in lines[-1])
+            y1 = max(t.bbox_px[3] for t in lines[-1])
+            if y0 <= yc <= y1:
+                lines[-1].append(tok)
+                continue
+        lines.append([tok])
+    return [
+        (max(t.bbox_px[3] for t in ln), "".join(t.text for t in sorted(ln, key=lambda t: t.bbox_px[0]))) for ln in lines
+    ]
+
+
+def _title_type(title: str | None) -> str | None:
+    """The table type the configs/tables catalogue gives this title (rules, not the pipeline's classifier)."""
+    if not title:
+        return None
+    try:
+        from juesuan.validation.schema import load_schema
+    except ImportError:
+        return None
+    match = load_schema().match_title(title)
+    return match.id if match else None
 
 
 def pdf_truth(pdf_path: Path, dpi: int = 200, pages: Iterable[int] | None = None) -> list[TruthPage]:
@@ -534,6 +585,7 @@ def load_labelled_truth(manifest: Path) -> list[TruthPage]:
 def truth_summary(pages: Sequence[TruthPage]) -> dict[str, Any]:
     return {
         "pages": len(pages),
+        "typed_tables": sum(1 for p in pages for t in p.tables if t.n_values and t.type),
         "table_pages": sum(1 for p in pages if p.has_values),
         "tables": sum(len(p.tables) for p in pages),
         "tables_with_values": sum(1 for p in pages for t in p.tables if t.n_values),

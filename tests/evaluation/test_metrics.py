@@ -156,7 +156,9 @@ def test_table_recall_precision_and_type() -> None:
         width=1000,
         height=1400,
         tables=(
-            TruthTable(page=0, index=0, bbox_px=(0, 0, 900, 400), n_values=4, type="expenditure"),
+            TruthTable(
+                page=0, index=0, bbox_px=(0, 0, 900, 400), n_values=4, type="expenditure", title="2024年支出决算表"
+            ),
             TruthTable(page=0, index=1, bbox_px=(0, 500, 900, 900), n_values=1),
             TruthTable(page=0, index=2, bbox_px=(0, 1000, 900, 1100), n_values=0),
         ),
@@ -164,6 +166,7 @@ def test_table_recall_precision_and_type() -> None:
     )
     doc = _doc(_good_rows())
     doc.tables[0].type = "expenditure"
+    doc.tables[0].title = "支出决算表（续）"
     doc.tables.append(
         Table(
             id="t2",
@@ -178,6 +181,9 @@ def test_table_recall_precision_and_type() -> None:
     assert m["table_recall"] == 0.5
     assert m["predicted_tables"] == 2 and m["table_precision"] == 0.5
     assert m["table_type_accuracy"] == 1.0 and m["table_type_checked"] == 1
+    assert m["table_title_accuracy"] == 1.0 and m["table_title_checked"] == 1
+    doc.tables[0].title = "编制部门：上海市普陀区司法局"
+    assert table_metrics([page], outcomes, [doc])["table_title_accuracy"] == 0.0
 
 
 def test_identities_and_timings() -> None:

@@ -23,6 +23,7 @@ def test_expenditure_table_codes_joined_and_columns(finance_pdf: Path) -> None:
     # Page 8 (0-based 7) 收入决算表: 201 06 01 行政运行 | 1,511.90 | 1,511.89 | 0.01
     page = pdf_page_truth(finance_pdf, 7, dpi=200)
     assert len(page.tables) == 1 and page.tables[0].n_values == 35
+    assert (page.tables[0].title, page.tables[0].type) == ("收入决算表", "final.income")
     cells = _find(page, code="2010601")
     assert [c.value for c in sorted(cells, key=lambda c: c.x_centre)] == [
         Decimal("1511.90"),
@@ -115,3 +116,9 @@ def test_labelled_page_truth() -> None:
         ("2010601", "行政运行", "决算数", Decimal("1511.89")),
     ]
     assert truth.tables[0].type == "expenditure_final" and truth.tables[0].n_values == 3
+
+
+def test_title_with_yusuan_danwei_is_not_a_unit_line(shared_real: Path) -> None:
+    """Bug: a 单位 filter dropped titles like 2025年预算单位财务收支预算总表; only 单位：/编制… lines are not titles."""
+    page = pdf_page_truth(shared_real / "shanghai-putuo-gov-office_2025_单位预算.pdf", 7, dpi=72)
+    assert (page.tables[0].title, page.tables[0].type) == ("2025年预算单位财务收支预算总表", "budget.summary")

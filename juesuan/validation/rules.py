@@ -167,7 +167,11 @@ def _places(text: str) -> int:
 
 
 def _not_code_column(view: TableView, col: int) -> bool:
-    """Integers of 3/5/7 digits equal to the row code are a code column the header did not name."""
+    """Integers of 3/5/7 digits equal to the row code (or shaped like 科目 codes) are a code column."""
+    texts = [normalize(c.text) for r in view.table.rows for c in r.cells if c.col == col and normalize(c.text)]
+    shaped = [t for t in texts if re.fullmatch(r"[23]\d{2}(\d{2}){0,2}", t)]
+    if len(texts) >= 3 and len(shaped) >= 0.8 * len(texts):
+        return False
     hits = total = 0
     for pos, row in enumerate(view.table.rows):
         v = view.values.get(CellRef(pos, col))
@@ -229,16 +233,32 @@ def _total_columns(view: TableView) -> Iterable[Equation]:
             continue
         target = totals[0]
         terms = [c for c in cols if c != target and view.fields.get(c) is not None]
+        covered_groups: list[str] = []
         # sub-groups directly below: their own total column, or all their columns when they have none
         for sub, sub_cols in by_group.items():
             if sub == group or not _is_child_group(group, sub):
                 continue
             sub_totals = [c for c in sub_cols if schema.role(view.fields.get(c)) == "total"]
             terms += sub_totals if len(sub_totals) == 1 else [c for c in sub_cols if view.fields.get(c)]
+            if len(sub_totals) == 1:
+                covered_groups.append(sub.partition("|")[0] + "/")  # its own total stands for all below it
+            else:
+                covered_groups.append(sub.partition("|")[0] + "|")  # only its own columns (already terms)
         if not terms:
             continue
         if any(view.fields.get(c) is None for c in cols if c != target):
             continue  # an unnamed column beside the total: we cannot tell whether it is a term
+        # every amount column must be the total, a term, or inside a covered sub-group: a header the extractor
+        # flattened inconsistently (人员经费 vs 预算数/基本支出/公用经费) leaves a column outside, and then the
+        # structure, not the numbers, is in doubt
+        base = group.partition("|")[0]
+        measure = group.partition("|")[2]
+        inside = [c for c in view.amount_cols if view.groups.get(c, "").partition("|")[2] == measure
+                  and (not base or view.groups.get(c, "").startswith(base))]
+        stray = [c for c in inside if c != target and c not in terms
+                 and not any((view.groups.get(c, "").partition("|")[0] + "/").startswith(g) for g in covered_groups)]
+        if stray:
+            continue
         for pos in range(len(view.table.rows)):
             yield Equation(
                 "column_total", view.table.id, CellRef(pos, target), tuple(CellRef(pos, c) for c in terms),

@@ -144,10 +144,15 @@ class TableTypeClassifier:
             return TypePrediction(None, 0.0, "none")
         if self._model is None:
             self._model = self._load()
-        proba = self._model.predict_proba([_prep(text)])[0]
+        # title + header, and header alone: a part heading caught as the title (XX局2024年度部门决算表) misleads
+        texts = [_prep(text)] + ([_prep(header)] if title and normalize_text(header) else [])
+        probas = self._model.predict_proba(texts)
         classes = list(self._model.classes_)
-        best = int(np.argmax(proba))
-        label, p = classes[best], float(proba[best])
+        other = classes.index(OTHER) if OTHER in classes else -1
+        scored = [(float(pr[i]), classes[i]) for pr in probas for i in range(len(classes)) if i != other]
+        p, label = max(scored)
+        if p < self.min_probability and other >= 0 and float(probas[0][other]) >= self.min_probability:
+            label, p = OTHER, float(probas[0][other])
         if label != OTHER and p >= self.min_probability:
             return TypePrediction(label, p, "model")
         fuzzy = self._fuzzy(title)

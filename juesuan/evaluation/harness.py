@@ -343,21 +343,24 @@ def score(
     )
     outcomes: list[m_.CellOutcome] = []
     truths: list[TruthPage] = []
+    renamed: list[Document] = []
     for page, doc in zip(pages, run.documents, strict=True):
         truth = page_truth_for(page, doc)
         truths.append(truth)
         if doc is None:
             outcomes += [m_.CellOutcome(c, "no_row") for c in truth.cells]
             continue
-        outcomes += m_.match_page(truth, doc, match, doc_page=doc.pages[0].index if doc.pages else 0)
+        doc_page = doc.pages[0].index if doc.pages else 0
+        named = _renamed(doc, page)
+        renamed.append(named)
+        outcomes += m_.match_page(truth, named, match, doc_page=doc_page)
     docs = [d for d in run.documents if d is not None]
     before = None
     if run.engine == "juesuan" and pipeline is not None and options.revalidate_without_repair and docs:
         checked = [before_repair(d, pipeline) for d in docs]
         before = [d for d in checked if d is not None] or None
     summary = m_.summarize(truths, outcomes, docs if run.engine == "juesuan" else [], before)
-    table_docs = [_renamed(d, p) for d, p in zip(run.documents, pages, strict=True) if d is not None]
-    summary.update(m_.table_metrics(truths, outcomes, table_docs))
+    summary.update(m_.table_metrics(truths, outcomes, renamed))
     timed = [s for s in run.page_seconds if s is not None]
     summary["engine"] = run.engine
     summary["pages"] = len(pages)
@@ -369,10 +372,12 @@ def score(
 
 
 def _renamed(doc: Document, page: PreparedPage) -> Document:
-    """A one-page document as the truth's source file and page, so table metrics line up with truth pages."""
+    """A one-page document named as the truth's source file and page, so table metrics line up with truth pages;
+    table ids get the page in front (every one-page document calls its first table ``t1``)."""
     d = doc.model_copy(deep=True)
     d.source.path = page.truth.doc
     for t in d.tables:
+        t.id = f"p{page.truth.page}:{t.id}"
         t.pages = [page.truth.page]
     return d
 

@@ -294,7 +294,7 @@ def table_metrics(
     found: dict[tuple[str, int, int], set[str]] = defaultdict(set)
     for o in outcomes:
         if o.located and o.table_id is not None:
-            found[(o.truth.doc, o.truth.page, o.truth.table)].add(o.table_id)
+            found[(o.truth.doc, o.truth.page, o.truth.table)].add((o.truth.doc, o.table_id))
     with_values = [(tp.doc, t) for tp in truth_pages for t in tp.tables if t.n_values > 0]
     n_found = sum(1 for doc, t in with_values if found.get((doc, t.page, t.index)))
     hit_ids = {tid for ids in found.values() for tid in ids}
@@ -306,16 +306,16 @@ def table_metrics(
     predicted_hit = 0
     types_total = 0
     types_right = 0
-    by_id = {t.id: t for d in docs for t in d.tables}
+    by_id = {(_doc_name(d), t.id): t for d in docs for t in d.tables}  # table ids are unique per document
     for d in docs:
-        name = d.source.path.replace("\\", "/").rsplit("/", 1)[-1]
+        name = _doc_name(d)
         pages = pages_by_doc.get(name, set())
         for t in d.tables:
             has_number = any(cell_value(c) is not None for r in t.rows for c in r.cells)
             if not has_number or not (set(t.pages) & pages):
                 continue
             predicted += 1
-            predicted_hit += t.id in hit_ids
+            predicted_hit += (name, t.id) in hit_ids
     titles_total = 0
     titles_right = 0
     for doc_name, t in with_values:
@@ -340,6 +340,10 @@ def table_metrics(
         "table_title_accuracy": _ratio(titles_right, titles_total),
         "table_title_checked": titles_total,
     }
+
+
+def _doc_name(doc: Document) -> str:
+    return doc.source.path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _same_title(predicted: str | None, truth: str) -> bool:

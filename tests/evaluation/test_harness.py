@@ -128,3 +128,18 @@ def test_evaluate_cli_with_tesseract(finance_pdf: Path, tmp_path: Path) -> None:
     assert (out / "mlflow.db").is_file()
     lines = (out / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 8 and {json.loads(x)["status"] for x in lines} <= {"ok", "wrong_value", "no_cell", "no_row"}
+
+
+def test_table_ids_of_one_page_documents_do_not_collide(finance_pdf: Path, tmp_path: Path) -> None:
+    """Bug: every one-page document names its table t1, so type accuracy compared page 8's table with page 6's."""
+    truth = [p for p in collect_truth([finance_pdf], EvaluateOptions(dpi=72, max_pages=3)) if p.page in (5, 7)]
+    pages = prepare_pages(truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))
+    docs = []
+    for page in pages:
+        doc = _perfect_document(page.truth)
+        doc.tables[0].type, doc.tables[0].title = page.truth.tables[0].type, page.truth.tables[0].title
+        docs.append(doc)
+    assert [d.tables[0].type for d in docs] == ["final.summary", "final.income"]
+    summary, _, _ = score(pages, EngineRun("x", docs, [1.0, 1.0], 2.0, []), EvaluateOptions(dpi=72))
+    assert summary["table_type_accuracy"] == 1.0 and summary["table_type_checked"] == 2
+    assert summary["table_title_accuracy"] == 1.0 and summary["table_precision"] == 1.0

@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
-        "validate", help="re-run validation on document.json files and rewrite them with validation.md",
+        "validate",
+        help="re-run validation on document.json files and rewrite them with validation.md",
         description="Re-run table typing, identities, repair and narrative checks on document.json; rewrite it "
         "atomically and write validation.md beside it.",
     )
@@ -65,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         v = checked.validation
         errors = sum(x.severity == "error" for x in v.violations)
         warnings = sum(x.severity == "warning" for x in v.violations)
-        print(f"{path}: {'passed' if v.passed else 'FAILED'} — {v.checks} checks, {errors} errors, "
-              f"{warnings} warnings, {len(v.repairs)} repairs → {path.with_name('validation.md')}")
+        print(
+            f"{path}: {'passed' if v.passed else 'FAILED'} — {v.checks} checks, {errors} errors, "
+            f"{warnings} warnings, {len(v.repairs)} repairs → {path.with_name('validation.md')}"
+        )
     return 1 if failed else 0

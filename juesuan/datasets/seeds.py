@@ -96,8 +96,8 @@ def parse_seed_tables(text: str, stem: str) -> tuple[list[Table], list[dict[str,
         while n_head < len(block) - 1 and _is_header_row(block[n_head]):
             n_head += 1
         flat_first = "".join("".join(block[0]).split())
-        if "绩效" in flat_first or flat_first.startswith(("项目名称", "部门名称", "单位名称")) and "指标" in "".join(
-            "".join(r) for r in block
+        if "绩效" in flat_first or (
+            flat_first.startswith(("项目名称", "部门名称", "单位名称")) and "指标" in "".join("".join(r) for r in block)
         ):
             n_head = 0  # a 绩效 form: field/value pairs with header rows inside the body (一级指标 … 得分)
         title = pending_title
@@ -113,14 +113,20 @@ def parse_seed_tables(text: str, stem: str) -> tuple[list[Table], list[dict[str,
         for r, cells in enumerate(block[n_head:]):
             cells = cells + [""] * (width - len(cells))
             code = "".join(normalize(cells[c]) for c in code_cols if re.fullmatch(r"\d{2,3}", normalize(cells[c])))
-            name = next((c for k, c in enumerate(cells) if k not in code_cols and re.search(r"[\u4e00-\u9fff]", c)),
-                        None)
+            name = next(
+                (c for k, c in enumerate(cells) if k not in code_cols and re.search(r"[\u4e00-\u9fff]", c)), None
+            )
             label = "".join((name or "").split())
             kind = "total" if re.fullmatch(r"(合计|总计)", label) else "subtotal" if label == "小计" else "item"
-            rows.append(Row(
-                index=r, code=code or None, name=name, kind=kind,
-                cells=[Cell(col=k, text=t, value=_float(t), confidence=1.0) for k, t in enumerate(cells)],
-            ))
+            rows.append(
+                Row(
+                    index=r,
+                    code=code or None,
+                    name=name,
+                    kind=kind,
+                    cells=[Cell(col=k, text=t, value=_float(t), confidence=1.0) for k, t in enumerate(cells)],
+                )
+            )
         columns = [Column(index=k, header=h) for k, h in enumerate(headers)]
         table = Table(id=table_id, pages=[0], bbox=[0, 0, 0, 0], title=title, unit=unit, columns=columns, rows=rows)
         tables.append(stack_dual(table))
@@ -189,5 +195,7 @@ def load_seed_document(path: Path) -> Document:
     tables, blocks = parse_seed_tables(raw.decode("utf-8"), path.stem)
     return Document(
         source=Source(path=str(path), sha256=hashlib.sha256(raw).hexdigest(), pages=1),
-        tables=tables, text=blocks, meta={"origin": "seed"},
+        tables=tables,
+        text=blocks,
+        meta={"origin": "seed"},
     )

@@ -116,8 +116,25 @@ NATIONAL_FUNCTION: dict[str, str] = {
     "2210203": "购房补贴",
 }
 # 政府收支分类 項 01/02/03/50 under the 201 款 that have them: the same four names everywhere.
-for _kuan in ("20101", "20102", "20103", "20104", "20105", "20106", "20107", "20108", "20111", "20113",
-              "20126", "20129", "20131", "20132", "20133", "20134", "20138"):
+for _kuan in (
+    "20101",
+    "20102",
+    "20103",
+    "20104",
+    "20105",
+    "20106",
+    "20107",
+    "20108",
+    "20111",
+    "20113",
+    "20126",
+    "20129",
+    "20131",
+    "20132",
+    "20133",
+    "20134",
+    "20138",
+):
     NATIONAL_FUNCTION.setdefault(_kuan + "01", "行政运行")
     NATIONAL_FUNCTION.setdefault(_kuan + "02", "一般行政管理事务")
     NATIONAL_FUNCTION.setdefault(_kuan + "03", "机关服务")
@@ -231,7 +248,7 @@ def harvest(text: str, source: str) -> list[tuple[str, str, str]]:
                     parts.append(c)
                 else:
                     break
-            named = [c for c in cells[len(parts):] if re.match(r"[\u4e00-\u9fff]", c)]
+            named = [c for c in cells[len(parts) :] if re.match(r"[\u4e00-\u9fff]", c)]
             code = "".join(parts)
             if parts and named and _system(code):
                 name = _clean(named[0].replace(" ", ""))

@@ -37,8 +37,9 @@ from juesuan.validation.type_classifier import TableTypeClassifier
 log = logging.getLogger(__name__)
 
 
-def annotate_tables(tables: Sequence[Table], schema: Schema, classifier: TableTypeClassifier,
-                    retype: bool = False) -> list[Table]:
+def annotate_tables(
+    tables: Sequence[Table], schema: Schema, classifier: TableTypeClassifier, retype: bool = False
+) -> list[Table]:
     """Fill Table.type/type_confidence (unless already set) and Column.field; copies, input untouched."""
     out = []
     for table in tables:
@@ -78,9 +79,16 @@ def equation_violation(outcome: Outcome, view: TableView) -> Violation:
         zh = f"{eq.label_zh}：{where} 应为 {outcome.expected}，表中为 {outcome.found}，相差 {diff}"
         en = f"{eq.label_en}: {where} should be {outcome.expected}, table has {outcome.found} (difference {diff})"
     return Violation(
-        rule=eq.rule, table=eq.table, rows=rows, cols=cols, expected=float(outcome.expected),
-        found=float(outcome.found), difference=float(diff), severity=_severity(outcome, view),
-        message_zh=zh, message_en=en,
+        rule=eq.rule,
+        table=eq.table,
+        rows=rows,
+        cols=cols,
+        expected=float(outcome.expected),
+        found=float(outcome.found),
+        difference=float(diff),
+        severity=_severity(outcome, view),
+        message_zh=zh,
+        message_en=en,
         target={"row": view.row_index(eq.target.pos), "col": eq.target.col},
         page=_page(view, eq.target),
         cells=[[view.row_index(c.pos), c.col] for c in eq.cells()],
@@ -100,9 +108,16 @@ def _check_inequality(q: Inequality, view: TableView) -> Violation | None:
         return None
     r = view.row_index(q.low.pos)
     return Violation(
-        rule=q.rule, table=q.table, rows=[r], cols=[q.low.col, q.high.col], expected=float(high), found=float(low),
-        difference=float(low - high), severity="error",
-        message_zh=f"第{r + 1}行 得分 {low} 超过分值 {high}", message_en=f"row {r + 1}: score {low} exceeds weight {high}",
+        rule=q.rule,
+        table=q.table,
+        rows=[r],
+        cols=[q.low.col, q.high.col],
+        expected=float(high),
+        found=float(low),
+        difference=float(low - high),
+        severity="error",
+        message_zh=f"第{r + 1}行 得分 {low} 超过分值 {high}",
+        message_en=f"row {r + 1}: score {low} exceeds weight {high}",
         target={"row": r, "col": q.low.col},
     )
 
@@ -125,8 +140,14 @@ def _check_ratio(q: Ratio, view: TableView) -> Violation | None:
     r = view.row_index(q.rate.pos)
     exp = expected.quantize(Decimal(10) ** (-max(places, 2)))
     return Violation(
-        rule=q.rule, table=q.table, rows=[r], cols=[q.rate.col, q.numerator.col, q.denominator.col],
-        expected=float(exp), found=float(rate), difference=float(rate - exp), severity="error",
+        rule=q.rule,
+        table=q.table,
+        rows=[r],
+        cols=[q.rate.col, q.numerator.col, q.denominator.col],
+        expected=float(exp),
+        found=float(rate),
+        difference=float(rate - exp),
+        severity="error",
         message_zh=f"第{r + 1}行 执行率应为 {exp}，表中为 {rate}",
         message_en=f"row {r + 1}: execution rate should be {exp}, table has {rate}",
         target={"row": r, "col": q.rate.col},
@@ -217,8 +238,13 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         checks += n
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)
-    log.info("%s: %d checks, %d errors, %d repairs", doc.source.path, checks,
-             sum(v.severity == "error" for v in violations), len(repairs))
+    log.info(
+        "%s: %d checks, %d errors, %d repairs",
+        doc.source.path,
+        checks,
+        sum(v.severity == "error" for v in violations),
+        len(repairs),
+    )
     return doc.model_copy(update={"tables": final_tables, "validation": validation}, deep=True)
 
 

@@ -47,7 +47,7 @@ class Catalogue:
 
     @staticmethod
     def system_of(code: str) -> str | None:
-        """"function" for 2xx codes of 3/5/7 digits, "economic" for 3xx of 3/5 digits, else None."""
+        """ "function" for 2xx codes of 3/5/7 digits, "economic" for 3xx of 3/5 digits, else None."""
         if not code.isdigit():
             return None
         if code[0] == "2" and len(code) in (3, 5, 7):

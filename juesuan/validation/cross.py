@@ -62,18 +62,33 @@ def _unit_scale(a: Table, b: Table) -> Decimal:
     return Decimal(1)
 
 
-def _compare(rule: str, a: Table, av: tuple[Decimal, int, int], b: Table, bv: tuple[Decimal, int, int],
-             zh: str, en: str, per_term: Decimal) -> Violation | None:
+def _compare(
+    rule: str,
+    a: Table,
+    av: tuple[Decimal, int, int],
+    b: Table,
+    bv: tuple[Decimal, int, int],
+    zh: str,
+    en: str,
+    per_term: Decimal,
+) -> Violation | None:
     left = av[0] * _unit_scale(a, b)
     right = bv[0]
     if abs(left - right) <= per_term * 2:
         return None
     return Violation(
-        rule=rule, table=b.id, rows=[bv[1]], cols=[bv[2]], expected=float(left), found=float(right),
-        difference=float(right - left), severity="error",
+        rule=rule,
+        table=b.id,
+        rows=[bv[1]],
+        cols=[bv[2]],
+        expected=float(left),
+        found=float(right),
+        difference=float(right - left),
+        severity="error",
         message_zh=f"{zh}：{a.title or a.id} 为 {left}，{b.title or b.id} 为 {right}",
         message_en=f"{en}: {a.id} has {left}, {b.id} has {right}",
-        tables=[a.id, b.id], other={"table": a.id, "row": av[1], "col": av[2]},
+        tables=[a.id, b.id],
+        other={"table": a.id, "row": av[1], "col": av[2]},
     )
 
 
@@ -89,9 +104,16 @@ def check(tables: Sequence[Table], schema: Schema, options: ValidationOptions) -
         if summaries:
             s = summaries[0]
             subs = _summary_subtotals(TableView.build(s, schema))
-            pairs = [(incomes, ("income_total", "total"), "cross_summary_income", "本年收入合计", "income total"),
-                     (expenditures, ("expenditure_total", "total"), "cross_summary_expenditure", "本年支出合计",
-                      "expenditure total")]
+            pairs = [
+                (incomes, ("income_total", "total"), "cross_summary_income", "本年收入合计", "income total"),
+                (
+                    expenditures,
+                    ("expenditure_total", "total"),
+                    "cross_summary_expenditure",
+                    "本年支出合计",
+                    "expenditure total",
+                ),
+            ]
             for k, (others, fields, rule, zh, en) in enumerate(pairs):
                 if k < len(subs) and others:
                     tv = _total_row_value(others[0], fields)
@@ -107,8 +129,9 @@ def check(tables: Sequence[Table], schema: Schema, options: ValidationOptions) -
             b = _total_row_value(basic[0], ("total",)) or _basic_total(basic[0])
             if a is not None and b is not None:
                 checks += 1
-                v = _compare("cross_basic", gbe[0], a, basic[0], b, "基本支出合计不一致", "basic expenditure differs",
-                             per_term)
+                v = _compare(
+                    "cross_basic", gbe[0], a, basic[0], b, "基本支出合计不一致", "basic expenditure differs", per_term
+                )
                 if v:
                     out.append(v)
     return out, checks
@@ -150,9 +173,14 @@ def check_codes(tables: Sequence[Table]) -> tuple[list[Violation], int]:
             expected = catalogue.name(row.code)
             guesses = catalogue.codes_for_name(row.name)
             hint = f"；名称对应的编码可能是 {'、'.join(guesses[:3])}" if guesses else ""
-            out.append(Violation(
-                rule="code_name", table=t.id, rows=[row.index], severity="warning",
-                message_zh=f"科目编码 {row.code} 应为“{expected}”，表中名称为“{row.name}”{hint}",
-                message_en=f"code {row.code} is “{expected}” in the classification, the row says “{row.name}”",
-            ))
+            out.append(
+                Violation(
+                    rule="code_name",
+                    table=t.id,
+                    rows=[row.index],
+                    severity="warning",
+                    message_zh=f"科目编码 {row.code} 应为“{expected}”，表中名称为“{row.name}”{hint}",
+                    message_en=f"code {row.code} is “{expected}” in the classification, the row says “{row.name}”",
+                )
+            )
     return out, checks

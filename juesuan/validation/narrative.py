@@ -81,11 +81,28 @@ def _places(s: str) -> int:
     return len(s.split(".", 1)[1]) if "." in s else 0
 
 
-def _violation(rule: str, s: Sentence, expected: Decimal, found: Decimal, zh: str, en: str,
-               severity: str = "error", table: str | None = None) -> Violation:
-    return Violation(rule=rule, table=table, expected=float(expected), found=float(found),
-                     difference=float(found - expected), severity=severity, message_zh=zh, message_en=en,
-                     page=s.page, text=s.text[:160])
+def _violation(
+    rule: str,
+    s: Sentence,
+    expected: Decimal,
+    found: Decimal,
+    zh: str,
+    en: str,
+    severity: str = "error",
+    table: str | None = None,
+) -> Violation:
+    return Violation(
+        rule=rule,
+        table=table,
+        expected=float(expected),
+        found=float(found),
+        difference=float(found - expected),
+        severity=severity,
+        message_zh=zh,
+        message_en=en,
+        page=s.page,
+        text=s.text[:160],
+    )
 
 
 def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
@@ -109,10 +126,9 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 current = prior[-1] if prior else None
             elif len(amounts) >= 2:
                 base, current = amounts[-2][1], amounts[-1][1]
-            elif len(amounts) == 1 and t.startswith(("与", "较")) and i > 0:
-                prev = _AMOUNT.findall(sents[i - 1].text)
-                base, current = amounts[0][1], prev[-1] if prev else None
-            elif len(amounts) == 1 and bi < 0 and "与" in before[: amounts[0][0]] and i > 0:
+            elif (len(amounts) == 1 and t.startswith(("与", "较")) and i > 0) or (
+                len(amounts) == 1 and bi < 0 and "与" in before[: amounts[0][0]] and i > 0
+            ):
                 prev = _AMOUNT.findall(sents[i - 1].text)
                 base, current = amounts[0][1], prev[-1] if prev else None
             a, c = _amt(base or ""), _amt(current or "")
@@ -135,18 +151,30 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                     checks += 1
                     pct = d / a * 100
                     if abs(pct - stated) > unit + Decimal("0.005") / a * 100 * 2:
-                        out.append(_violation(
-                            "narrative_change", s, pct.quantize(unit), stated,
-                            f"“{m.group(0)}”：{d}/{a} = {pct.quantize(unit)}%",
-                            f"stated change {stated}% but {d}/{a} = {pct.quantize(unit)}%"))
+                        out.append(
+                            _violation(
+                                "narrative_change",
+                                s,
+                                pct.quantize(unit),
+                                stated,
+                                f"“{m.group(0)}”：{d}/{a} = {pct.quantize(unit)}%",
+                                f"stated change {stated}% but {d}/{a} = {pct.quantize(unit)}%",
+                            )
+                        )
                     if c is not None:
                         checks += 1
                         dd = (c - a) * direction
                         if abs(dd - d) > Decimal("0.011"):
-                            out.append(_violation(
-                                "narrative_difference", s, dd, d,
-                                f"“{diff_m.group(0)}”：{c} − {a} = {c - a} 万元",
-                                f"stated difference {d} but {c} − {a} = {c - a} (10k yuan)"))
+                            out.append(
+                                _violation(
+                                    "narrative_difference",
+                                    s,
+                                    dd,
+                                    d,
+                                    f"“{diff_m.group(0)}”：{c} − {a} = {c - a} 万元",
+                                    f"stated difference {d} but {c} − {a} = {c - a} (10k yuan)",
+                                )
+                            )
                 continue
             if c is None:
                 continue
@@ -155,10 +183,16 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
             tol = unit + (Decimal("0.005") * (abs(c) + abs(a)) / (a * a) * 100)
             if abs(pct * direction - stated) > tol:
                 word = "增加" if pct >= 0 else "减少"
-                out.append(_violation(
-                    "narrative_change", s, pct.quantize(unit), stated * direction,
-                    f"“{m.group(0)}”：由 {a} 万元到 {c} 万元应为{word} {abs(pct).quantize(unit)}%",
-                    f"stated {'+' if direction > 0 else '-'}{stated}% but {a} → {c} is {pct.quantize(unit)}%"))
+                out.append(
+                    _violation(
+                        "narrative_change",
+                        s,
+                        pct.quantize(unit),
+                        stated * direction,
+                        f"“{m.group(0)}”：由 {a} 万元到 {c} 万元应为{word} {abs(pct).quantize(unit)}%",
+                        f"stated {'+' if direction > 0 else '-'}{stated}% but {a} → {c} is {pct.quantize(unit)}%",
+                    )
+                )
     return out, checks
 
 
@@ -187,10 +221,16 @@ def _check_shares(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 pct = part / total * 100
                 tol = unit + Decimal("0.005") * 2 / total * 100
                 if abs(pct - stated) > tol:
-                    out.append(_violation(
-                        "narrative_share", s, pct.quantize(unit), stated,
-                        f"“{m.group(0)}”：{part}/{total} = {pct.quantize(unit)}%",
-                        f"stated share {stated}% but {part}/{total} = {pct.quantize(unit)}%"))
+                    out.append(
+                        _violation(
+                            "narrative_share",
+                            s,
+                            pct.quantize(unit),
+                            stated,
+                            f"“{m.group(0)}”：{part}/{total} = {pct.quantize(unit)}%",
+                            f"stated share {stated}% but {part}/{total} = {pct.quantize(unit)}%",
+                        )
+                    )
     return out, checks
 
 
@@ -200,8 +240,9 @@ def _code_values(tables: Sequence[Table]) -> dict[str, list[tuple[Decimal, Table
     for t in tables:
         if not t.type or not t.type.endswith(("general_budget_expenditure", ".expenditure")):
             continue
-        amount_cols = [c.index for c in t.columns if c.field in ("total", "expenditure_total", "final_amount",
-                                                                  "budget_amount")]
+        amount_cols = [
+            c.index for c in t.columns if c.field in ("total", "expenditure_total", "final_amount", "budget_amount")
+        ]
         if not amount_cols:
             continue
         for row in t.rows:
@@ -236,12 +277,18 @@ def _check_items(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list[V
             expected_name = catalogue.name(lei)
             if expected_name and lei_name and normalize_text(lei_name) != normalize_text(expected_name):
                 checks += 1
-                out.append(Violation(
-                    rule="narrative_code_name", severity="warning", page=s.page, text=t[:160],
-                    message_zh=f"说明中“{lei_name}（{lei}类）”，{lei}类的科目名称应为“{expected_name}”",
-                    message_en=f"text names class {lei} “{lei_name}”; the classification calls it “{expected_name}”"))
+                out.append(
+                    Violation(
+                        rule="narrative_code_name",
+                        severity="warning",
+                        page=s.page,
+                        text=t[:160],
+                        message_zh=f"说明中“{lei_name}（{lei}类）”，{lei}类的科目名称应为“{expected_name}”",
+                        message_en=f"text names class {lei} “{lei_name}”; the classification says “{expected_name}”",
+                    )
+                )
             code = m.group(2) + ((m.group(3) + (m.group(4) or "")) if m.group(3) else "")
-            head = re.match(r"[^\d，。；]{0,6}(\d[\d,]*(?:\.\d+)?)万元", t[m.end():])
+            head = re.match(r"[^\d，。；]{0,6}(\d[\d,]*(?:\.\d+)?)万元", t[m.end() :])
             if head:
                 stated.append(head.group(1))
         if code is None or code not in values:
@@ -256,17 +303,28 @@ def _check_items(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list[V
             tol = Decimal("0.5") * Decimal(10) ** (-_places(text_value)) + Decimal("0.005")
             if abs(v - table_value) > tol:
                 tv = table_value.quantize(Decimal("0.01"))
-                out.append(_violation(
-                    "narrative_table", s, tv, v,
-                    f"说明中科目 {code} 为 {v} 万元，表中为 {tv} 万元",
-                    f"text gives {v} (10k yuan) for {code}; the table has {tv}", table=table.id))
+                out.append(
+                    _violation(
+                        "narrative_table",
+                        s,
+                        tv,
+                        v,
+                        f"说明中科目 {code} 为 {v} 万元，表中为 {tv} 万元",
+                        f"text gives {v} (10k yuan) for {code}; the table has {tv}",
+                        table=table.id,
+                    )
+                )
     return out, checks
 
 
 # Phrases that name one cell of a fixed table: (regex before the amount, table types, row label regex, column pick)
 _PHRASES: list[tuple[str, tuple[str, ...], str]] = [
     (r"(?<!拨款)收入[、和]?支出总计(?:均为|各为|为)?", ("final.summary", "budget.summary"), r"(收入)?总计"),
-    (r"财政拨款收入[、和]?支出总计(?:均为|各为|为)?", ("final.fiscal_summary", "budget.fiscal_summary"), r"(收入)?总计"),
+    (
+        r"财政拨款收入[、和]?支出总计(?:均为|各为|为)?",
+        ("final.fiscal_summary", "budget.fiscal_summary"),
+        r"(收入)?总计",
+    ),
     (r"(?<!拨款)本年收入合计(?:为)?", ("final.summary", "budget.summary"), r"本年收入(合计)?"),
     (r"(?<!拨款)本年支出合计(?:为)?", ("final.summary", "budget.summary"), r"本年支出(合计)?"),
 ]
@@ -304,14 +362,23 @@ def _check_phrases(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list
                 checks += 1
                 tol = Decimal("0.5") * Decimal(10) ** (-_places(m.group(1))) + Decimal("0.005")
                 if abs(v - tv) > tol:
-                    out.append(_violation(
-                        "narrative_table", s, tv, v, f"说明中“{m.group(0)}”，{table.title or table.id}中为 {tv} 万元",
-                        f"text states {v} (10k yuan); {table.id} has {tv}", table=table.id))
+                    out.append(
+                        _violation(
+                            "narrative_table",
+                            s,
+                            tv,
+                            v,
+                            f"说明中“{m.group(0)}”，{table.title or table.id}中为 {tv} 万元",
+                            f"text states {v} (10k yuan); {table.id} has {tv}",
+                            table=table.id,
+                        )
+                    )
     return out, checks
 
 
-def check(tables: Sequence[Table], blocks: Sequence[dict[str, Any]],
-          options: ValidationOptions) -> tuple[list[Violation], int]:
+def check(
+    tables: Sequence[Table], blocks: Sequence[dict[str, Any]], options: ValidationOptions
+) -> tuple[list[Violation], int]:
     sents = sentences(blocks)
     out: list[Violation] = []
     checks = 0

@@ -16,7 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +24,7 @@ from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Document, Table, Violation
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate, check_table, document_values
-from juesuan.validation.repair import repair_table
-from juesuan.validation.repair import CONFUSION
+from juesuan.validation.repair import CONFUSION, repair_table
 from juesuan.validation.rules import TableView, build_rules, load_identities
 from juesuan.validation.schema import load_schema
 
@@ -197,10 +195,14 @@ def main() -> int:
 
     print(f"documents: {len(docs)}; amount cells: {r.cells}; cells inside identities and perturbed: {r.covered}")
     print(f"perturbations: {r.trials}  by kind: {dict(r.by_kind or {})}")
-    print(f"detection (a violation names the cell): {pct(r.detected, r.trials)}; as error: "
-          f"{pct(r.detected_error, r.trials)}; missed by kind: {dict(r.missed_kind or {})}")
-    print(f"repair restores the printed value: {pct(r.restored, r.trials)}; wrong repairs: "
-          f"{pct(r.wrong_repair, r.trials)}")
+    print(
+        f"detection (a violation names the cell): {pct(r.detected, r.trials)}; as error: "
+        f"{pct(r.detected_error, r.trials)}; missed by kind: {dict(r.missed_kind or {})}"
+    )
+    print(
+        f"repair restores the printed value: {pct(r.restored, r.trials)}; wrong repairs: "
+        f"{pct(r.wrong_repair, r.trials)}"
+    )
     print(f"unperturbed tables repaired: {r.clean_repairs} repairs in {r.clean_tables} tables")
     return 0
 

@@ -25,9 +25,24 @@ from juesuan.validation.rules import CellRef, Equation, TableRules, TableView, e
 
 # P(OCR reads b | printed a), symmetric; pairs seen in PP-OCR errors on scanned disclosures and in glyph shape.
 _PAIRS = {
-    ("3", "8"): 0.6, ("1", "7"): 0.6, ("0", "6"): 0.45, ("0", "8"): 0.45, ("0", "9"): 0.4, ("5", "6"): 0.5,
-    ("6", "8"): 0.4, ("3", "5"): 0.3, ("2", "7"): 0.3, ("4", "9"): 0.3, ("8", "9"): 0.3, ("1", "4"): 0.2,
-    ("2", "3"): 0.2, ("5", "9"): 0.2, ("6", "9"): 0.25, ("0", "3"): 0.15, ("7", "9"): 0.15, ("1", "2"): 0.15,
+    ("3", "8"): 0.6,
+    ("1", "7"): 0.6,
+    ("0", "6"): 0.45,
+    ("0", "8"): 0.45,
+    ("0", "9"): 0.4,
+    ("5", "6"): 0.5,
+    ("6", "8"): 0.4,
+    ("3", "5"): 0.3,
+    ("2", "7"): 0.3,
+    ("4", "9"): 0.3,
+    ("8", "9"): 0.3,
+    ("1", "4"): 0.2,
+    ("2", "3"): 0.2,
+    ("5", "9"): 0.2,
+    ("6", "9"): 0.25,
+    ("0", "3"): 0.15,
+    ("7", "9"): 0.15,
+    ("1", "2"): 0.15,
 }
 CONFUSION: dict[tuple[str, str], float] = {**_PAIRS, **{(b, a): w for (a, b), w in _PAIRS.items()}}
 OTHER_SUB = 0.05
@@ -38,8 +53,27 @@ DROPPED_POINT = 0.5
 EXTRA_POINT = 0.3
 MOVED_POINT = 0.2
 COMMA_AS_POINT = 0.6
-_LETTERS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5",
-                          "B": "8", "Z": "2", "z": "2", "G": "6", "b": "6", "q": "9", "g": "9", "A": "4"})
+_LETTERS = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "l": "1",
+        "I": "1",
+        "i": "1",
+        "|": "1",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+        "G": "6",
+        "b": "6",
+        "q": "9",
+        "g": "9",
+        "A": "4",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -82,10 +116,8 @@ def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(\.\d+)?", raw) or re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
         # a thousands comma read as a point: 2.946.25 / 2.946
         parts = raw.split(".")
-        if len(parts[-1]) != 3 and len(parts) > 2:
-            fixed = "".join(parts[:-1]) + "." + parts[-1]
-        else:
-            fixed = "".join(parts)
+        last_is_decimals = len(parts[-1]) != 3 and len(parts) > 2
+        fixed = "".join(parts[:-1]) + "." + parts[-1] if last_is_decimals else "".join(parts)
         v = _to_value(fixed)
         if v is not None:
             yield Edit(fixed, sign * v, COMMA_AS_POINT, "comma_as_point")
@@ -188,9 +220,13 @@ def repair_table(
         failing = [eq for eq, st in status.items() if st == "fail"]
         if not failing:
             break
-        suspects = {c for eq in failing for c in eq.cells()
-                    if all(status[e] in ("fail", "skip") for e in by_cell[c])
-                    and sum(status[e] == "fail" for e in by_cell[c]) >= 1}
+        suspects = {
+            c
+            for eq in failing
+            for c in eq.cells()
+            if all(status[e] in ("fail", "skip") for e in by_cell[c])
+            and sum(status[e] == "fail" for e in by_cell[c]) >= 1
+        }
         candidates: list[Candidate] = []
         for ref in suspects:
             cell = table.rows[ref.pos].cell(ref.col)
@@ -214,11 +250,21 @@ def repair_table(
                 slack = sum(float(abs(o.difference) / o.tolerance) for o in outcomes if o.tolerance)
                 exactness = 1.0 / (1.0 + 2.0 * slack / max(len(outcomes), 1))
                 conf_factor = 1.0 + 2.0 * (1.0 - float(cell.confidence))
-                inside = sum(1 for e in touching for c in e.cells() if values.get(c) is not None
-                             and abs(values[c] or 0) == abs(edit.value))
+                inside = sum(
+                    1
+                    for e in touching
+                    for c in e.cells()
+                    if values.get(c) is not None and abs(values[c] or 0) == abs(edit.value)
+                )
                 seen_elsewhere = ELSEWHERE_BOOST if known.get(abs(edit.value), 0) > inside else 1.0
-                candidates.append(Candidate(ref, edit, edit.weight * conf_factor * seen_elsewhere * exactness,
-                                            tuple(e for e in touching if status[e] == "fail")))
+                candidates.append(
+                    Candidate(
+                        ref,
+                        edit,
+                        edit.weight * conf_factor * seen_elsewhere * exactness,
+                        tuple(e for e in touching if status[e] == "fail"),
+                    )
+                )
         best = _choose(candidates, options.repair_min_ratio)
         if best is None:
             break
@@ -227,10 +273,16 @@ def repair_table(
         assert cell is not None
         new_text = _format_like(cell.text, best.edit.value, best.edit.text)
         record = {
-            "table": table.id, "row": table.rows[ref.pos].index, "col": ref.col, "page": cell.page,
-            "original_text": cell.text, "corrected_text": new_text,
+            "table": table.id,
+            "row": table.rows[ref.pos].index,
+            "col": ref.col,
+            "page": cell.page,
+            "original_text": cell.text,
+            "corrected_text": new_text,
             "original_value": float(values[ref]) if values.get(ref) is not None else None,
-            "corrected_value": float(best.edit.value), "edit": best.edit.kind, "score": round(best.score, 4),
+            "corrected_value": float(best.edit.value),
+            "edit": best.edit.kind,
+            "score": round(best.score, 4),
             "identities": sorted({e.rule for e in best.fixed}),
             "identity_labels": sorted({e.label_zh for e in best.fixed}),
         }
@@ -260,8 +312,11 @@ def _choose(candidates: list[Candidate], min_ratio: float) -> Candidate | None:
     ranked = sorted(candidates, key=lambda c: (len(c.fixed), c.score), reverse=True)
     for best in ranked:
         fixed = set(best.fixed)
-        rivals = [o for o in ranked if o is not best and fixed & set(o.fixed)
-                  and not (o.ref == best.ref and o.edit.value == best.edit.value)]
+        rivals = [
+            o
+            for o in ranked
+            if o is not best and fixed & set(o.fixed) and not (o.ref == best.ref and o.edit.value == best.edit.value)
+        ]
         if any(len(o.fixed) > len(best.fixed) for o in rivals):
             continue  # a rival explains more of these failures; it is ranked earlier and was not clear either
         same = [o for o in rivals if len(o.fixed) == len(best.fixed)]

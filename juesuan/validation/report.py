@@ -18,6 +18,10 @@ def _cell_ref(table: Table | None, v: Violation) -> str:
     return f"row {target['row'] + 1} ({label}) × {header}"
 
 
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
 def render(doc: Document, info_limit: int = 50) -> str:
     """Markdown report; info-level rounding notes are capped at ``info_limit`` lines (counted in the summary)."""
     val = doc.validation
@@ -43,8 +47,10 @@ def render(doc: Document, info_limit: int = 50) -> str:
     if not val.violations:
         lines.append("None.")
     else:
-        lines += ["| severity | rule | table | page | cell | expected | found | difference | message |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "| severity | rule | table | page | cell | expected | found | difference | message |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         shown_info = 0
         for v in sorted(val.violations, key=lambda v: _ORDER[v.severity]):
             if v.severity == "info":
@@ -54,22 +60,27 @@ def render(doc: Document, info_limit: int = 50) -> str:
             extra = v.model_extra or {}
             page = extra.get("page")
             page_s = str(page + 1) if isinstance(page, int) else ""
-            fmt = (lambda x: "" if x is None else f"{x:g}")
             msg = f"{v.message_zh}<br>{v.message_en}".replace("|", "/")
-            lines.append(f"| {v.severity} | {v.rule} | {v.table or ''} | {page_s} | "
-                         f"{_cell_ref(tables.get(v.table or ''), v)} | {fmt(v.expected)} | {fmt(v.found)} | "
-                         f"{fmt(v.difference)} | {msg} |")
+            lines.append(
+                f"| {v.severity} | {v.rule} | {v.table or ''} | {page_s} | "
+                f"{_cell_ref(tables.get(v.table or ''), v)} | {_fmt(v.expected)} | {_fmt(v.found)} | "
+                f"{_fmt(v.difference)} | {msg} |"
+            )
         if shown_info > info_limit:
             lines.append(f"\n… and {shown_info - info_limit} more rounding notes (see document.json).")
     lines += ["", "## Repairs", ""]
     if not val.repairs:
         lines.append("None.")
     else:
-        lines += ["| table | page | row | col | OCR text | corrected | edit | score | identities |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "| table | page | row | col | OCR text | corrected | edit | score | identities |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for r in val.repairs:
             page = r.get("page")
-            lines.append(f"| {r['table']} | {'' if page is None else int(page) + 1} | {int(r['row']) + 1} | "
-                         f"{r['col']} | {r['original_text']} | {r['corrected_text']} | {r['edit']} | {r['score']} | "
-                         f"{', '.join(r['identities'])} |")
+            lines.append(
+                f"| {r['table']} | {'' if page is None else int(page) + 1} | {int(r['row']) + 1} | "
+                f"{r['col']} | {r['original_text']} | {r['corrected_text']} | {r['edit']} | {r['score']} | "
+                f"{', '.join(r['identities'])} |"
+            )
     return "\n".join(lines) + "\n"

@@ -253,15 +253,27 @@ def _total_columns(view: TableView) -> Iterable[Equation]:
         # structure, not the numbers, is in doubt
         base = group.partition("|")[0]
         measure = group.partition("|")[2]
-        inside = [c for c in view.amount_cols if view.groups.get(c, "").partition("|")[2] == measure
-                  and (not base or view.groups.get(c, "").startswith(base))]
-        stray = [c for c in inside if c != target and c not in terms
-                 and not any((view.groups.get(c, "").partition("|")[0] + "/").startswith(g) for g in covered_groups)]
+        inside = [
+            c
+            for c in view.amount_cols
+            if view.groups.get(c, "").partition("|")[2] == measure
+            and (not base or view.groups.get(c, "").startswith(base))
+        ]
+        stray = [
+            c
+            for c in inside
+            if c != target
+            and c not in terms
+            and not any((view.groups.get(c, "").partition("|")[0] + "/").startswith(g) for g in covered_groups)
+        ]
         if stray:
             continue
         for pos in range(len(view.table.rows)):
             yield Equation(
-                "column_total", view.table.id, CellRef(pos, target), tuple(CellRef(pos, c) for c in terms),
+                "column_total",
+                view.table.id,
+                CellRef(pos, target),
+                tuple(CellRef(pos, c) for c in terms),
                 label_zh=f"{_header(view, target)} = " + " + ".join(_header(view, c) for c in terms),
                 label_en="total column = sum of the columns beside it",
             )
@@ -312,8 +324,12 @@ def _hierarchy(view: TableView) -> Iterable[Equation]:
         kids = [coded[c] for c in sorted(children)]
         for col in view.amount_cols:
             yield Equation(
-                "hierarchy", view.table.id, CellRef(pos, col), tuple(CellRef(k, col) for k in kids),
-                label_zh=f"{code} = Σ下级科目", label_en=f"{code} = sum of its sub-items",
+                "hierarchy",
+                view.table.id,
+                CellRef(pos, col),
+                tuple(CellRef(k, col) for k in kids),
+                label_zh=f"{code} = Σ下级科目",
+                label_en=f"{code} = sum of its sub-items",
             )
 
 
@@ -322,9 +338,13 @@ _TOTAL_NAME = re.compile(r"^(合计|总计|支出合计|合计数)$")
 
 def _total_rows(view: TableView) -> list[int]:
     return [
-        pos for pos, row in enumerate(view.table.rows)
-        if not row.code and (_TOTAL_NAME.match(normalize_text(row.name or "")) or row.kind == "total"
-                             and not normalize_text(row.name or ""))
+        pos
+        for pos, row in enumerate(view.table.rows)
+        if not row.code
+        and (
+            _TOTAL_NAME.match(normalize_text(row.name or ""))
+            or (row.kind == "total" and not normalize_text(row.name or ""))
+        )
     ]
 
 
@@ -339,8 +359,12 @@ def _total_row(view: TableView) -> Iterable[Equation]:
             continue
         for col in view.amount_cols:
             yield Equation(
-                "total_row", view.table.id, CellRef(pos, col), tuple(CellRef(p, col) for p in tops),
-                label_zh="合计 = Σ各类", label_en="total row = sum of the top-level rows",
+                "total_row",
+                view.table.id,
+                CellRef(pos, col),
+                tuple(CellRef(p, col) for p in tops),
+                label_zh="合计 = Σ各类",
+                label_en="total row = sum of the top-level rows",
             )
 
 
@@ -419,12 +443,19 @@ def _summary(view: TableView) -> Iterable[Equation]:
         for col in vals:
             if items:
                 yield Equation(
-                    "section_subtotal", view.table.id, CellRef(sub, col), tuple(CellRef(p, col) for p in items),
-                    label_zh=f"{labels[sub]} = Σ各项", label_en="current-year total = sum of its lines",
+                    "section_subtotal",
+                    view.table.id,
+                    CellRef(sub, col),
+                    tuple(CellRef(p, col) for p in items),
+                    label_zh=f"{labels[sub]} = Σ各项",
+                    label_en="current-year total = sum of its lines",
                 )
             if grand is not None:
                 yield Equation(
-                    "section_grand_total", view.table.id, CellRef(grand, col), tuple(CellRef(p, col) for p in tops),
+                    "section_grand_total",
+                    view.table.id,
+                    CellRef(grand, col),
+                    tuple(CellRef(p, col) for p in tops),
                     label_zh=f"{labels[grand] or '总计'} = {labels[sub]} + 结转结余",
                     label_en="grand total = current-year total + carry-over lines",
                 )
@@ -432,8 +463,12 @@ def _summary(view: TableView) -> Iterable[Equation]:
             grand_cells.append(CellRef(grand, vals[0]))
     if len(grand_cells) >= 2:
         yield Equation(
-            "income_equals_expenditure", view.table.id, grand_cells[0], (grand_cells[1],),
-            label_zh="收入总计 = 支出总计", label_en="income grand total = expenditure grand total",
+            "income_equals_expenditure",
+            view.table.id,
+            grand_cells[0],
+            (grand_cells[1],),
+            label_zh="收入总计 = 支出总计",
+            label_en="income grand total = expenditure grand total",
         )
 
 
@@ -477,8 +512,9 @@ def _remap(eq: Equation, posmap: dict[int, int]) -> Equation:
     def m(c: CellRef) -> CellRef:
         return CellRef(posmap[c.pos], c.col)
 
-    return Equation(eq.rule, eq.table, m(eq.target), tuple(m(c) for c in eq.terms), eq.signs, eq.label_zh,
-                    eq.label_en, eq.exact)
+    return Equation(
+        eq.rule, eq.table, m(eq.target), tuple(m(c) for c in eq.terms), eq.signs, eq.label_zh, eq.label_en, eq.exact
+    )
 
 
 def _named_rows(view: TableView, specs: Sequence[dict[str, Any]]) -> Iterable[Equation]:
@@ -502,8 +538,12 @@ def _named_rows(view: TableView, specs: Sequence[dict[str, Any]]) -> Iterable[Eq
             continue
         for col in view.amount_cols:
             yield Equation(
-                spec["id"], view.table.id, CellRef(target, col), tuple(CellRef(p, col) for p in terms),
-                label_zh=spec.get("zh", spec["id"]), label_en=spec.get("en", spec["id"]),
+                spec["id"],
+                view.table.id,
+                CellRef(target, col),
+                tuple(CellRef(p, col) for p in terms),
+                label_zh=spec.get("zh", spec["id"]),
+                label_en=spec.get("en", spec["id"]),
             )
 
 
@@ -527,15 +567,29 @@ def _perf_headers(view: TableView) -> list[tuple[int, dict[str, int]]]:
         if f in ("score", "max_score", "execution_rate", "executed_amount", "full_year_budget"):
             top[f] = c
     if top:
-        out.append((-1, {"score": top.get("score", -1), "max": top.get("max_score", -1),
-                         "rate": top.get("execution_rate", -1), "exec": top.get("executed_amount", -1),
-                         "budget": top.get("full_year_budget", -1)}))
+        out.append(
+            (
+                -1,
+                {
+                    "score": top.get("score", -1),
+                    "max": top.get("max_score", -1),
+                    "rate": top.get("execution_rate", -1),
+                    "exec": top.get("executed_amount", -1),
+                    "budget": top.get("full_year_budget", -1),
+                },
+            )
+        )
     for pos, row in enumerate(view.table.rows):
         found: dict[str, int] = {}
         for cell in row.cells:
             t = normalize_text(cell.text)
-            for key, pat in (("score", _SCORE_HEAD), ("max", _MAX_HEAD), ("rate", _RATE_HEAD),
-                             ("exec", _EXEC_HEAD), ("budget", _BUDGET_HEAD)):
+            for key, pat in (
+                ("score", _SCORE_HEAD),
+                ("max", _MAX_HEAD),
+                ("rate", _RATE_HEAD),
+                ("exec", _EXEC_HEAD),
+                ("budget", _BUDGET_HEAD),
+            ):
                 if pat.match(t) and key not in found:
                     found[key] = cell.col
         if ("score" in found and "max" in found) or ("rate" in found and "exec" in found and "budget" in found):
@@ -555,8 +609,11 @@ def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Rat
         end = heads[h + 1][0] if h + 1 < len(heads) else len(rows)
         sc, mc = cols.get("score", -1), cols.get("max", -1)
         for pos in range(hpos + 1, end):
-            label = "".join(normalize_text(c.text) for c in rows[pos].cells if c.col < min(x for x in (sc, mc)
-                                                                                          if x >= 0) ) if sc >= 0 and mc >= 0 else ""
+            label = (
+                "".join(normalize_text(c.text) for c in rows[pos].cells if c.col < min(x for x in (sc, mc) if x >= 0))
+                if sc >= 0 and mc >= 0
+                else ""
+            )
             if sc >= 0 and mc >= 0:
                 s, m = view.values.get(CellRef(pos, sc)), view.values.get(CellRef(pos, mc))
                 if s is not None and m is not None:
@@ -566,17 +623,31 @@ def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Rat
                 elif (s is not None or m is not None) and not label.startswith("其中"):
                     items.append((pos, sc, mc))
             if {"rate", "exec", "budget"} <= set(cols) and min(cols["rate"], cols["exec"], cols["budget"]) >= 0:
-                ratios.append(Ratio("execution_rate", view.table.id, CellRef(pos, cols["rate"]),
-                                    CellRef(pos, cols["exec"]), CellRef(pos, cols["budget"])))
+                ratios.append(
+                    Ratio(
+                        "execution_rate",
+                        view.table.id,
+                        CellRef(pos, cols["rate"]),
+                        CellRef(pos, cols["exec"]),
+                        CellRef(pos, cols["budget"]),
+                    )
+                )
     if total is not None and len(items) >= 2:
         tpos, tsc, tmc = total
         for which, col_of, tcol in (("score", 1, tsc), ("max", 2, tmc)):
             terms = tuple(CellRef(it[0], it[col_of]) for it in items)
             if view.values.get(CellRef(tpos, tcol)) is not None and all(t.col == tcol for t in terms):
-                eqs.append(Equation("score_total", view.table.id, CellRef(tpos, tcol), terms,
-                                    label_zh="合计 = Σ各项" + ("得分" if which == "score" else "分值"),
-                                    label_en="total = sum of item " + ("scores" if which == "score" else "weights"),
-                                    exact=True))
+                eqs.append(
+                    Equation(
+                        "score_total",
+                        view.table.id,
+                        CellRef(tpos, tcol),
+                        terms,
+                        label_zh="合计 = Σ各项" + ("得分" if which == "score" else "分值"),
+                        label_en="total = sum of item " + ("scores" if which == "score" else "weights"),
+                        exact=True,
+                    )
+                )
     return ineqs, eqs, ratios
 
 
@@ -674,8 +745,13 @@ def tolerance(values: Sequence[Decimal | None], places: Sequence[int], per_term:
     return unit * max(n, 1)
 
 
-def evaluate(eq: Equation, values: dict[CellRef, Decimal | None], places: dict[CellRef, int],
-             per_term: Decimal, unreadable: set[CellRef] | frozenset[CellRef] = frozenset()) -> Outcome:
+def evaluate(
+    eq: Equation,
+    values: dict[CellRef, Decimal | None],
+    places: dict[CellRef, int],
+    per_term: Decimal,
+    unreadable: set[CellRef] | frozenset[CellRef] = frozenset(),
+) -> Outcome:
     target = values.get(eq.target)
     terms = [values.get(t) for t in eq.terms]
     expected = sum((eq.sign(i) * (v or Decimal(0)) for i, v in enumerate(terms)), Decimal(0))
@@ -684,7 +760,11 @@ def evaluate(eq: Equation, values: dict[CellRef, Decimal | None], places: dict[C
     if any(t in unreadable for t in eq.cells()):
         return Outcome(eq, expected, target or Decimal(0), Decimal(0), "fail")
     found = target or Decimal(0)
-    tol = Decimal(0) if eq.exact else tolerance([target, *terms], [places.get(c, 2) for c in eq.cells() if values.get(c) is not None], per_term)
+    tol = (
+        Decimal(0)
+        if eq.exact
+        else tolerance([target, *terms], [places.get(c, 2) for c in eq.cells() if values.get(c) is not None], per_term)
+    )
     diff = abs(found - expected)
     if diff == 0:
         status = "ok"

@@ -82,7 +82,7 @@ class Schema:
         return spec.role if spec else None
 
     def match_title(self, title: str) -> TableType | None:
-        """Rules: the longest alias contained in the normalised title (支出决算表 loses to 一般公共预算财政拨款支出决算表)."""
+        """Rules: the longest alias inside the normalised title (支出决算表 loses to 一般公共预算财政拨款支出决算表)."""
         t = normalize_title(title)
         best: tuple[int, TableType] | None = None
         for tt in self.types:

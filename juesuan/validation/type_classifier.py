@@ -29,15 +29,47 @@ SEED = 20240601
 
 # Characters OCR confuses in these titles (seen in PP-OCR output of scanned disclosures and their glyph neighbours).
 _CONFUSABLE = {
-    "出": "山", "入": "人", "支": "文", "预": "顶", "决": "泱", "算": "箅", "拨": "拔", "款": "欵", "总": "怠",
-    "表": "衣", "收": "牧", "经": "径", "费": "赍", "般": "股", "公": "么", "基": "墓", "本": "木", "项": "顷",
-    "目": "日", "政": "攻", "府": "俯", "金": "全", "资": "姿", "国": "围", "营": "菅", "财": "材", "功": "攻",
+    "出": "山",
+    "入": "人",
+    "支": "文",
+    "预": "顶",
+    "决": "泱",
+    "算": "箅",
+    "拨": "拔",
+    "款": "欵",
+    "总": "怠",
+    "表": "衣",
+    "收": "牧",
+    "经": "径",
+    "费": "赍",
+    "般": "股",
+    "公": "么",
+    "基": "墓",
+    "本": "木",
+    "项": "顷",
+    "目": "日",
+    "政": "攻",
+    "府": "俯",
+    "金": "全",
+    "资": "姿",
+    "国": "围",
+    "营": "菅",
+    "财": "材",
+    "功": "攻",
 }
 _PREFIXES = ["", "", "", "2024年", "2025年度", "表1-2", "附表3", "五、", "2026年部门", "上海市普陀区XX局2024年度"]
 _SUFFIXES = ["", "", "", "（续表）", "单位：万元", "（续）", "金额单位：元"]
 _NEGATIVES = [
-    "序号 单位名称 备注", "部门决算单位构成", "名词解释", "目录", "单位：万元", "编制部门", "情况说明",
-    "项目概况 立项依据 实施主体 实施方案", "预算单位构成 单位名称 单位性质", "车辆 台套 资产总额",
+    "序号 单位名称 备注",
+    "部门决算单位构成",
+    "名词解释",
+    "目录",
+    "单位：万元",
+    "编制部门",
+    "情况说明",
+    "项目概况 立项依据 实施主体 实施方案",
+    "预算单位构成 单位名称 单位性质",
+    "车辆 台套 资产总额",
 ]
 
 
@@ -106,7 +138,9 @@ def train(schema: Schema, seed: int = SEED) -> Any:
 
     texts, labels = training_texts(schema, seed=seed)
     model = make_pipeline(
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=6000, dtype=np.float32),
+        TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=6000, dtype=np.float32
+        ),
         CalibratedClassifierCV(LogisticRegression(C=20.0, max_iter=2000), method="sigmoid", cv=3, ensemble=False),
     )
     model.fit([_prep(t) for t in texts], labels)
@@ -129,8 +163,11 @@ class TableTypeClassifier:
             bundle = joblib.load(MODEL_PATH)
             if bundle.get("yaml_sha256") == digest:
                 return bundle["model"]
-            log.warning("%s is stale (types.yaml changed); retraining in memory — rebuild it with "
-                        "`python -m juesuan.validation.type_classifier --write`", MODEL_PATH.name)
+            log.warning(
+                "%s is stale (types.yaml changed); retraining in memory — rebuild it with "
+                "`python -m juesuan.validation.type_classifier --write`",
+                MODEL_PATH.name,
+            )
         return train(self.schema)
 
     def predict(self, title: str | None, header: str = "") -> TypePrediction:

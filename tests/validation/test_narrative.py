@@ -5,7 +5,7 @@ from validation_tables import document_of, make_table
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate
 
-# shanghai-putuo-justice-bureau_2026_部门预算.pdf, 预算编制说明 items 6, 11 and 12 (the inspector checklist's cases 4-6).
+# shanghai-putuo-justice-bureau_2026_部门预算.pdf, 预算编制说明 items 6, 11, 12 (inspector checklist cases 4-6).
 JUSTICE = [
     "6、公共安全支出（204类）司法（06款）其他司法支出（99项）3845.49万元。主要用于：依法治区、法制业务经费等支出。"
     "2025年当年预算执行数为43269.3万元，2026年预算安排3845.49万元，比2025年预算执行数增加17.62%。主要原因是：业务量增加。",
@@ -28,8 +28,9 @@ def _run(text: list[str], *tables):
 
 
 def test_inspector_checklist_cases_are_found() -> None:
-    table = make_table("t5", "2026年部门一般公共预算支出功能分类预算表", ["合计", "基本支出", "项目支出"], JUSTICE_ROWS,
-                       unit="元")
+    table = make_table(
+        "t5", "2026年部门一般公共预算支出功能分类预算表", ["合计", "基本支出", "项目支出"], JUSTICE_ROWS, unit="元"
+    )
     found = _run(JUSTICE, table)
     by_rule: dict[str, list] = {}
     for v in found:
@@ -58,11 +59,17 @@ def test_consistent_sentences_give_nothing() -> None:
 
 def test_share_and_difference_errors_of_real_documents() -> None:
     # shanghai-putuo-finance-bureau_2024_决算.pdf p.21: 2106.66/2940.05 is 71.65%, the text says 71.73%
-    share = ("一般公共预算财政拨款支出2940.05万元，主要用于以下方面：一般公共服务支出（类）2106.66万元，占71.73%；"
-             "社会保障和就业支出（类）326.72万元，占11.11%；")
+    share = (
+        "一般公共预算财政拨款支出2940.05万元，主要用于以下方面：一般公共服务支出（类）2106.66万元，占71.73%；"
+        "社会保障和就业支出（类）326.72万元，占11.11%；"
+    )
     # leshan-hrss-info-center_2024_决算.txt (seed): 304.34 − 276.49 is 27.85, the text says 27.83
-    diff = ["2024 年度收入、支出总计均为 304.34 万元。", "与 2023 年度收入、支出 276.49 万元相比，收入、支出总计增加 27.83 万元，"
-            "增长 10.06%。"]
+    diff = [
+        "2024 年度收入、支出总计均为 304.34 万元。",
+        "与 2023 年度收入、支出 276.49 万元相比，收入、支出总计增加 27.83 万元，增长 10.06%。",
+    ]
     found = _run([share, *diff])
     assert sorted((v.rule, v.found, v.expected) for v in found) == [
-        ("narrative_difference", 27.83, 27.85), ("narrative_share", 71.73, 71.65)]
+        ("narrative_difference", 27.83, 27.85),
+        ("narrative_share", 71.73, 71.65),
+    ]

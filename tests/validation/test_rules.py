@@ -2,14 +2,13 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from validation_tables import GBE_ROWS, document_of, make_table
 
 from juesuan.datamodel.document import Table
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate
 from juesuan.validation.rules import TableView, build_rules, load_identities
 from juesuan.validation.schema import load_schema
-from validation_tables import GBE_ROWS, document_of, make_table
-
 
 NO_REPAIR = ValidationOptions(repair=False, narrative=False)
 
@@ -36,8 +35,9 @@ def test_real_table_gets_type_fields_and_passes(gbe_table: Table) -> None:
 def test_changed_amount_is_named_with_expected_value() -> None:
     rows = [list(r) for r in GBE_ROWS]
     rows[9] = ["2080505", "机关事业单位基本养老保险缴费支出", ["160.75", "180.75", ""]]  # 6→8 in 基本支出
-    table = make_table("t5", "一般公共预算财政拨款支出决算表", ["合计", "基本支出", "项目支出"],
-                       [tuple(r) for r in rows])  # type: ignore[misc]
+    table = make_table(
+        "t5", "一般公共预算财政拨款支出决算表", ["合计", "基本支出", "项目支出"], [tuple(r) for r in rows]
+    )  # type: ignore[misc]
     doc = annotate_and_validate(document_of(table), NO_REPAIR)
     errors = [v for v in doc.validation.violations if v.severity == "error"]
     assert not doc.validation.passed
@@ -82,8 +82,7 @@ def test_built_tables_pass_and_one_change_is_named(parts: list[Decimal], which: 
     k = 1 + which % len(parts)
     changed = [list(r) for r in rows]
     changed[k][2] = [f"{parts[k - 1] + delta:.2f}", f"{parts[k - 1]:.2f}", ""]
-    bad = make_table("t8", "一般公共预算基本支出预算表", ["合计", "人员经费", "公用经费"],
-                     [tuple(r) for r in changed])  # type: ignore[misc]
+    bad = make_table("t8", "一般公共预算基本支出预算表", ["合计", "人员经费", "公用经费"], [tuple(r) for r in changed])  # type: ignore[misc]
     doc2 = annotate_and_validate(document_of(bad), NO_REPAIR)
     named = [v for v in doc2.validation.violations if v.severity == "error" and [k, 2] in v.model_extra["cells"]]
     assert named

@@ -62,7 +62,9 @@ def test_ocr_noisy_titles_go_to_the_model_or_fuzzy_aliases() -> None:
 
 
 def test_header_only_table_is_typed_from_its_header() -> None:
-    p = TableTypeClassifier().predict(None, "科目编码 科目名称 本年收入合计 财政拨款收入 上级补助收入 事业收入 经营收入 其他收入")
+    p = TableTypeClassifier().predict(
+        None, "科目编码 科目名称 本年收入合计 财政拨款收入 上级补助收入 事业收入 经营收入 其他收入"
+    )
     assert p.type_id == "final.income"
 
 

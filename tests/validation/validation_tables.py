@@ -1,4 +1,4 @@
-"""Helpers: hand-made tables copied from the text layer of ../shared/data/real/shanghai-putuo-finance-bureau_2024_决算.pdf."""
+"""Hand-made tables copied from the text layer of ../shared/data/real/shanghai-putuo-finance-bureau_2024_决算.pdf."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Column, Document, Row, Source, Table
 
 
-def make_table(table_id: str, title: str, headers: list[str], rows: list[tuple[str | None, str, list[str]]],
-               unit: str = "万元") -> Table:
+def make_table(
+    table_id: str, title: str, headers: list[str], rows: list[tuple[str | None, str, list[str]]], unit: str = "万元"
+) -> Table:
     """rows: (code, name, amounts); columns: 科目编码, 科目名称, then one per header."""
     columns = [Column(index=0, header="科目编码"), Column(index=1, header="科目名称")]
     columns += [Column(index=k + 2, header=h) for k, h in enumerate(headers)]
@@ -16,12 +17,18 @@ def make_table(table_id: str, title: str, headers: list[str], rows: list[tuple[s
         cells = [Cell(col=0, text=code or "", page=3), Cell(col=1, text=name, page=3)]
         for k, a in enumerate(amounts):
             v = parse_amount(a)
-            cells.append(Cell(col=k + 2, text=a, value=float(v) if v is not None else None, page=3,
-                              bbox=[100.0 + 80 * k, 200.0 + 20 * i, 170.0 + 80 * k, 215.0 + 20 * i]))
+            cells.append(
+                Cell(
+                    col=k + 2,
+                    text=a,
+                    value=float(v) if v is not None else None,
+                    page=3,
+                    bbox=[100.0 + 80 * k, 200.0 + 20 * i, 170.0 + 80 * k, 215.0 + 20 * i],
+                )
+            )
         kind = "total" if name in ("合计", "总计") else "item"
         out.append(Row(index=i, code=code, name=name, kind=kind, cells=cells))
-    return Table(id=table_id, pages=[3], bbox=[0, 0, 1000, 1000], title=title, unit=unit, columns=columns,
-                 rows=out)
+    return Table(id=table_id, pages=[3], bbox=[0, 0, 1000, 1000], title=title, unit=unit, columns=columns, rows=out)
 
 
 # 一般公共预算财政拨款支出决算表, page 5 of the finance bureau's 2024 决算 (万元).
@@ -50,5 +57,8 @@ GBE_ROWS: list[tuple[str | None, str, list[str]]] = [
 
 
 def document_of(*tables: Table, text: list[str] | None = None) -> Document:
-    return Document(source=Source(path="test.pdf", sha256="0" * 64, pages=20), tables=list(tables),
-                    text=[{"page": 10, "bbox": [0, 0, 0, 0], "text": t} for t in (text or [])])
+    return Document(
+        source=Source(path="test.pdf", sha256="0" * 64, pages=20),
+        tables=list(tables),
+        text=[{"page": 10, "bbox": [0, 0, 0, 0], "text": t} for t in (text or [])],
+    )

@@ -235,6 +235,7 @@ def plot_sweep(rows: list[dict[str, Any]], target: Path) -> Path:
             if pts:
                 ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", label=tool)
         ax.set_xlabel(label)
+        ax.set_ylim(0, 102)  # the whole scale: a narrow axis would make small differences look large
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("value accuracy (%)")
     axes[0].legend()

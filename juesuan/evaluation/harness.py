@@ -299,11 +299,26 @@ def run_engine(
 
 
 def page_truth_for(page: PreparedPage, doc: Document | None) -> TruthPage:
-    """The page's truth in the document's pixels: the pipeline's deskew applied after the degradation."""
+    """The page's truth in the document's pixels: the pipeline's quarter turn and deskew after the degradation."""
     if doc is None or not doc.pages:
         return page.truth
     info = doc.pages[0]
-    return transform_truth(page.truth, deskew_matrix(info.skew_deg, info.width, info.height))
+    turn = rotation_matrix(info.rotation, page.truth.width, page.truth.height)
+    moved = transform_truth(page.truth, deskew_matrix(info.skew_deg, info.width, info.height) @ turn)
+    return replace(moved, width=info.width, height=info.height)
+
+
+def rotation_matrix(degrees: int, width: int, height: int) -> np.ndarray:
+    """The quarter turn ``preprocess.rotate`` applies (counter-clockwise; see ``rasterize.rotate_box``) to a
+    ``width x height`` image, as a 3x3 matrix on pixel coordinates."""
+    k = (int(degrees) // 90) % 4
+    if k == 1:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, width], [0.0, 0.0, 1.0]])
+    if k == 2:
+        return np.array([[-1.0, 0.0, width], [0.0, -1.0, height], [0.0, 0.0, 1.0]])
+    if k == 3:
+        return np.array([[0.0, -1.0, height], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    return np.eye(3)
 
 
 def before_repair(doc: Document, pipeline: PipelineOptions) -> Document | None:

@@ -565,8 +565,16 @@ def labelled_page_truth(page: LabelledPage) -> TruthPage:
         tables,
         lambda box: boxes.get(box),
         path=page.image,
-        table_types=[t.type for t in page.tables],
+        table_types=[_type_id(t.type) for t in page.tables],
+        table_titles=[t.title for t in page.tables],
     )
+
+
+def _type_id(type_name: str | None) -> str | None:
+    """Labelled pages may name a type in Chinese (支出决算表); predictions carry catalogue ids (final.expenditure)."""
+    if type_name is None or "." in type_name:
+        return type_name
+    return _title_type(type_name) or type_name
 
 
 def load_labelled_truth(manifest: Path) -> list[TruthPage]:

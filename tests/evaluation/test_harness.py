@@ -143,3 +143,31 @@ def test_table_ids_of_one_page_documents_do_not_collide(finance_pdf: Path, tmp_p
     summary, _, _ = score(pages, EngineRun("x", docs, [1.0, 1.0], 2.0, []), EvaluateOptions(dpi=72))
     assert summary["table_type_accuracy"] == 1.0 and summary["table_type_checked"] == 2
     assert summary["table_title_accuracy"] == 1.0 and summary["table_precision"] == 1.0
+
+
+def test_quarter_turn_matches_rotate_box() -> None:
+    from juesuan.evaluation.harness import rotation_matrix
+    from juesuan.inference.rasterize import rotate_box
+
+    box = (10.0, 20.0, 50.0, 80.0)
+    for degrees in (0, 90, 180, 270):
+        m = rotation_matrix(degrees, 300, 400)
+        corners = [m @ np.array([x, y, 1.0]) for x in (box[0], box[2]) for y in (box[1], box[3])]
+        got = (
+            min(c[0] for c in corners),
+            min(c[1] for c in corners),
+            max(c[0] for c in corners),
+            max(c[1] for c in corners),
+        )
+        assert got == pytest.approx(rotate_box(box, degrees, 300, 400))
+
+
+def test_turned_page_is_mapped(finance_truth: list[TruthPage], tmp_path: Path) -> None:
+    from juesuan.evaluation.harness import rotation_matrix
+
+    page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]
+    w, h = page.truth.width, page.truth.height
+    doc = _perfect_document(transform_truth(page.truth, rotation_matrix(90, w, h)))
+    doc.pages[0].rotation, doc.pages[0].width, doc.pages[0].height = 90, h, w
+    summary, _, _ = score([page], EngineRun("x", [doc], [1.0], 1.0, []), EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 1.0

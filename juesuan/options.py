@@ -100,6 +100,9 @@ class ValidationOptions(_Options):
     codes: bool = Field(True, description="check 科目编码 against 科目名称 with the shipped classification catalogue")
     report_rounding: bool = Field(True, description="list differences within rounding as info violations")
     repair_max_cells: int = Field(3, ge=0, le=20, description="most cells repaired per table (one per round)")
+    repair_rounding: bool = Field(
+        True, description="also undo a last-digit slip hidden in rounding when one edit makes 2+ identities exact"
+    )
     repair_min_ratio: float = Field(
         3.0, ge=1.0, description="apply a repair only when it is this many times likelier than the runner-up"
     )

@@ -100,6 +100,14 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def cell_value(cell: Cell) -> Decimal | None:
     """The predicted amount: parsed from the cell text when possible (exact), else the float in document.json."""
     parsed = parse_amount(cell.text) if cell.text else None
@@ -262,6 +270,8 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
         t = o.truth
         rows[(t.doc, t.page, t.table, t.row_key, round(t.cell_px[1]))].append(o)
     headers = [o.header_ok for o in located if o.header_ok is not None]
+    boxed = [o for o in located if o.predicted_bbox is not None]
+    ious = [box_iou(o.truth.cell_px, o.predicted_bbox or ()) for o in boxed]
     coded = [o for o in located if o.truth.row_key.code]
     codes_right = sum(normalize_code(o.predicted_code) == normalize_code(o.truth.row_key.code) for o in coded)
     counts: dict[str, int] = defaultdict(int)
@@ -277,7 +287,12 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
         "rows": len(rows),
         "row_exactness": _ratio(sum(all(o.ok for o in r) for r in rows.values()), len(rows)),
         "header_agreement": _ratio(sum(headers), len(headers)),
-        "row_code_accuracy": _ratio(codes_right, len(coded)),  # located cells whose row has the exact 科目编码
+        "row_code_accuracy": _ratio(codes_right, len(coded)),
+        # Structure: the predicted cell box against the ruled cell (PDF truth) on located cells.
+        "cell_box_iou_mean": round(statistics.fmean(ious), 6) if ious else None,
+        "cell_box_iou_50": _ratio(
+            sum(i >= 0.5 for i in ious), len(ious)
+        ),  # located cells whose row has the exact 科目编码
         "status": dict(sorted(counts.items())),
     }
 

@@ -45,6 +45,7 @@ def summary_markdown(result: dict[str, Any]) -> str:
         f"| table title accuracy | {_pct(m.get('table_title_accuracy'))} ({m.get('table_title_checked')} checked) |",
         f"| header agreement on located cells | {_pct(m.get('header_agreement'))} |",
         f"| 科目编码 exact on located cells | {_pct(m.get('row_code_accuracy'))} |",
+        f"| cell boxes with IoU ≥ 0.5 against the ruled cell | {_pct(m.get('cell_box_iou_50'))} |",
         f"| median s/page | {m.get('seconds_per_page_median')} |",
         f"| wall s/page (incl. model load) | {m.get('seconds_per_page_wall')} |",
     ]

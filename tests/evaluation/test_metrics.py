@@ -101,6 +101,8 @@ def test_perfect_prediction_scores_one() -> None:
         1 - 2 / 23
     )  # "1,511.89" and "2,940.05" each add a comma to 23 truth chars
     assert m["row_exactness"] == 1.0
+    # Predicted cells are 100 x 24 px, truth ruled cells 80 x 24 around the same centre: IoU 0.8.
+    assert m["cell_box_iou_mean"] == pytest.approx(0.8) and m["cell_box_iou_50"] == 1.0
 
 
 def test_wrong_value_wrong_column_and_missing_row() -> None:

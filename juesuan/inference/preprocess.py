@@ -8,6 +8,7 @@ the ``rapidocr`` wheel.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,27 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
+def flatten_background(gray: np.ndarray) -> np.ndarray:
+    """Divide out uneven lighting (photographed pages, shadows): each pixel relative to the local paper white.
+
+    The paper level is a max filter over about 1/25 of the page at 1/4 scale, smoothed; ink is darker than it.
+    """
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = max(3, (max(small.shape) // 25) | 1)
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.GaussianBlur(paper, (0, 0), k / 2)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    flat = gray.astype(np.float32) * 255.0 / np.maximum(paper, 1.0)
+    return np.clip(flat, 0, 255).astype(np.uint8)
+
+
 def binarize(gray: np.ndarray) -> np.ndarray:
-    """Ink mask (bool, True = ink) by Otsu; a blank page gives no ink instead of noise."""
-    if int(gray.max()) - int(gray.min()) < 32:
+    """Ink mask (bool, True = ink): Otsu after :func:`flatten_background`; a blank page gives no ink, not noise."""
+    flat = flatten_background(gray)
+    if int(flat.max()) - int(flat.min()) < 32:
         return np.zeros(gray.shape, dtype=bool)
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, mask = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return mask.astype(bool)
 
 
@@ -104,22 +121,35 @@ def _profile_score(xs: np.ndarray, ys: np.ndarray, angle_deg: float, n_bins: int
     return float(np.dot(hist, hist))
 
 
-def estimate_skew(image: np.ndarray, max_deg: float = 5.0) -> float:
-    """Small tilt of the page content in degrees, counter-clockwise positive, within ``±max_deg``.
+@dataclass(frozen=True, slots=True, eq=False)
+class _Work:
+    """One page analysed once: full-size gray, a downscaled copy, its ink mask and the scale between them."""
 
-    Projection-profile search over ink pixels: text lines and horizontal rules give the sharpest row profile when
-    level. Coarse 0.25 degree steps, then 0.02 degree steps around the best; on a 1000-pixel copy, so an A4 page at
-    200 dpi takes a few hundredths of a second. Returns 0.0 for a blank page.
-    """
+    gray: np.ndarray
+    small: np.ndarray
+    ink: np.ndarray
+    scale: float  # work pixels per page pixel
+
+    @classmethod
+    def of(cls, image: np.ndarray) -> _Work:
+        gray = to_gray(image)
+        small, scale = _work_copy(gray)
+        return cls(gray, small, binarize(small), scale)
+
+    def turned(self, degrees: int) -> _Work:
+        if degrees % 360 == 0:
+            return self
+        return _Work(rotate(self.gray, degrees), rotate(self.small, degrees), rotate(self.ink, degrees), self.scale)
+
+
+def _skew_of_mask(mask: np.ndarray, max_deg: float) -> float:
     if max_deg <= 0:
         return 0.0
-    small, _ = _work_copy(to_gray(image))
-    mask = binarize(small)
     xs, ys = _ink_points(mask)
     if len(xs) < 200:
         return 0.0
-    n_bins = int(np.hypot(*small.shape)) + 2
-    ys = ys + small.shape[1] * np.sin(np.radians(max_deg + 1))  # keep projections non-negative
+    n_bins = int(np.hypot(*mask.shape)) + 2
+    ys = ys + mask.shape[1] * np.sin(np.radians(max_deg + 1))  # keep projections non-negative
     coarse = np.arange(-max_deg, max_deg + 1e-9, 0.25)
     scores = [_profile_score(xs, ys, a, n_bins) for a in coarse]
     best = float(coarse[int(np.argmax(scores))])
@@ -128,29 +158,49 @@ def estimate_skew(image: np.ndarray, max_deg: float = 5.0) -> float:
     scores = [_profile_score(xs, ys, a, n_bins) for a in fine]
     # in this y-down frame, projecting with +a levels content turned counter-clockwise (as cv2 turns it) by +a
     angle = float(fine[int(np.argmax(scores))])
+    if abs(angle) > max_deg - 0.05:  # the best is the edge of the range: the evidence is a blob, not lines
+        return 0.0
     if max(scores) < 1.002 * _profile_score(xs, ys, 0.0, n_bins):  # flat optimum (sparse page): leave it alone
         return 0.0
     return round(angle, 2) if abs(angle) > 1e-9 else 0.0
 
 
-def _remove_rules(mask: np.ndarray) -> np.ndarray:
-    """Ink without long horizontal and vertical ruling lines (they say nothing about text direction)."""
-    u8 = mask.astype(np.uint8)
-    length = max(15, min(mask.shape) // 12)
+def estimate_skew(image: np.ndarray, max_deg: float = 5.0) -> float:
+    """Small tilt of the page content in degrees, counter-clockwise positive, within ``±max_deg``.
+
+    Projection-profile search over ink pixels: text lines and horizontal rules give the sharpest row profile when
+    level. Coarse 0.25 degree steps, then 0.02 degree steps around the best; on a 1000-pixel copy, so an A4 page at
+    200 dpi takes well under 0.1 s. Returns 0.0 for a blank page or when no angle is clearly better than level.
+    """
+    return _skew_of_mask(_Work.of(image).ink, max_deg)
+
+
+def _remove_rules(mask: np.ndarray, char: float = 0.0) -> np.ndarray:
+    """Ink without horizontal and vertical ruling lines (they say nothing about text direction).
+
+    Without a glyph size only long rules go (1/12 of the page); with one, any straight run over 2.5 chars (cell
+    borders of a single row), since no stroke of a CJK char is that long. A 2x2 closing first heals strokes broken
+    by binarisation (fax) so glyphs stay whole.
+    """
+    u8 = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
+    length = max(10, round(2.5 * char)) if char > 0 else max(15, min(mask.shape) // 12)
     horiz = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     vert = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     return (u8 & ~(horiz | vert)).astype(bool)
 
 
 def _glyph_stats(mask: np.ndarray) -> tuple[np.ndarray, float]:
-    """Connected components (x, y, w, h, area) of the ink and the median glyph size in pixels (0 if too few)."""
+    """Connected components (x, y, w, h, area) of the ink, specks dropped, and the median glyph size (0: too few).
+
+    Specks (noise, broken fax strokes) are under 4 px or 6 px² on the work copy; a 10 pt char there is ~12 px.
+    """
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     stats = stats[1:]
-    sizes = np.maximum(stats[:, 2], stats[:, 3])
-    sizes = sizes[sizes >= 4]
-    if len(sizes) < 10:
+    stats = stats[(np.maximum(stats[:, 2], stats[:, 3]) >= 4) & (stats[:, 4] >= 6)]
+    if len(stats) < 10:
         return stats, 0.0
-    return stats, float(np.median(sizes))
+    # upper quartile: a glyph may fall apart into radicals (and broken fax strokes), never into bigger pieces
+    return stats, float(np.percentile(np.maximum(stats[:, 2], stats[:, 3]), 75))
 
 
 def _run_score(text: np.ndarray, char: float) -> float:
@@ -180,16 +230,7 @@ def _tall_score(stats: np.ndarray, char: float) -> float:
     return float(np.log((tall + 1) / (wide + 1)))
 
 
-def text_lines_horizontal(image: np.ndarray) -> tuple[bool, float]:
-    """Whether text lines run left-right (0/180) rather than up-down (90/270), and the evidence (log-odds).
-
-    Two cues on the ink without ruling lines: glyphs smeared along a line merge into long runs
-    (:func:`_run_score`), and upright glyph parts are more often tall than wide (:func:`_tall_score`). On the 180
-    real pages of ../shared/data/real (150 dpi), each turned 0 and 90 degrees, the sum is wrong on 4 of 360, all
-    nearly blank pages. A weak signal (|evidence| < 0.5) keeps the page as it is: most pages are upright.
-    """
-    small, _ = _work_copy(to_gray(image))
-    text = _remove_rules(binarize(small))
+def _horizontal(text: np.ndarray) -> tuple[bool, float]:
     stats, char = _glyph_stats(text)
     if char == 0.0:
         return True, 0.0
@@ -197,14 +238,23 @@ def text_lines_horizontal(image: np.ndarray) -> tuple[bool, float]:
     return evidence > -0.5, evidence
 
 
-def text_line_crops(image: np.ndarray, max_lines: int = 12) -> list[np.ndarray]:
-    """Gray crops of the widest horizontal text lines (chars smeared together), for the direction classifier."""
-    gray = to_gray(image)
-    small, scale = _work_copy(gray)
-    text = _remove_rules(binarize(small))
+def text_lines_horizontal(image: np.ndarray) -> tuple[bool, float]:
+    """Whether text lines run left-right (0/180) rather than up-down (90/270), and the evidence (log-odds).
+
+    Two cues on the ink without ruling lines: glyphs smeared along a line merge into long runs
+    (:func:`_run_score`), and upright glyph parts are more often tall than wide (:func:`_tall_score`). On the 180
+    real pages of ../shared/data/real (150 dpi), each turned 0 and 90 degrees, the sum is wrong on 4 of 360, all
+    nearly blank pages. A weak signal (evidence > -0.5) keeps the page as it is: most pages are upright.
+    """
+    return _horizontal(_remove_rules(_Work.of(image).ink))
+
+
+def _line_crops(work: _Work, text: np.ndarray, max_lines: int) -> list[np.ndarray]:
+    """Gray crops of the widest text lines; lines are smeared glyphs after every rule over 2.5 chars is removed."""
     _, char = _glyph_stats(text)
     if char == 0.0:
         return []
+    text = _remove_rules(work.ink, char)  # also the short borders of one-row cells
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(2, round(char * 0.8)), 1))
     smeared = cv2.dilate(text.astype(np.uint8), kernel)
     n, _, stats, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
@@ -215,12 +265,19 @@ def text_line_crops(image: np.ndarray, max_lines: int = 12) -> list[np.ndarray]:
             lines.append((w, x, y, h))
     lines.sort(key=lambda item: (-item[0], item[2], item[1]))
     crops = []
+    scale = work.scale
     for w, x, y, h in lines[:max_lines]:
-        pad = max(1, h // 4)
-        x0, y0 = int((x - pad) / scale), int((y - pad) / scale)
+        pad = max(1, h // 6)
+        x0, y0 = int(max(0, x - pad) / scale), int(max(0, y - pad) / scale)
         x1, y1 = int((x + w + pad) / scale) + 1, int((y + h + pad) / scale) + 1
-        crops.append(gray[max(0, y0) : y1, max(0, x0) : x1])
+        crops.append(work.gray[y0:y1, x0:x1])
     return crops
+
+
+def text_line_crops(image: np.ndarray, max_lines: int = 12) -> list[np.ndarray]:
+    """Gray crops of the widest horizontal text lines (chars smeared together), for the direction classifier."""
+    work = _Work.of(image)
+    return _line_crops(work, _remove_rules(work.ink), max_lines)
 
 
 def _default_cls_model() -> Path:
@@ -275,18 +332,56 @@ class TextDirectionClassifier:
         return np.asarray(probs[:, 1], dtype=np.float64)
 
 
-def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | None = None) -> int:
-    """Counter-clockwise degrees (0/90/180/270) that make a scanned page upright.
+def _upside_down(work: _Work, classifier: TextDirectionClassifier) -> bool:
+    text = _remove_rules(work.ink)
+    probs = classifier.prob_180(_line_crops(work, text, max_lines=8))
+    if len(probs) >= 2:
+        return float(np.median(probs)) > 0.5
+    return len(probs) == 1 and float(probs[0]) > 0.9  # one line (a cover page) decides only when sure
 
-    90 vs 0: text-line projection (:func:`text_lines_horizontal`). 180: the median upside-down probability of the
-    PP-OCR direction classifier over the page's widest text lines (needs at least 2 lines; else 0 is kept).
+
+def orient(
+    image: np.ndarray,
+    classifier: TextDirectionClassifier | None,
+    *,
+    detect_turn: bool = True,
+    max_skew_deg: float = 5.0,
+) -> tuple[np.ndarray, int, float]:
+    """Upright, deskewed page and what was done: ``(image, rotation, skew_deg)``.
+
+    Order matters for reliability: 0 vs 90 first (glyph and line shape, :func:`text_lines_horizontal`, tolerant of
+    skew), then the skew on that turned ink mask (rules included: long rules are the best evidence), then 0 vs 180
+    with the PP-OCR direction classifier on the 8 widest text lines of the *deskewed* page (a tilted rule breaks
+    into steps that look like text lines). Turning by 180 keeps a level page level, so the recorded ``skew_deg``
+    holds in the final frame. A skew under :data:`MIN_DESKEW_DEG` is not corrected and reported as 0.
+    """
+    work = _Work.of(image)
+    base = 0
+    if detect_turn:
+        base = 0 if _horizontal(_remove_rules(work.ink))[0] else 90
+    skew = _skew_of_mask(rotate(work.ink, base), max_skew_deg)
+    if abs(skew) < MIN_DESKEW_DEG:
+        skew = 0.0
+    out = rotate(image, base)
+    if skew:
+        out = rotate_small(out, skew)
+    rotation = base
+    if detect_turn and classifier is not None:
+        small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
+        if skew:
+            small = rotate_small(small, skew)
+        upside_down = _upside_down(_Work(to_gray(out), small, binarize(small), work.scale), classifier)
+    else:
+        upside_down = False
+    if upside_down:
+        out = rotate(out, 180)
+        rotation = base + 180
+    return out, rotation, skew
+
+
+def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | None = None) -> int:
+    """Counter-clockwise degrees (0/90/180/270) that make a scanned page upright (see :func:`orient`).
+
     Without a classifier only 0/90 are decided.
     """
-    horizontal, _ = text_lines_horizontal(image)
-    candidate = image if horizontal else rotate(image, 90)
-    if classifier is None:
-        return 0 if horizontal else 90
-    crops = text_line_crops(candidate)
-    upside_down = len(crops) >= 2 and float(np.median(classifier.prob_180(crops))) > 0.5
-    base = 0 if horizontal else 90
-    return (base + (180 if upside_down else 0)) % 360
+    return orient(image, classifier)[1]

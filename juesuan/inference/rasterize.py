@@ -428,20 +428,16 @@ class Rasterizer:
         opts = self.options
         if opts.suppress_red:
             image = preprocess.suppress_red(image)
-        rotation = 0
-        if opts.rotate:
-            if self._direction is None:
+        rotation, skew = 0, 0.0
+        if opts.rotate or opts.deskew:
+            if opts.rotate and self._direction is None:
                 self._direction = preprocess.TextDirectionClassifier()
-            rotation = preprocess.detect_rotation(image, self._direction)
-            if rotation:
-                image = preprocess.rotate(image, rotation)
-        skew = 0.0
-        if opts.deskew:
-            skew = preprocess.estimate_skew(image, max_deg=opts.max_skew_deg)
-            if abs(skew) >= preprocess.MIN_DESKEW_DEG:
-                image = preprocess.rotate_small(image, skew)
-            else:
-                skew = 0.0
+            image, rotation, skew = preprocess.orient(
+                image,
+                self._direction,
+                detect_turn=opts.rotate,
+                max_skew_deg=opts.max_skew_deg if opts.deskew else 0.0,
+            )
         log.debug("%s: rotation %d, skew %.2f deg", ref.where(), rotation, skew)
         return PageImage(ref, image, rotation=rotation, skew_deg=skew)
 

@@ -129,3 +129,28 @@ def test_estimate_skew_respects_limit(text_page: np.ndarray) -> None:
     found = pp.estimate_skew(_tilt(text_page, 8.0), max_deg=3.0)
     assert -3.0 <= found <= 3.0
     assert pp.estimate_skew(_tilt(text_page, 2.0), max_deg=0.0) == 0.0
+
+
+def test_binarize_ignores_uneven_light(text_page: np.ndarray) -> None:
+    """A photographed page: a dark corner must not become ink (it did with plain Otsu, and broke deskew)."""
+    gray = pp.to_gray(text_page).astype(np.float32)
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = 1.0 - 0.55 * np.clip(1.0 - np.hypot(yy / h, xx / w), 0, 1) ** 2  # darker towards the top-left
+    shaded = (gray * light).astype(np.uint8)
+    clean = pp.binarize(pp.to_gray(text_page))
+    ink = pp.binarize(shaded)
+    assert abs(int(ink.sum()) - int(clean.sum())) < 0.1 * clean.sum()
+    assert ink[:200, :200].mean() < 0.05  # the shadow is paper
+
+
+def test_orient_turns_and_deskews_in_one_call(text_page: np.ndarray) -> None:
+    scanned = pp.rotate(_tilt(text_page, -1.2), 270)  # tilted, then scanned sideways
+    out, rotation, skew = pp.orient(scanned, pp.TextDirectionClassifier())
+    assert rotation == 90
+    assert abs(skew + 1.2) <= 0.08
+    assert out.shape == text_page.shape
+    assert abs(pp.estimate_skew(out)) <= 0.08
+    assert np.abs(out.astype(int) - text_page.astype(int)).mean() < 6  # back where it started, up to blur
+    same, rotation, skew = pp.orient(scanned, None, detect_turn=False, max_skew_deg=0.0)
+    assert (rotation, skew) == (0, 0.0) and same is scanned

@@ -1,0 +1,78 @@
+"""Text-layer auto-labelling: rules on synthetic cells, and one real 收入决算表 page checked against its PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from juesuan.datasets.autolabel import (
+    AutolabelOptions,
+    autolabel_page,
+    cell_label,
+    column_role,
+    is_amount_text,
+    outside_label,
+)
+
+
+def test_column_roles_from_header_paths() -> None:
+    assert column_role(("项目", "支出功能分类科目编码", "类")) == "CODE"
+    assert column_role(("项目", "科目名称")) == "NAME"
+    assert column_role(("收入", "项目")) == "NAME"
+    assert column_role(("本年支出", "基本支出")) == "AMOUNT"
+    assert column_role(("序号",)) == "OTHER"
+    assert column_role(("备注",)) == "TEXT"
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "label"),
+    [
+        ("2,946.25", "AMOUNT", "AMOUNT"),
+        ("0", "AMOUNT", "AMOUNT"),
+        ("—", "AMOUNT", "AMOUNT"),
+        ("98.50%", "AMOUNT", "RATE"),
+        ("合计", "NAME", "TOTAL_LABEL"),
+        ("本年支出合计", "NAME", "TOTAL_LABEL"),
+        ("201", "CODE", "CODE"),
+        ("类", "CODE", "HEADER"),
+        ("行政运行", "NAME", "NAME"),
+        ("1", "OTHER", "OTHER"),
+    ],
+)
+def test_cell_labels(text: str, role: str, label: str) -> None:
+    assert cell_label(text, role) == label
+
+
+def test_outside_labels() -> None:
+    assert outside_label("单位：万元", 20, 20, False, 0.1) == "UNIT"
+    assert outside_label("编制部门：上海市普陀区司法局", 20, 20, False, 0.1) == "UNIT"
+    assert outside_label("收入决算表", 20, 20, True, 0.05) == "TITLE"
+    assert outside_label("- 12 -", 20, 20, True, 0.95) == "OTHER"
+    assert outside_label("一、收入支出决算总体情况说明", 20, 20, False, 0.2) == "TITLE"
+    assert outside_label("2024年度收入总计2,995.39万元。", 20, 20, False, 0.3) == "TEXT"
+    assert not is_amount_text("3") and is_amount_text("2,995.39")
+
+
+@pytest.mark.slow
+def test_real_revenue_table_page(finance_pdf: Path) -> None:
+    # Page 8 of the PDF (index 7): 收入决算表, checked by hand against the text layer (pdftotext -layout).
+    opts = AutolabelOptions(dpi=100, degrade="scan")
+    image, page, paths = autolabel_page(finance_pdf, 7, opts)
+    by_text = {}
+    for tok in page.tokens:
+        by_text.setdefault(tok.text, tok)
+    assert by_text["收入决算表"].label == "TITLE"
+    assert by_text["单位：万元"].label == "UNIT"
+    assert by_text["合计"].label == "TOTAL_LABEL"
+    assert by_text["类"].label == "HEADER"
+    assert by_text["201"].label == "CODE"
+    assert by_text["行政运行"].label == "NAME"
+    total = by_text["2,946.25"]
+    assert (total.label, total.field) == ("AMOUNT", "本年收入合计")
+    assert page.tables and page.tables[0].type == "收入决算表"
+    assert image.shape[:2] == (page.height, page.width)
+    # The next page continues the table without a header: its amounts inherit the column fields.
+    _, nxt, _ = autolabel_page(finance_pdf, 8, opts, inherited=paths)
+    amounts = [t for t in nxt.tokens if t.label == "AMOUNT"]
+    assert amounts and {t.field for t in amounts} <= {"本年收入合计", "财政拨款收入"}

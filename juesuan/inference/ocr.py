@@ -38,6 +38,7 @@ from juesuan.datamodel.page import (
     Token,
 )
 from juesuan.errors import ConfigError
+from juesuan.inference.cells import assign_tokens_to_cells, join_tokens
 from juesuan.models.ppocr import DbTextDetector, DetParams, PpOcrEngine, RecLine, crop_quad
 from juesuan.options import OcrOptions
 
@@ -98,6 +99,29 @@ def erase_rule_remnants(ink: np.ndarray, band: int) -> tuple[np.ndarray, np.ndar
     return rows, cols
 
 
+def rule_components(ink: np.ndarray, thin_px: int) -> np.ndarray:
+    """Pixels of long thin ink components spanning (almost) the whole crop: a ruling line that is slanted or
+    bowed (scan skew, perspective) and so sits a few pixels inside the straight grid edge. Glyph strokes are
+    shorter than the crop, since rows are taller than their text."""
+    h, w = ink.shape
+    n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(ink)
+    cx, cy = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    cw, ch = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    vertical = (ch >= 0.85 * h) & (cw <= np.maximum(thin_px, 0.12 * ch))
+    horizontal = (cw >= 0.85 * w) & (ch <= np.maximum(thin_px, 0.12 * cw))
+    # a shorter piece entering from the crop edge: thin on average (a slanted rule covers a few rows)
+    at_edge = (cx <= 1) | (cy <= 1) | (cx + cw >= w - 1) | (cy + ch >= h - 1)
+    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(np.maximum(cw, ch), 1)
+    elongated = ((cw >= 4 * ch) & (cw >= 0.2 * w)) | ((ch >= 4 * cw) & (ch >= 0.3 * h))
+    rule = vertical | horizontal | (at_edge & elongated & (thickness <= thin_px))
+    rule[0] = False
+    if not rule.any():
+        return np.zeros_like(ink)
+    return np.asarray(rule[labels])
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """Half-open index ranges where ``mask`` is True."""
     if not mask.any():
@@ -106,7 +130,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     diff = np.diff(padded.astype(np.int8))
     starts = np.nonzero(diff == 1)[0]
     ends = np.nonzero(diff == -1)[0]
-    return list(zip(starts.tolist(), ends.tolist(), strict=False))
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def group_lines(runs: Sequence[tuple[int, int]], line_h: float) -> list[tuple[int, int]]:
@@ -125,7 +149,7 @@ def group_lines(runs: Sequence[tuple[int, int]], line_h: float) -> list[tuple[in
 class _CellInk:
     x0: int
     y0: int
-    gray: np.ndarray  # cleaned grey crop (rule remnants whitened)
+    gray: np.ndarray  # grey cell crop, rule remnants painted with the paper colour
     ink: np.ndarray
     runs: list[tuple[int, int]]
 
@@ -139,6 +163,7 @@ class CellCropper:
         self.min_ink = max(4, round(min_ink_px * self.scale**2))
         self.speck = max(1, round(speck_px * self.scale**2))
         self.band = max(3, round(6 * self.scale))
+        self.thin = max(3, round(5 * self.scale))
 
     def __call__(self, gray: np.ndarray, grid: TableGrid) -> list[list[LineCrop]]:
         """Line crops per cell, in ``grid.cells`` order (an empty list for a blank cell)."""
@@ -151,6 +176,8 @@ class CellCropper:
         table = gray[gy0:gy1, gx0:gx1]
         thr = ink_threshold(table)
         table_ink = remove_specks(table < thr, self.speck)
+        sample = table[::4, ::4][~table_ink[::4, ::4]]
+        paper = int(np.median(sample)) if sample.size else 255  # scans are grey, not white: pad with their paper
 
         cells: list[_CellInk | None] = []
         for cell in grid.cells:
@@ -166,20 +193,21 @@ class CellCropper:
                 cells.append(None)
                 continue
             rows, cols = erase_rule_remnants(ink, self.band)
+            remnant = rule_components(ink, self.thin)
+            remnant[rows, :] |= ink[rows, :]
+            remnant[:, cols] |= ink[:, cols]
             crop = gray[y0:y1, x0:x1]
-            if rows.any() or cols.any():
-                ink[rows, :] = False
-                ink[:, cols] = False
+            if remnant.any():
+                ink &= ~remnant
                 crop = crop.copy()
-                crop[rows, :] = 255
-                crop[:, cols] = 255
+                crop[cv2.dilate(remnant.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
             if int(ink.sum()) < self.min_ink:
                 cells.append(None)
                 continue
             cells.append(_CellInk(x0, y0, crop, ink, _runs(ink.any(axis=1))))
 
         line_h = self.text_height([c for c in cells if c is not None])
-        return [[] if c is None else self._lines(c, line_h) for c in cells]
+        return [[] if c is None else self._lines(c, line_h, paper) for c in cells]
 
     def text_height(self, cells: Sequence[_CellInk]) -> float:
         """Height of one text line in this table: the 90th percentile of single-run cells' ink heights (most cells
@@ -191,25 +219,55 @@ class CellCropper:
             return 28.0 * self.scale
         return float(max(np.percentile(heights, 90), 8 * self.scale))
 
-    def _lines(self, cell: _CellInk, line_h: float) -> list[LineCrop]:
+    def _lines(self, cell: _CellInk, line_h: float, paper: int) -> list[LineCrop]:
+        """Each line's ink box grown by a margin like a DB detection box (about a quarter of the text height),
+        from the cell's own pixels where it has them and paper colour beyond; ink of neighbouring lines that
+        falls into the margin is painted over."""
         out: list[LineCrop] = []
         lines = group_lines(cell.runs, line_h)
+        ch, cw = cell.gray.shape
         for y0, y1 in lines:
             band = cell.ink[y0:y1]
             if len(lines) > 1 and int(band.sum()) < self.min_ink:
                 continue  # a stray mark above or below the text
-            xs = _runs(band.any(axis=0))
-            x0, x1 = xs[0][0], xs[-1][1]
             h = y1 - y0
+            if len(lines) > 1 and (y0 == 0 or y1 == ch) and h < 0.6 * line_h:
+                continue  # glyphs of the next row cut by a slanted rule, not a line of this cell
             pad_y = max(round(0.25 * h), round((1.2 * line_h - h) / 2), 2)
             pad_x = max(round(0.25 * max(h, 0.7 * line_h)), 2)
-            crop = cv2.copyMakeBorder(
-                cell.gray[y0:y1, x0:x1], pad_y, pad_y, pad_x, pad_x, cv2.BORDER_CONSTANT, value=255
-            )
-            out.append(
-                LineCrop(crop, (float(cell.x0 + x0), float(cell.y0 + y0), float(cell.x0 + x1), float(cell.y0 + y1)))
-            )
+            for x0, x1 in split_at_gaps(_runs(band.any(axis=0)), 1.5 * line_h):
+                ya, yb = max(0, y0 - pad_y), min(ch, y1 + pad_y)
+                xa, xb = max(0, x0 - pad_x), min(cw, x1 + pad_x)
+                crop = cell.gray[ya:yb, xa:xb]
+                others = cell.ink[ya:yb, xa:xb].copy()
+                others[y0 - ya : y1 - ya, x0 - xa : x1 - xa] = False
+                if others.any():
+                    crop = crop.copy()
+                    crop[others] = paper
+                crop = cv2.copyMakeBorder(
+                    crop,
+                    pad_y - (y0 - ya),
+                    pad_y - (yb - y1),
+                    pad_x - (x0 - xa),
+                    pad_x - (xb - x1),
+                    cv2.BORDER_CONSTANT,
+                    value=paper,
+                )
+                box = (float(cell.x0 + x0), float(cell.y0 + y0), float(cell.x0 + x1), float(cell.y0 + y1))
+                out.append(LineCrop(crop, box))
         return out
+
+
+def split_at_gaps(runs: Sequence[tuple[int, int]], max_gap: float) -> list[tuple[int, int]]:
+    """Column runs of one text line joined into segments; a blank gap wider than ``max_gap`` splits them.
+    A cell value never has such a gap, a cell that swallowed two columns (a rule the grid missed) has."""
+    segments: list[tuple[int, int]] = []
+    for x0, x1 in runs:
+        if segments and x0 - segments[-1][1] <= max_gap:
+            segments[-1] = (segments[-1][0], x1)
+        else:
+            segments.append((x0, x1))
+    return segments
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -237,8 +295,6 @@ def page_regions(grid: GridResult) -> tuple[Region, ...]:
 def distribute_tokens(grid: GridResult, tokens: Sequence[Token]) -> OcrResult:
     """Page-level tokens (text layer, Tesseract) into tables: a token belongs to the first table holding its
     centre; ruled grids get cell texts via ``assign_tokens_to_cells``; the rest are the page's free tokens."""
-    from juesuan.inference.cells import assign_tokens_to_cells
-
     boxes = [_table_box(t) for t in grid.tables]
     per_table: list[list[Token]] = [[] for _ in grid.tables]
     free: list[Token] = []
@@ -445,13 +501,11 @@ class PpOcr:
                         for r, line in zip(recs, lines, strict=False)
                         if r.text.strip()
                     )
-                    text = "".join(tok.text.strip() for tok in tokens)
+                    text = join_tokens(tokens)
                     conf = min((tok.confidence for tok in tokens), default=1.0)
                     cells.append(CellText(cell, text, conf, tokens))
                 tables.append(TableOcr(table.region, table.grid, tuple(cells), ()))
             elif table.grid is not None:
-                from juesuan.inference.cells import assign_tokens_to_cells
-
                 toks = per_table_tokens.get(t, [])
                 tables.append(TableOcr(table.region, table.grid, assign_tokens_to_cells(table.grid, toks), tuple(toks)))
             else:

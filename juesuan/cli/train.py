@@ -17,8 +17,12 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("train", help="train the token classifier (MLflow-tracked)", description=__doc__)
     p.add_argument("--config", default="configs/train/token_classifier.yaml", help="training YAML")
     p.add_argument("--init", help="checkpoint folder to fine-tune from (skips pretraining)")
-    p.add_argument("--data", nargs="+", help="dataset folders (train/dev/test.jsonl) or JSONL files; replaces the "
-                   "config's data.datasets")
+    p.add_argument(
+        "--data",
+        nargs="+",
+        help="dataset folders (train/dev/test.jsonl) or JSONL files; replaces the config's data.datasets",
+    )
+    p.add_argument("--oversample", type=int, help="repeat the --data pages N times per epoch")
     p.add_argument("--eval", nargs="+", help="fixed evaluation sets <folder>:<split>; replaces data.eval_sets")
     p.add_argument("--max-steps", type=int, help="fine-tuning steps (smoke runs)")
     p.add_argument("--max-minutes", type=float, help="fine-tuning wall-clock budget")
@@ -40,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         over["init"] = args.init
     if args.data:
         over.setdefault("data", {})["datasets"] = list(args.data)
+    if args.oversample:
+        over.setdefault("data", {})["oversample"] = args.oversample
     if args.eval:
         over.setdefault("data", {})["eval_sets"] = list(args.eval)
     if args.max_steps is not None:
@@ -61,14 +67,27 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, over)
     command = "juesuan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train(cfg, command)
-    rows = {name: {k: round(v[k], 4) for k in ("f1", "precision", "recall", "token_accuracy")}
-            for name, v in summary["results"].items()}
-    print(json.dumps({"run_id": summary["run_id"], "version": summary.get("version"), "output": summary["output_dir"],
-                      "minutes": round(summary["minutes"], 2), "parameters": summary["parameters"],
-                      "best_dev_f1": summary["history"]["best_dev_f1"], "test": rows}, ensure_ascii=False, indent=1))
+    rows = {
+        name: {k: round(v[k], 4) for k in ("f1", "precision", "recall", "token_accuracy")}
+        for name, v in summary["results"].items()
+    }
+    print(
+        json.dumps(
+            {
+                "run_id": summary["run_id"],
+                "version": summary.get("version"),
+                "output": summary["output_dir"],
+                "minutes": round(summary["minutes"], 2),
+                "parameters": summary["parameters"],
+                "best_dev_f1": summary["history"]["best_dev_f1"],
+                "test": rows,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     if args.promote and summary.get("version"):
         from juesuan.training.promote import promote
-
         from juesuan.training.train import gather_data
 
         result = promote(summary["version"], gather_data(cfg)[2])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,8 +50,9 @@ class RulesLabeler:
         title_zone = page.page.height * 0.25
         by_y = sorted(range(len(page.tokens)), key=lambda i: page.tokens[i].bbox_px[1])
         near_top = {i for i in by_y[:6] if page.tokens[i].bbox_px[1] <= title_zone}
-        tokens = tuple(dataclasses.replace(t, label=self.outside_label(t, i in near_top))
-                       for i, t in enumerate(page.tokens))
+        tokens = tuple(
+            dataclasses.replace(t, label=self.outside_label(t, i in near_top)) for i, t in enumerate(page.tokens)
+        )
         return dataclasses.replace(page, tables=tables, tokens=tokens)
 
     @staticmethod
@@ -89,10 +89,16 @@ class RulesLabeler:
         cells = []
         for ct in table.cells:
             is_header = ct.cell.row in header_rows
-            label = "HEADER" if is_header and ct.text.strip() else self.cell_label(
-                ct.text, col_header.get(ct.cell.col, ""), True)
-            cells.append(dataclasses.replace(
-                ct, label=label, tokens=tuple(dataclasses.replace(t, label=label) for t in ct.tokens)))
+            label = (
+                "HEADER"
+                if is_header and ct.text.strip()
+                else self.cell_label(ct.text, col_header.get(ct.cell.col, ""), True)
+            )
+            cells.append(
+                dataclasses.replace(
+                    ct, label=label, tokens=tuple(dataclasses.replace(t, label=label) for t in ct.tokens)
+                )
+            )
         return _relabel_table_tokens(dataclasses.replace(table, cells=tuple(cells)))
 
     @staticmethod
@@ -108,9 +114,13 @@ class RulesLabeler:
             return "MEASURE_UNIT"
         number = bool(_AMOUNT.match(x)) or bool(_RATE.match(x))
         if number or _DASH.match(x):
-            for keys, label in ((("分值", "权重"), "WEIGHT"), (("得分",), "SCORE"),
-                                (("完成值", "实际"), "ACTUAL"), (("指标值", "目标值"), "TARGET"),
-                                (("执行率", "占比", "比例", "%"), "RATE")):
+            for keys, label in (
+                (("分值", "权重"), "WEIGHT"),
+                (("得分",), "SCORE"),
+                (("完成值", "实际"), "ACTUAL"),
+                (("指标值", "目标值"), "TARGET"),
+                (("执行率", "占比", "比例", "%"), "RATE"),
+            ):
                 if any(k in header for k in keys):
                     return label
             if _RATE.match(x):
@@ -126,7 +136,7 @@ class RulesLabeler:
             return "TARGET"
         if any(k in header for k in ("完成值", "实际完成")):
             return "ACTUAL"
-        if "指标" in header and "名称" in header or header.endswith("级指标"):
+        if ("指标" in header and "名称" in header) or header.endswith("级指标"):
             return "INDICATOR"
         if len(x) > 30:
             return "TEXT"
@@ -217,42 +227,43 @@ def page_units(page: OcrResult) -> tuple[list[Any], list[Address]]:
     return [units[i] for i in order], [where[i] for i in order]
 
 
+def _with_label(t: Token, label: str | None) -> Token:
+    # direct construction: dataclasses.replace costs ~5x more, and a table page has hundreds of tokens
+    return t if t.label == label else Token(t.text, t.bbox_px, t.confidence, label)
+
+
 def apply_labels(page: OcrResult, where: Sequence[Address], labels: Sequence[str]) -> OcrResult:
     """A copy of ``page`` with token labels set and each cell labelled by the majority of its characters."""
-    units_text = {addr: _address_text(page, addr) for addr in where}
-    cell_votes: dict[tuple[int, int], Counter[str]] = {}
+    cell_votes: dict[tuple[int, int], dict[str, int]] = {}
     token_label: dict[tuple[Any, ...], str] = {}
     for addr, lab in zip(where, labels, strict=True):
         token_label[addr] = lab
         if addr[0] == "cell":
-            votes = cell_votes.setdefault((addr[1], addr[2]), Counter())
-            votes[lab] += max(1, len(units_text[addr]))
+            ct = page.tables[addr[1]].cells[addr[2]]
+            n = len(ct.text if addr[3] < 0 else ct.tokens[addr[3]].text)
+            votes = cell_votes.setdefault((addr[1], addr[2]), {})
+            votes[lab] = votes.get(lab, 0) + max(1, n)
     tables = []
     for ti, table in enumerate(page.tables):
         if table.cells:
             cells = []
+            by_key: dict[tuple[str, Any], str | None] = {}
             for ci, ct in enumerate(table.cells):
                 votes = cell_votes.get((ti, ci))
-                label = votes.most_common(1)[0][0] if votes else ("OTHER" if ct.text.strip() else None)
-                toks = tuple(dataclasses.replace(t, label=token_label.get(("cell", ti, ci, k), label))
-                             for k, t in enumerate(ct.tokens))
-                cells.append(dataclasses.replace(ct, label=label, tokens=toks))
-            tables.append(_relabel_table_tokens(dataclasses.replace(table, cells=tuple(cells))))
+                label = max(votes, key=votes.__getitem__) if votes else ("OTHER" if ct.text.strip() else None)
+                toks = tuple(
+                    _with_label(t, token_label.get(("cell", ti, ci, k), label)) for k, t in enumerate(ct.tokens)
+                )
+                for t in toks:
+                    by_key[(t.text, t.bbox_px)] = t.label
+                cells.append(CellText(ct.cell, ct.text, ct.confidence, toks, label))
+            raw = tuple(_with_label(t, by_key.get((t.text, t.bbox_px), t.label)) for t in table.tokens)
+            tables.append(TableOcr(table.region, table.grid, tuple(cells), raw))
         else:
-            toks = tuple(dataclasses.replace(t, label=token_label.get(("table", ti, k), t.label))
-                         for k, t in enumerate(table.tokens))
-            tables.append(dataclasses.replace(table, tokens=toks))
-    tokens = tuple(dataclasses.replace(t, label=token_label.get(("page", k), t.label)) for k, t in enumerate(page.tokens))
-    return dataclasses.replace(page, tables=tuple(tables), tokens=tokens)
-
-
-def _address_text(page: OcrResult, addr: Address) -> str:
-    if addr[0] == "cell":
-        ct = page.tables[addr[1]].cells[addr[2]]
-        return ct.text if addr[3] < 0 else ct.tokens[addr[3]].text
-    if addr[0] == "table":
-        return page.tables[addr[1]].tokens[addr[2]].text
-    return page.tokens[addr[1]].text
+            toks = tuple(_with_label(t, token_label.get(("table", ti, k), t.label)) for k, t in enumerate(table.tokens))
+            tables.append(TableOcr(table.region, table.grid, table.cells, toks))
+    tokens = tuple(_with_label(t, token_label.get(("page", k), t.label)) for k, t in enumerate(page.tokens))
+    return OcrResult(page.page, page.regions, tuple(tables), tokens)
 
 
 LABEL_STAGES: dict[str, type[Any]] = {"classifier": ClassifierLabeler, "rules": RulesLabeler}

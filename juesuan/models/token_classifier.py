@@ -49,8 +49,9 @@ class CharVocab:
         for text in texts:
             for ch in normalize_text(text):
                 counts[ch] = counts.get(ch, 0) + 1
-        ranked = sorted((c for c, n in counts.items() if n >= min_count and c not in SPECIAL_TOKENS),
-                        key=lambda c: (-counts[c], c))
+        ranked = sorted(
+            (c for c, n in counts.items() if n >= min_count and c not in SPECIAL_TOKENS), key=lambda c: (-counts[c], c)
+        )
         return cls(SPECIAL_TOKENS + tuple(ranked[: max(0, max_size - len(SPECIAL_TOKENS))]))
 
     @property
@@ -70,7 +71,7 @@ class CharVocab:
         ids = [index.get(ch, UNK_ID) for ch in normalize_text(text)] or [UNK_ID]
         if len(ids) > max_chars:
             head = max_chars - max_chars // 4
-            ids = ids[:head] + ids[len(ids) - (max_chars - head):]
+            ids = ids[:head] + ids[len(ids) - (max_chars - head) :]
         return ids
 
     def save(self, folder: Path) -> None:
@@ -243,8 +244,15 @@ def collate(windows: Sequence[Window], max_chars: int) -> dict[str, Any]:
         types[b, :k] = torch.tensor(w.types)
         labels[b, :k] = torch.tensor(w.labels)
         mask[b, :k] = 1
-    return {"char_ids": char_ids, "bbox": bbox, "rows": rows, "cols": cols, "token_type_ids": types,
-            "attention_mask": mask, "labels": labels}
+    return {
+        "char_ids": char_ids,
+        "bbox": bbox,
+        "rows": rows,
+        "cols": cols,
+        "token_type_ids": types,
+        "attention_mask": mask,
+        "labels": labels,
+    }
 
 
 def build_model(cfg: ModelConfig, labels: Sequence[str], vocab_size: int) -> Any:
@@ -334,8 +342,9 @@ def _define_model_class() -> Any:
     return LayoutTokenClassifier
 
 
-def save_checkpoint(model: Any, vocab: CharVocab, cfg: ModelConfig, folder: Path, extra: dict[str, Any] | None = None
-                    ) -> None:
+def save_checkpoint(
+    model: Any, vocab: CharVocab, cfg: ModelConfig, folder: Path, extra: dict[str, Any] | None = None
+) -> None:
     """config.json + model.safetensors (transformers' own writer), vocab.txt, labels.json."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

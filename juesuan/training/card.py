@@ -47,13 +47,15 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
     model = meta["model"]
     evals: dict[str, Any] = meta.get("eval", {})
     others = {str(c): _meta(Path(c)) for c in compare}
+    init = meta.get("init") or ("masked-token pretraining" if meta.get("pretrain") else "random")
     lines = [
         "# juesuan token classifier",
         "",
-        "Layout-aware token classifier (版面感知字段标注) used by `juesuan extract` (stage `label`, kind `classifier`):",
-        "one label per OCR token from its characters, its box (0-1000) and its table row/column; a cell takes the",
-        "majority label of its characters. Architecture: LayoutLM encoder (transformers, config built locally, no",
-        "downloaded weights) over tokens composed from character embeddings (`juesuan/models/token_classifier.py`).",
+        "Layout-aware token classifier (版面感知字段标注) used by `juesuan extract` (stage `label`, kind",
+        "`classifier`): one label per OCR token from its characters, its box (0-1000) and its table row/column;",
+        "a cell takes the majority label of its characters. Architecture: LayoutLM encoder (transformers, config",
+        "built locally, no downloaded weights) over tokens composed from character embeddings",
+        "(`juesuan/models/token_classifier.py`).",
         "",
         "| | |",
         "| --- | --- |",
@@ -61,7 +63,7 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
         f"| command | `{meta.get('command', '?')}` |",
         f"| seed | {meta.get('seed', '?')} |",
         f"| MLflow run | `{meta.get('mlflow_run_id', '?')}` (registered model `juesuan-token-classifier`) |",
-        f"| initialised from | {meta.get('init') or ('masked-token pretraining' if meta.get('pretrain') else 'random')} |",
+        f"| initialised from | {init} |",
         f"| parameters | {meta.get('parameters', 0):,} |",
         f"| size | hidden {model['hidden_size']}, {model['num_hidden_layers']} layers, "
         f"{model['num_attention_heads']} heads, FFN {model['intermediate_size']}, ≤ {model['max_positions']} "
@@ -83,19 +85,25 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
             lines.append(f"| {name} | `{_sha256(path)}` |")
     pre = meta.get("pretrain") or {}
     if pre:
-        lines += ["", "## Pretraining", "",
-                  f"Masked-token modelling (bag of characters of 15 % masked tokens) on {int(pre.get('pages', 0))} "
-                  f"unlabelled pages, {int(pre.get('steps', 0))} steps, {pre.get('minutes', 0):.1f} min; loss "
-                  f"{pre.get('first_loss', float('nan')):.3f} → {pre.get('last_loss', float('nan')):.3f}. Pages of "
-                  "the evaluation documents are excluded."]
+        lines += [
+            "",
+            "## Pretraining",
+            "",
+            f"Masked-token modelling (bag of characters of 15 % masked tokens) on {int(pre.get('pages', 0))} "
+            f"unlabelled pages, {int(pre.get('steps', 0))} steps, {pre.get('minutes', 0):.1f} min; loss "
+            f"{pre.get('first_loss', float('nan')):.3f} → {pre.get('last_loss', float('nan')):.3f}. Pages of "
+            "the evaluation documents are excluded.",
+        ]
     lines += ["", "## Results (entity P/R/F1, seqeval; one entity = the tokens of one cell or text line)", ""]
     header = "| evaluation set | pages | precision | recall | F1 | token accuracy |"
     for name in others:
         header += f" F1 of `{name}` |"
     lines += [header, "| --- " * (6 + len(others)) + "|"]
     for set_name, m in evals.items():
-        row = (f"| {set_name} | {m['pages']} | {m['precision']:.4f} | {m['recall']:.4f} | **{m['f1']:.4f}** | "
-               f"{m['token_accuracy']:.4f} |")
+        row = (
+            f"| {set_name} | {m['pages']} | {m['precision']:.4f} | {m['recall']:.4f} | **{m['f1']:.4f}** | "
+            f"{m['token_accuracy']:.4f} |"
+        )
         for other in others.values():
             o = other.get("eval", {}).get(set_name)
             row += f" {o['f1']:.4f} |" if o else " – |"
@@ -104,19 +112,38 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
         lines.append("")
         for name, other in others.items():
             h = other.get("history", {})
-            how = "no pretraining (random init)" if not other.get("pretrain") and not other.get("init") else "see its card"
-            lines.append(f"`{name}`: {how}, {h.get('steps', '?')} fine-tuning steps, same data, seed and noise "
-                         f"(`{other.get('command', '?')}`).")
+            plain = not other.get("pretrain") and not other.get("init")
+            how = "no pretraining (random init)" if plain else "see its card"
+            lines.append(
+                f"`{name}`: {how}, {h.get('steps', '?')} fine-tuning steps, same data, seed and noise "
+                f"(`{other.get('command', '?')}`)."
+            )
     for set_name in evals:
         report = folder / "eval" / f"report-{set_name}.md"
         if report.is_file():
-            lines += ["", f"### Per label: {set_name}", "", report.read_text(encoding="utf-8").strip(), "",
-                      f"Confusion matrix (tokens): `eval/confusion-{set_name}.png`."]
-    lines += ["", "## Reproduce", "", "```", meta.get("command", "juesuan train --config "
-              "configs/train/token_classifier.yaml"), "```", "",
-              "Synthetic pages are generated in memory from the configured seed (cached in runs/synth-cache);",
-              "auto-labelled real pages are read from the folders in `data.datasets` when present.", "",
-              "## Weak spots", "", WEAK_SPOTS]
+            lines += [
+                "",
+                f"### Per label: {set_name}",
+                "",
+                report.read_text(encoding="utf-8").strip(),
+                "",
+                f"Confusion matrix (tokens): `eval/confusion-{set_name}.png`.",
+            ]
+    lines += [
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        meta.get("command", "juesuan train --config configs/train/token_classifier.yaml"),
+        "```",
+        "",
+        "Synthetic pages are generated in memory from the configured seed (cached in runs/synth-cache);",
+        "auto-labelled real pages are read from the folders in `data.datasets` when present.",
+        "",
+        "## Weak spots",
+        "",
+        WEAK_SPOTS,
+    ]
     out = folder / "README.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out

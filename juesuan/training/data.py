@@ -19,9 +19,30 @@ from juesuan.models.token_classifier import TokenUnit, reading_order, to_1000
 
 # OCR confusions seen on PP-OCR output of scanned tables (both directions are applied).
 CONFUSIONS: tuple[tuple[str, str], ...] = (
-    ("0", "O"), ("0", "o"), ("0", "D"), ("1", "l"), ("1", "I"), ("1", "7"), ("5", "S"), ("8", "B"), ("8", "3"),
-    ("6", "b"), ("2", "Z"), ("9", "g"), (",", "."), (",", "，"), (".", "·"), ("-", "一"), ("-", "—"),
-    ("口", "0"), ("人", "入"), ("己", "已"), ("未", "末"), ("土", "士"), ("日", "曰"), ("%", "％"),
+    ("0", "O"),
+    ("0", "o"),
+    ("0", "D"),
+    ("1", "l"),
+    ("1", "I"),
+    ("1", "7"),
+    ("5", "S"),
+    ("8", "B"),
+    ("8", "3"),
+    ("6", "b"),
+    ("2", "Z"),
+    ("9", "g"),
+    (",", "."),
+    (",", "，"),
+    (".", "·"),
+    ("-", "一"),
+    ("-", "—"),
+    ("口", "0"),
+    ("人", "入"),
+    ("己", "已"),
+    ("未", "末"),
+    ("土", "士"),
+    ("日", "曰"),
+    ("%", "％"),
 )
 _CONFUSE: dict[str, list[str]] = {}
 for _a, _b in CONFUSIONS:
@@ -77,8 +98,12 @@ def add_ocr_noise(units: Sequence[TokenUnit], rng: np.random.Generator, opt: Noi
         if i + 1 < n and rng.random() < opt.merge and _same_group(u, units[i + 1]) and units[i + 1].label == u.label:
             v = units[i + 1]
             text = text + v.text
-            box = (min(u.bbox_1000[0], v.bbox_1000[0]), min(u.bbox_1000[1], v.bbox_1000[1]),
-                   max(u.bbox_1000[2], v.bbox_1000[2]), max(u.bbox_1000[3], v.bbox_1000[3]))
+            box = (
+                min(u.bbox_1000[0], v.bbox_1000[0]),
+                min(u.bbox_1000[1], v.bbox_1000[1]),
+                max(u.bbox_1000[2], v.bbox_1000[2]),
+                max(u.bbox_1000[3], v.bbox_1000[3]),
+            )
             u = TokenUnit(text, box, u.row, u.col, u.table, u.label)
             i += 1
         i += 1
@@ -86,10 +111,10 @@ def add_ocr_noise(units: Sequence[TokenUnit], rng: np.random.Generator, opt: Noi
             positions = [k for k, ch in enumerate(text) if ch in _CONFUSE]
             if positions:
                 k = int(rng.choice(positions))
-                text = text[:k] + str(rng.choice(_CONFUSE[text[k]])) + text[k + 1:]
+                text = text[:k] + str(rng.choice(_CONFUSE[text[k]])) + text[k + 1 :]
         if len(text) > 1 and rng.random() < opt.char_drop:
             k = int(rng.integers(len(text)))
-            text = text[:k] + text[k + 1:] if rng.random() < 0.5 else text[:k] + text[k] + text[k:]
+            text = text[:k] + text[k + 1 :] if rng.random() < 0.5 else text[:k] + text[k] + text[k:]
         row, col, table = u.row, u.col, u.table
         if table >= 0 and rng.random() < opt.grid_slip:
             if rng.random() < 0.5:
@@ -273,8 +298,12 @@ def labelled_to_ocr(page: LabelledPage) -> tuple[Any, list[list[str | None]]]:
         cts, labs = [], []
         for (r, c), items in sorted(cells[ti].items()):
             boxes = [it[0].bbox_px for it in items]
-            box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-                   max(b[3] for b in boxes))
+            box = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
             toks = tuple(it[0] for it in items)
             cts.append(CellText(GridCell(r, c, 1, 1, box), "".join(t.text for t in toks), 1.0, toks))
             votes: dict[str, int] = {}
@@ -284,8 +313,12 @@ def labelled_to_ocr(page: LabelledPage) -> tuple[Any, list[list[str | None]]]:
         if cts:
             xs = sorted({ct.cell.bbox_px[0] for ct in cts})
             ys = sorted({ct.cell.bbox_px[1] for ct in cts})
-            bbox = (min(ct.cell.bbox_px[0] for ct in cts), min(ct.cell.bbox_px[1] for ct in cts),
-                    max(ct.cell.bbox_px[2] for ct in cts), max(ct.cell.bbox_px[3] for ct in cts))
+            bbox = (
+                min(ct.cell.bbox_px[0] for ct in cts),
+                min(ct.cell.bbox_px[1] for ct in cts),
+                max(ct.cell.bbox_px[2] for ct in cts),
+                max(ct.cell.bbox_px[3] for ct in cts),
+            )
             grid = TableGrid(bbox, tuple(ys[:1] + ys), tuple(xs[:1] + xs), tuple(ct.cell for ct in cts), True)
             region = Region(RegionKind.TABLE, bbox, 1.0)
             tables.append(TableOcr(region, grid, tuple(cts), tuple(t for ct in cts for t in ct.tokens)))
@@ -293,6 +326,7 @@ def labelled_to_ocr(page: LabelledPage) -> tuple[Any, list[list[str | None]]]:
     gold.append([lab for _, lab in outside])
     image = np.empty((page.height, page.width, 0), dtype=np.uint8)
     ref = PageRef(page.id, page.page_index, page.dpi)
-    result = OcrResult(PageImage(ref, image), tuple(t.region for t in tables), tuple(tables),
-                       tuple(tok for tok, _ in outside))
+    result = OcrResult(
+        PageImage(ref, image), tuple(t.region for t in tables), tuple(tables), tuple(tok for tok, _ in outside)
+    )
     return result, gold

@@ -55,8 +55,9 @@ def seed_text_pages(path: Path, lines_per_page: int = 45) -> list[list[TokenUnit
                 for c, text in enumerate(cells):
                     if text:
                         x0 = 50 + c * width
-                        units.append(TokenUnit(text[:40], (x0, y0, x0 + min(width - 5, 12 * len(text)), y0 + 15),
-                                               row, c, 0))
+                        units.append(
+                            TokenUnit(text[:40], (x0, y0, x0 + min(width - 5, 12 * len(text)), y0 + 15), row, c, 0)
+                        )
                 row += 1
             else:
                 units.append(TokenUnit(line[:60], (50, y0, min(950, 50 + 12 * len(line)), y0 + 15)))
@@ -65,11 +66,17 @@ def seed_text_pages(path: Path, lines_per_page: int = 45) -> list[list[TokenUnit
     return pages
 
 
-def unlabelled_units(cfg: Any, train_pages: Sequence[LabelledPage], exclude_documents: set[str]
-                     ) -> list[list[TokenUnit]]:
+def unlabelled_units(
+    cfg: Any, train_pages: Sequence[LabelledPage], exclude_documents: set[str]
+) -> list[list[TokenUnit]]:
     from juesuan.training.train import resolve
 
-    pages = [page_units(p) for p in train_pages]
+    seen: set[str] = set()
+    pages = []
+    for p in train_pages:  # oversampled pages once: pretraining wants breadth, not repeats
+        if p.id not in seen:
+            seen.add(p.id)
+            pages.append(page_units(p))
     for source in cfg.pretrain.extra_pages:
         path = resolve(source)
         if path.suffix == ".txt":
@@ -102,9 +109,15 @@ def mask_windows(windows: list[Any], vocab_size: int, rng: np.random.Generator, 
     return windows
 
 
-def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage],
-             held_out: set[str] | frozenset[str] = frozenset()) -> tuple[Any, CharVocab, dict]:
-    """Build the vocabulary, pretrain a fresh model, save it to ``pretrain.output_dir``; returns (model, vocab, info)."""
+def pretrain(
+    cfg: Any,
+    labels: Sequence[str],
+    train_pages: Sequence[LabelledPage],
+    held_out: set[str] | frozenset[str] = frozenset(),
+) -> tuple[Any, CharVocab, dict]:
+    """Build the vocabulary, pretrain a fresh model, save it to ``pretrain.output_dir``.
+
+    Returns (model, vocab, info)."""
     import torch
 
     from juesuan.training.train import length_batches, resolve
@@ -136,8 +149,7 @@ def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage
             if not targets:
                 continue
             batch = {k: v.to(cfg.device) for k, v in batch.items()}
-            out = model(**batch, mlm_mask=mlm_mask.to(cfg.device),
-                        char_targets=torch.stack(targets).to(cfg.device))
+            out = model(**batch, mlm_mask=mlm_mask.to(cfg.device), char_targets=torch.stack(targets).to(cfg.device))
             optim.zero_grad()
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -151,10 +163,13 @@ def pretrain(cfg: Any, labels: Sequence[str], train_pages: Sequence[LabelledPage
                 step = max(step, pc.steps)
                 break
         epoch += 1
-    info = {"pages": float(len(pages)), "steps": float(len(losses)),
-            "first_loss": float(np.mean(losses[:20])) if losses else float("nan"),
-            "last_loss": float(np.mean(losses[-20:])) if losses else float("nan"),
-            "minutes": (time.monotonic() - started) / 60}
+    info = {
+        "pages": float(len(pages)),
+        "steps": float(len(losses)),
+        "first_loss": float(np.mean(losses[:20])) if losses else float("nan"),
+        "last_loss": float(np.mean(losses[-20:])) if losses else float("nan"),
+        "minutes": (time.monotonic() - started) / 60,
+    }
     out_dir = resolve(pc.output_dir)
     save_checkpoint(model, vocab, cfg.model, out_dir, {"pretrain": info})
     log.info("pretrained base saved to %s (%d pages, %d steps)", out_dir, len(pages), len(losses))

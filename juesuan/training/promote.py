@@ -65,8 +65,9 @@ def _pooled_f1(results: dict[str, dict[str, Any]]) -> float:
     return sum(r["f1"] for r in results.values()) / max(1, len(results))
 
 
-def comparison_table(cand: dict[str, dict[str, Any]], champ: dict[str, dict[str, Any]] | None,
-                     cand_name: str, champ_name: str | None) -> str:
+def comparison_table(
+    cand: dict[str, dict[str, Any]], champ: dict[str, dict[str, Any]] | None, cand_name: str, champ_name: str | None
+) -> str:
     head = f"| set / label | candidate v{cand_name} | champion {('v' + champ_name) if champ_name else '(none)'} | Δ |"
     lines = [head, "| --- | ---: | ---: | ---: |"]
     for name, res in cand.items():
@@ -81,8 +82,9 @@ def comparison_table(cand: dict[str, dict[str, Any]], champ: dict[str, dict[str,
     return "\n".join(lines)
 
 
-def promote(version: str, eval_sets: Mapping[str, list[LabelledPage]], name: str | None = None,
-            dry_run: bool = False) -> Promotion:
+def promote(
+    version: str, eval_sets: Mapping[str, list[LabelledPage]], name: str | None = None, dry_run: bool = False
+) -> Promotion:
     """Evaluate registered ``version`` and the current champion on ``eval_sets``; move the alias if it wins."""
     from mlflow import MlflowClient
 
@@ -106,18 +108,27 @@ def promote(version: str, eval_sets: Mapping[str, list[LabelledPage]], name: str
         promoted = False  # already the champion
     table = comparison_table(cand_res, champ_res, str(version), str(champion.version) if champion else None)
     table += f"\n\nmean F1 over sets: candidate {cand_f1:.4f}" + (
-        f", champion {champ_f1:.4f}" if champ_f1 is not None else ", no champion yet")
+        f", champion {champ_f1:.4f}" if champ_f1 is not None else ", no champion yet"
+    )
     for set_name, res in cand_res.items():
         client.set_model_version_tag(name, str(version), f"gate_f1.{set_name}", f"{res['f1']:.4f}")
     if promoted and not dry_run:
         client.set_registered_model_alias(name, tracking.CHAMPION, str(version))
         log.info("champion → version %s (F1 %.4f vs %s)", version, cand_f1, champ_f1)
     elif not promoted:
-        log.warning("version %s not promoted: F1 %.4f does not beat champion %.4f", version, cand_f1,
-                    champ_f1 if champ_f1 is not None else float("nan"))
+        log.warning(
+            "version %s not promoted: F1 %.4f does not beat champion %.4f",
+            version,
+            cand_f1,
+            champ_f1 if champ_f1 is not None else float("nan"),
+        )
     return Promotion(
-        candidate=str(version), champion=str(champion.version) if champion else None, promoted=promoted and not dry_run,
-        candidate_f1=cand_f1, champion_f1=champ_f1, table=table,
+        candidate=str(version),
+        champion=str(champion.version) if champion else None,
+        promoted=promoted and not dry_run,
+        candidate_f1=cand_f1,
+        champion_f1=champ_f1,
+        table=table,
         per_set={k: (v["f1"], champ_res[k]["f1"] if champ_res else None) for k, v in cand_res.items()},
     )
 
@@ -128,14 +139,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--version", required=True, help="registered version to consider")
-    parser.add_argument("--config", default="configs/train/token_classifier.yaml",
-                        help="training YAML whose fixed evaluation sets (synth test + data.eval_sets) are used")
-    parser.add_argument("--eval", nargs="+", help="<dataset folder>[:split] instead of the config's sets")
+    parser.add_argument(
+        "--config",
+        default="configs/train/token_classifier.yaml",
+        help="training YAML whose fixed evaluation sets (synth test + data.eval_sets) are used",
+    )
+    parser.add_argument("--eval", nargs="+", help="<dataset folder>[:split] sets added to the config's sets")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     tracking.setup(resolve(cfg.tracking.dir), cfg.tracking.experiment)
-    eval_sets = load_eval_pages(args.eval) if args.eval else gather_data(cfg)[2]
+    eval_sets = {**gather_data(cfg)[2], **(load_eval_pages(args.eval) if args.eval else {})}
     result = promote(args.version, eval_sets, dry_run=args.dry_run)
     print(result.table)
     print("promoted" if result.promoted else "NOT promoted: the candidate does not beat the champion")

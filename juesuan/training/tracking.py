@@ -46,8 +46,9 @@ def setup(folder: Path | str | None, experiment: str) -> Any:
     return mlflow.create_experiment(experiment, artifact_location=artifact_location)
 
 
-def register_run_model(run_id: str, artifact_path: str = "model", name: str = REGISTERED_MODEL,
-                       tags: dict[str, str] | None = None) -> str:
+def register_run_model(
+    run_id: str, artifact_path: str = "model", name: str = REGISTERED_MODEL, tags: dict[str, str] | None = None
+) -> str:
     """Register ``runs:/<run_id>/<artifact_path>`` (a logged checkpoint folder) as a new version; returns it."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException

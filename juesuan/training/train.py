@@ -65,6 +65,12 @@ class DataConfig(_Cfg):
         description="fixed evaluation sets as <folder>:<split>; default: the test split of every dataset",
     )
     synth: SynthSource | None = Field(None, description="synthetic pages generated in memory (issue-5 generator)")
+    oversample: int = Field(
+        1,
+        ge=1,
+        description="repeat the pages of data.datasets this many times per epoch "
+        "(a few dozen real pages next to a thousand synthetic ones)",
+    )
     max_train_pages: int | None = Field(None, ge=1, description="cap for a smoke run")
     max_eval_pages: int | None = Field(None, ge=1)
 
@@ -134,8 +140,13 @@ def resolve(path: str) -> Path:
 
 
 def evaluate(
-    model: Any, vocab: CharVocab, cfg: ModelConfig, labels: Sequence[str], pages: Sequence[LabelledPage],
-    batch_size: int = 16, device: str = "cpu",
+    model: Any,
+    vocab: CharVocab,
+    cfg: ModelConfig,
+    labels: Sequence[str],
+    pages: Sequence[LabelledPage],
+    batch_size: int = 16,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Entity P/R/F1 (seqeval, micro and per label), token accuracy and the token confusion matrix."""
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
@@ -159,8 +170,11 @@ def evaluate(
                 correct += g == p
                 total += 1
     report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
-    per_label = {k: {m: float(v[m]) for m in ("precision", "recall", "f1-score", "support")}
-                 for k, v in report.items() if k in labels}
+    per_label = {
+        k: {m: float(v[m]) for m in ("precision", "recall", "f1-score", "support")}
+        for k, v in report.items()
+        if k in labels
+    }
     return {
         "f1": float(f1_score(y_true, y_pred, zero_division=0)),
         "precision": float(precision_score(y_true, y_pred, zero_division=0)),
@@ -188,8 +202,15 @@ def confusion_png(confusion: Sequence[Sequence[int]], labels: Sequence[str], pat
     for i in range(len(labels)):
         for j in range(len(labels)):
             if m[i, j]:
-                ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=5,
-                        color="white" if norm[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    int(m[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
     ax.set_title(title)
@@ -202,10 +223,13 @@ def report_table(metrics: dict[str, Any]) -> str:
     """Per-label markdown table (for the model card and the MLflow artifact)."""
     lines = ["| label | precision | recall | F1 | support |", "| --- | ---: | ---: | ---: | ---: |"]
     for label, m in metrics["per_label"].items():
-        lines.append(f"| {label} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1-score']:.4f} | "
-                     f"{int(m['support'])} |")
-    lines.append(f"| **micro** | {metrics['precision']:.4f} | {metrics['recall']:.4f} | {metrics['f1']:.4f} | "
-                 f"{sum(int(m['support']) for m in metrics['per_label'].values())} |")
+        lines.append(
+            f"| {label} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1-score']:.4f} | {int(m['support'])} |"
+        )
+    lines.append(
+        f"| **micro** | {metrics['precision']:.4f} | {metrics['recall']:.4f} | {metrics['f1']:.4f} | "
+        f"{sum(int(m['support']) for m in metrics['per_label'].values())} |"
+    )
     return "\n".join(lines)
 
 
@@ -235,8 +259,13 @@ def length_batches(windows: Sequence[Any], batch_size: int, rng: np.random.Gener
 
 
 def fit(
-    model: Any, vocab: CharVocab, cfg: TrainConfig, labels: Sequence[str], train_pages: Sequence[LabelledPage],
-    dev_pages: Sequence[LabelledPage], on_eval: Any = None,
+    model: Any,
+    vocab: CharVocab,
+    cfg: TrainConfig,
+    labels: Sequence[str],
+    train_pages: Sequence[LabelledPage],
+    dev_pages: Sequence[LabelledPage],
+    on_eval: Any = None,
 ) -> dict[str, Any]:
     """Training loop with noise re-drawn every epoch and early stopping on dev entity F1.
 
@@ -255,8 +284,9 @@ def fit(
     stop = False
     while not stop:
         rng = np.random.default_rng([cfg.seed, epoch])
-        windows = [w for units in clean for w in
-                   make_windows(add_ocr_noise(units, rng, cfg.noise), vocab, cfg.model, label2id)]
+        windows = [
+            w for units in clean for w in make_windows(add_ocr_noise(units, rng, cfg.noise), vocab, cfg.model, label2id)
+        ]
         model.train()
         for chunk in length_batches(windows, opt_cfg.batch_size, rng):
             batch = collate(chunk, cfg.model.max_token_chars)
@@ -271,14 +301,25 @@ def fit(
             history["loss"].append(float(loss.item()))
             if step % opt_cfg.eval_every == 0 or step >= opt_cfg.max_steps:
                 elapsed = (time.monotonic() - started) / 60
-                metrics = evaluate(model, vocab, cfg.model, labels, dev_pages, device=cfg.device) if dev_pages else {
-                    "f1": -float(np.mean(history["loss"][-opt_cfg.eval_every:]))}
+                metrics = (
+                    evaluate(model, vocab, cfg.model, labels, dev_pages, device=cfg.device)
+                    if dev_pages
+                    else {"f1": -float(np.mean(history["loss"][-opt_cfg.eval_every :]))}
+                )
                 model.train()
-                train_loss = float(np.mean(history["loss"][-opt_cfg.eval_every:]))
-                history["evals"].append({"step": step, "epoch": epoch, "train_loss": train_loss,
-                                         "dev_f1": metrics["f1"], "minutes": elapsed})
-                log.info("step %d epoch %d loss %.4f dev F1 %.4f (%.1f min)", step, epoch, train_loss,
-                         metrics["f1"], elapsed)
+                train_loss = float(np.mean(history["loss"][-opt_cfg.eval_every :]))
+                history["evals"].append(
+                    {
+                        "step": step,
+                        "epoch": epoch,
+                        "train_loss": train_loss,
+                        "dev_f1": metrics["f1"],
+                        "minutes": elapsed,
+                    }
+                )
+                log.info(
+                    "step %d epoch %d loss %.4f dev F1 %.4f (%.1f min)", step, epoch, train_loss, metrics["f1"], elapsed
+                )
                 if on_eval is not None:
                     on_eval(step, train_loss, metrics)
                 if metrics["f1"] > best_f1:
@@ -286,10 +327,18 @@ def fit(
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 else:
                     bad_evals += 1
-                if (bad_evals >= opt_cfg.patience or step >= opt_cfg.max_steps
-                        or (opt_cfg.max_minutes is not None and elapsed >= opt_cfg.max_minutes)):
-                    history["stopped"] = ("patience" if bad_evals >= opt_cfg.patience else
-                                          "max_steps" if step >= opt_cfg.max_steps else "max_minutes")
+                if (
+                    bad_evals >= opt_cfg.patience
+                    or step >= opt_cfg.max_steps
+                    or (opt_cfg.max_minutes is not None and elapsed >= opt_cfg.max_minutes)
+                ):
+                    history["stopped"] = (
+                        "patience"
+                        if bad_evals >= opt_cfg.patience
+                        else "max_steps"
+                        if step >= opt_cfg.max_steps
+                        else "max_minutes"
+                    )
                     stop = True
                     break
         epoch += 1
@@ -310,10 +359,8 @@ def gather_data(cfg: TrainConfig) -> tuple[list[LabelledPage], list[LabelledPage
                 log.warning("optional dataset %s is missing; training without it", path)
                 continue
             raise ConfigError(f"dataset {path} does not exist (generate it: see configs/train/token_classifier.yaml)")
-        if path.is_file():
-            train += load_pages(path, "train")
-        else:
-            train += load_pages(path, "train")
+        train += load_pages(path, "train") * cfg.data.oversample
+        if path.is_dir():
             dev += load_pages(path, "dev")
     evals: dict[str, list[LabelledPage]] = {}
     if cfg.data.synth is not None:
@@ -360,14 +407,22 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
     summary: dict[str, Any] = {"output_dir": str(out_dir)}
     with mlflow.start_run() as run:
         summary["run_id"] = run.info.run_id
-        mlflow.log_params({"seed": cfg.seed, "init": cfg.init or "", "train_pages": len(train_pages),
-                           "dev_pages": len(dev_pages), "train_sha256": pages_sha256(train_pages)[:16],
-                           "dev_sha256": pages_sha256(dev_pages)[:16], "command": command[:400],
-                           **{f"eval_sha256.{k}": pages_sha256(v)[:16] for k, v in eval_sets.items()},
-                           **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
-                           **{f"optim.{k}": v for k, v in cfg.optim.model_dump().items()},
-                           **{f"noise.{k}": v for k, v in cfg.noise.model_dump().items()},
-                           "pretrain.enabled": cfg.pretrain.enabled and not cfg.init})
+        mlflow.log_params(
+            {
+                "seed": cfg.seed,
+                "init": cfg.init or "",
+                "train_pages": len(train_pages),
+                "dev_pages": len(dev_pages),
+                "train_sha256": pages_sha256(train_pages)[:16],
+                "dev_sha256": pages_sha256(dev_pages)[:16],
+                "command": command[:400],
+                **{f"eval_sha256.{k}": pages_sha256(v)[:16] for k, v in eval_sets.items()},
+                **{f"model.{k}": v for k, v in asdict(cfg.model).items()},
+                **{f"optim.{k}": v for k, v in cfg.optim.model_dump().items()},
+                **{f"noise.{k}": v for k, v in cfg.noise.model_dump().items()},
+                "pretrain.enabled": cfg.pretrain.enabled and not cfg.init,
+            }
+        )
         mlflow.log_dict(cfg.model_dump(mode="json"), "train_config.json")
 
         pretrain_info: dict[str, Any] = {}
@@ -405,18 +460,26 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         for name, pages in eval_sets.items():
             metrics = evaluate(model, vocab, cfg.model, labels, pages, device=cfg.device)
             results[name] = metrics
-            mlflow.log_metrics({f"test_{name}_{k}": metrics[k] for k in ("f1", "precision", "recall",
-                                                                         "token_accuracy")})
+            mlflow.log_metrics(
+                {f"test_{name}_{k}": metrics[k] for k in ("f1", "precision", "recall", "token_accuracy")}
+            )
         mlflow.log_metrics({"fit_minutes": minutes, "best_dev_f1": history["best_dev_f1"]})
 
         extra = {
             "trained": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "seed": cfg.seed, "mlflow_run_id": run.info.run_id, "parameters": n_params,
-            "train_sha256": pages_sha256(train_pages), "train_pages": len(train_pages),
-            "eval": {k: {m: v[m] for m in ("f1", "precision", "recall", "token_accuracy", "pages")}
-                     for k, v in results.items()},
+            "seed": cfg.seed,
+            "mlflow_run_id": run.info.run_id,
+            "parameters": n_params,
+            "train_sha256": pages_sha256(train_pages),
+            "train_pages": len(train_pages),
+            "eval": {
+                k: {m: v[m] for m in ("f1", "precision", "recall", "token_accuracy", "pages")}
+                for k, v in results.items()
+            },
             "history": {k: history[k] for k in ("steps", "epochs", "best_dev_f1", "stopped") if k in history},
-            "fit_minutes": round(minutes, 2), "pretrain": pretrain_info, "command": command,
+            "fit_minutes": round(minutes, 2),
+            "pretrain": pretrain_info,
+            "command": command,
             "init": cfg.init,
         }
         tmp = out_dir.with_name(out_dir.name + ".tmp")
@@ -440,17 +503,17 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
-        summary.update(results=results, history=history, parameters=n_params, minutes=minutes,
-                       pretrain=pretrain_info)
+        summary.update(results=results, history=history, parameters=n_params, minutes=minutes, pretrain=pretrain_info)
         if cfg.tracking.register_model:
             summary["version"] = tracking.register_run_model(
-                run.info.run_id, "model",
-                tags={f"f1.{k}": f"{v['f1']:.4f}" for k, v in results.items()})
+                run.info.run_id, "model", tags={f"f1.{k}": f"{v['f1']:.4f}" for k, v in results.items()}
+            )
     return summary
 
 
-def _sample_predictions(model: Any, vocab: CharVocab, cfg: TrainConfig, labels: Sequence[str],
-                        pages: Sequence[LabelledPage]) -> str:
+def _sample_predictions(
+    model: Any, vocab: CharVocab, cfg: TrainConfig, labels: Sequence[str], pages: Sequence[LabelledPage]
+) -> str:
     """A few predicted vs gold tokens per page, as a markdown table (errors first)."""
     rows = []
     units = [page_units(p) for p in pages]

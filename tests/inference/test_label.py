@@ -45,8 +45,7 @@ def table_page(rows: list[list[str]] = ROWS) -> OcrResult:
             inner = (box[0] + 8, box[1] + 12, box[0] + 8 + 18 * len(text), box[3] - 12)
             tokens = (Token(text, inner, 0.99),) if text else ()
             cells.append(CellText(GridCell(r, c, 1, 1, box), text, 0.99, tokens))
-    grid = TableGrid((xs[0], ys[0], xs[-1], ys[-1]), ys, xs,
-                     tuple(ct.cell for ct in cells), ruled=True)
+    grid = TableGrid((xs[0], ys[0], xs[-1], ys[-1]), ys, xs, tuple(ct.cell for ct in cells), ruled=True)
     region = Region(RegionKind.TABLE, grid.bbox_px, 0.9)
     table = TableOcr(region, grid, tuple(cells), tuple(t for ct in cells for t in ct.tokens))
     page_tokens = (
@@ -79,15 +78,20 @@ def test_rules_label_cells_and_page_tokens() -> None:
 
 
 def test_rules_use_the_column_header_in_performance_forms() -> None:
-    rows = [["三级指标", "指标值", "实际完成值", "分值", "得分"],
-            ["培训人次", "≥500人次", "620人次", "10", "9.5"]]
+    rows = [["三级指标", "指标值", "实际完成值", "分值", "得分"], ["培训人次", "≥500人次", "620人次", "10", "9.5"]]
     xs = (100.0, 300.0, 500.0, 700.0, 900.0, 1100.0)
-    cells = [CellText(GridCell(r, c, 1, 1, (xs[c], 300.0 + 50 * r, xs[c + 1], 350.0 + 50 * r)), text, 1.0)
-             for r, row in enumerate(rows) for c, text in enumerate(row)]
+    cells = [
+        CellText(GridCell(r, c, 1, 1, (xs[c], 300.0 + 50 * r, xs[c + 1], 350.0 + 50 * r)), text, 1.0)
+        for r, row in enumerate(rows)
+        for c, text in enumerate(row)
+    ]
     table = TableOcr(Region(RegionKind.TABLE, (100, 300, 1100, 400), 0.9), None, tuple(cells), ())
     page = OcrResult(PageImage(PageRef("f.pdf", 0, 150), np.zeros((1754, 1240, 3), np.uint8)), (), (table,))
-    labels = {ct.cell.col: ct.label for ct in RulesLabeler(LabelOptions(kind="rules"))([page])[0].tables[0].cells
-              if ct.cell.row == 1}
+    labels = {
+        ct.cell.col: ct.label
+        for ct in RulesLabeler(LabelOptions(kind="rules"))([page])[0].tables[0].cells
+        if ct.cell.row == 1
+    }
     assert labels == {0: "INDICATOR", 1: "TARGET", 2: "ACTUAL", 3: "WEIGHT", 4: "SCORE"}
 
 
@@ -95,7 +99,7 @@ def test_classifier_without_weights_falls_back_or_fails(tmp_path: Path) -> None:
     page = table_page()
     [labelled] = ClassifierLabeler(LabelOptions(model_dir=str(tmp_path)))([page])
     assert cell_labels(labelled)[1] == ["CODE", "NAME", "AMOUNT"]
-    with pytest.raises(ConfigError, match="model.safetensors"):
+    with pytest.raises(ConfigError, match=r"model\.safetensors"):
         ClassifierLabeler(LabelOptions(model_dir=str(tmp_path), fallback_to_rules=False))([page])
 
 

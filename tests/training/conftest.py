@@ -7,8 +7,18 @@ import pytest
 
 from juesuan.datamodel.labelled import LabelledPage, LabelledToken
 
-NAMES = ["一般公共服务支出", "人大事务", "行政运行", "教育支出", "社会保障和就业支出", "住房保障支出", "机关服务",
-         "卫生健康支出", "城乡社区支出", "其他支出"]
+NAMES = [
+    "一般公共服务支出",
+    "人大事务",
+    "行政运行",
+    "教育支出",
+    "社会保障和就业支出",
+    "住房保障支出",
+    "机关服务",
+    "卫生健康支出",
+    "城乡社区支出",
+    "其他支出",
+]
 
 
 def make_page(seed: int, n_rows: int = 8) -> LabelledPage:
@@ -23,8 +33,9 @@ def make_page(seed: int, n_rows: int = 8) -> LabelledPage:
         tokens.append(LabelledToken(text=text, bbox=[x, y, x + 120, y + 25], label="HEADER", table=0, row=0, col=col))
     for r in range(1, n_rows + 1):
         y += 35
-        code = str(int(rng.integers(201, 230))) + "".join(str(int(rng.integers(1, 9))).zfill(2)
-                                                         for _ in range(int(rng.integers(0, 3))))
+        code = str(int(rng.integers(201, 230))) + "".join(
+            str(int(rng.integers(1, 9))).zfill(2) for _ in range(int(rng.integers(0, 3)))
+        )
         amount = f"{rng.uniform(0, 99999):,.2f}"
         tokens += [
             LabelledToken(text=code, bbox=[100, y, 100 + 12 * len(code), y + 25], label="CODE", table=0, row=r, col=0),
@@ -34,11 +45,26 @@ def make_page(seed: int, n_rows: int = 8) -> LabelledPage:
     y += 35
     tokens += [
         LabelledToken(text="合计", bbox=[300, y, 350, y + 25], label="TOTAL_LABEL", table=0, row=n_rows + 1, col=1),
-        LabelledToken(text=f"{rng.uniform(0, 999999):,.2f}", bbox=[800, y, 900, y + 25], label="AMOUNT", table=0,
-                      row=n_rows + 1, col=2),
+        LabelledToken(
+            text=f"{rng.uniform(0, 999999):,.2f}",
+            bbox=[800, y, 900, y + 25],
+            label="AMOUNT",
+            table=0,
+            row=n_rows + 1,
+            col=2,
+        ),
     ]
-    return LabelledPage(id=f"tiny-{seed}", image=f"tiny-{seed}.png", sha256="0" * 64, width=1200, height=1600,
-                        dpi=150, source="synth", document=f"tiny-doc-{seed}", tokens=tokens)
+    return LabelledPage(
+        id=f"tiny-{seed}",
+        image=f"tiny-{seed}.png",
+        sha256="0" * 64,
+        width=1200,
+        height=1600,
+        dpi=150,
+        source="synth",
+        document=f"tiny-doc-{seed}",
+        tokens=tokens,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -14,16 +14,32 @@ LABELS = ["TITLE", "UNIT", "HEADER", "CODE", "NAME", "AMOUNT", "TOTAL_LABEL", "O
 
 
 def _config(tmp_path: Path, data: Path, out: str, steps: int, pretrain: bool) -> TrainConfig:
-    return TrainConfig.model_validate({
-        "seed": 3, "threads": 1, "labels": LABELS, "output_dir": str(tmp_path / out),
-        "data": {"datasets": [str(data)]},
-        "model": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
-                  "vocab_size": 500},
-        "optim": {"max_steps": steps, "eval_every": max(1, steps // 2), "batch_size": 8, "warmup_steps": 2,
-                  "lr": 3e-3, "patience": 5},
-        "pretrain": {"enabled": pretrain, "steps": 4, "batch_size": 8, "output_dir": str(tmp_path / "base")},
-        "tracking": {"dir": str(tmp_path / "mlflow"), "experiment": "test"},
-    })
+    return TrainConfig.model_validate(
+        {
+            "seed": 3,
+            "threads": 1,
+            "labels": LABELS,
+            "output_dir": str(tmp_path / out),
+            "data": {"datasets": [str(data)]},
+            "model": {
+                "hidden_size": 32,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 2,
+                "intermediate_size": 64,
+                "vocab_size": 500,
+            },
+            "optim": {
+                "max_steps": steps,
+                "eval_every": max(1, steps // 2),
+                "batch_size": 8,
+                "warmup_steps": 2,
+                "lr": 3e-3,
+                "patience": 5,
+            },
+            "pretrain": {"enabled": pretrain, "steps": 4, "batch_size": 8, "output_dir": str(tmp_path / "base")},
+            "tracking": {"dir": str(tmp_path / "mlflow"), "experiment": "test"},
+        }
+    )
 
 
 @pytest.fixture()

@@ -208,7 +208,7 @@ def label_page(
             in_table.update(word_ids[id(t)] for t in c.tokens if id(t) in word_ids)
         n_header = header_row_count(cells, grid.n_rows)
         paths = column_paths(cells, grid.n_cols, n_header)
-        if t_index == 0 and inherited:
+        if t_index == 0 and inherited and not _text_above(words, grid):
             known = {part for _, _, path in inherited for part in path}
             if n_header == 0 or not any(part in known for path in paths for part in path):
                 n_header, paths = 0, [_overlapping_path(inherited, grid, c) for c in range(grid.n_cols)]
@@ -279,6 +279,12 @@ def label_page(
             table.type = re.sub(r"^20\d\d年度?", "", name)  # the year is a document field, not part of the type
     keyed.sort(key=lambda kv: kv[0])
     return [t for _, t in keyed], tables, all_heads
+
+
+def _text_above(words: Sequence[Token], grid: TableGrid) -> bool:
+    """Is there text (other than a page number) above the table? A new table has a title; a 续表 may not."""
+    top = grid.bbox_px[1]
+    return any(w.bbox_px[3] <= top and not _PAGE_NO.match("".join(w.text.split())) for w in words)
 
 
 def _overlapping_path(heads: Sequence[ColumnHead], grid: TableGrid, col: int) -> tuple[str, ...]:

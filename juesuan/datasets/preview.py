@@ -69,7 +69,7 @@ def draw_pages(folder: Path, out_dir: Path, ids: Sequence[str] | None = None, li
     return paths
 
 
-def contact_sheet(folder: Path, out: Path, n: int = 16, seed: int = 0, thumb: int = 360) -> Path:
+def contact_sheet(folder: Path, out: Path, n: int = 16, seed: int = 0, thumb: int = 330) -> Path:
     """A grid of ``n`` random page thumbnails (pages picked with ``default_rng(seed)``)."""
     from PIL import Image
 
@@ -87,5 +87,6 @@ def contact_sheet(folder: Path, out: Path, n: int = 16, seed: int = 0, thumb: in
         sheet.paste(img, (x, y))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out, optimize=True)
+    # 128-colour palette: pages are grey plus red seals, and the sheet stays small enough to commit (< 500 kB).
+    sheet.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
     return out

@@ -196,7 +196,7 @@ def _group_words(chars: Sequence[_Char]) -> list[Token]:
     """Chars in text order → word tokens.
 
     A token breaks at a space, at a new line (vertical centres further apart than half a line height), when x goes
-    backwards, or at a horizontal gap wider than 0.6 em between two CJK chars (a 表 title often spaces its chars a
+    backwards, or at a gap between advance (loose) boxes wider than 0.6 em between two CJK chars (a 表 title often spaces its chars a
     little) or 0.35 em otherwise (digits of ``2,946.25`` touch; two numbers in a row have a real gap).
     """
     tokens: list[Token] = []
@@ -220,7 +220,7 @@ def _group_words(chars: Sequence[_Char]) -> list[Token]:
             em = max(prev.line_y[1] - prev.line_y[0], ch.line_y[1] - ch.line_y[0], 1e-6)
             prev_mid = (prev.line_y[0] + prev.line_y[1]) / 2
             mid = (ch.line_y[0] + ch.line_y[1]) / 2
-            gap = ch.box[0] - prev.box[2]
+            gap = ch.loose[0] - prev.loose[2]  # advance boxes: a comma's ink is narrow, its advance is not
             limit = 0.6 if (_is_cjk(prev.text) and _is_cjk(ch.text)) else 0.35
             if abs(mid - prev_mid) > 0.5 * em or gap > limit * em or ch.box[2] < prev.box[0]:
                 flush()

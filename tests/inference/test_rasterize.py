@@ -262,3 +262,13 @@ def test_bad_page_index(finance_pdf: Path, tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert _problem(tmp_path / "nowhere.pdf") == "file not found"
+
+
+def test_number_with_wide_comma_advance_is_one_token(shared_real: Path) -> None:
+    """Bug: commerce 2025 sets amounts in a font whose comma and point advance far past their ink, so gaps
+    between tight glyph boxes split ``21,601,733.00`` into four tokens; gaps now use advance boxes."""
+    tokens = text_layer_tokens(shared_real / "shanghai-putuo-commerce_2025_部门预算.pdf", 9, 200)
+    texts = [t.text for t in tokens]
+    assert texts.count("21,601,733.00") == 4
+    assert "21," not in texts
+    assert "一般公共服务支出" in texts and "201" in texts  # neighbouring cells stay apart

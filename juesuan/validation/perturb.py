@@ -111,6 +111,10 @@ class Rates:
     wrong_repair: int = 0
     clean_tables: int = 0
     clean_repairs: int = 0
+    # the same counts over tables whose printed values already pass every identity (no error before perturbing)
+    base_ok_trials: int = 0
+    base_ok_detected: int = 0
+    base_ok_restored: int = 0
     by_kind: Counter[str] | None = None
     missed_kind: Counter[str] | None = None
 
@@ -132,6 +136,8 @@ def measure(docs: Sequence[Document], max_trials_per_cell: int = 4, seed: int = 
                 continue
             view = TableView.build(t, schema)
             rules = build_rules(view, config)
+            base_errors, _ = check_table(view, rules, options)
+            base_ok = not any(v.severity == "error" for v in base_errors)
             rates.clean_tables += 1
             _, clean = repair_table(view, rules, options, base_known)
             rates.clean_repairs += len(clean)
@@ -150,10 +156,12 @@ def measure(docs: Sequence[Document], max_trials_per_cell: int = 4, seed: int = 
                     trules = build_rules(tview, config)
                     found, _ = check_table(tview, trules, options)
                     rates.trials += 1
+                    rates.base_ok_trials += base_ok
                     assert rates.by_kind is not None and rates.missed_kind is not None
                     rates.by_kind[kind.split(" ")[0]] += 1
                     if any(names_cell(v, row, col) for v in found):
                         rates.detected += 1
+                        rates.base_ok_detected += base_ok
                         if any(names_cell(v, row, col) and v.severity == "error" for v in found):
                             rates.detected_error += 1
                     else:
@@ -169,6 +177,7 @@ def measure(docs: Sequence[Document], max_trials_per_cell: int = 4, seed: int = 
                     assert rc is not None
                     if parse_amount(rc.text) == original:
                         rates.restored += 1
+                        rates.base_ok_restored += base_ok
                     elif records:
                         rates.wrong_repair += 1
     return rates
@@ -202,6 +211,10 @@ def main() -> int:
     print(
         f"repair restores the printed value: {pct(r.restored, r.trials)}; wrong repairs: "
         f"{pct(r.wrong_repair, r.trials)}"
+    )
+    print(
+        f"tables that pass before perturbing: detection {pct(r.base_ok_detected, r.base_ok_trials)}; "
+        f"restored {pct(r.base_ok_restored, r.base_ok_trials)}"
     )
     print(f"unperturbed tables repaired: {r.clean_repairs} repairs in {r.clean_tables} tables")
     return 0

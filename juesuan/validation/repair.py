@@ -1,7 +1,8 @@
 """Repair OCR misreadings that the identities pin down: the smallest plausible edit of ONE cell.
 
-A cell is a suspect only when every identity touching it fails: a number that satisfies any of its identities is
-never changed. For each suspect we try every single-character OCR-style edit of its text (digit confusions 3↔8,
+A cell is a suspect only when every identity touching it fails or is off by a rounding-sized amount, and one
+fails: a number that satisfies any of its identities exactly is never changed. For each suspect we try every
+single-character OCR-style edit of its text (digit confusions 3↔8,
 1↔7, 0↔6/8/9, 5↔6…, a dropped or extra digit, a lost leading digit, a dropped/extra/moved decimal point, a comma
 read as a point, letters read for digits) and keep edits after which all its identities hold. Edits are scored by
 how likely OCR makes that slip, weighted up for low-confidence cells. The best edit is applied only when it fixes
@@ -21,7 +22,7 @@ from typing import Any
 from juesuan.datamodel.amounts import format_amount, normalize
 from juesuan.datamodel.document import Table
 from juesuan.options import ValidationOptions
-from juesuan.validation.rules import CellRef, Equation, TableRules, TableView, evaluate
+from juesuan.validation.rules import CellRef, Equation, Inequality, TableRules, TableView, evaluate
 
 # P(OCR reads b | printed a), symmetric; pairs seen in PP-OCR errors on scanned disclosures and in glyph shape.
 _PAIRS = {
@@ -123,7 +124,7 @@ def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
             yield Edit(fixed, sign * v, COMMA_AS_POINT, "comma_as_point")
     s = raw.replace(",", "")
     if s.startswith(".") and _to_value("0" + s) is not None:  # .00: the leading digit was lost
-        for d in "123456789":
+        for d in "0123456789":
             yield Edit(d + s, sign * Decimal(d + s), LOST_LEADING_DIGIT, "dropped_digit")
         return
     if _to_value(s) is None:
@@ -212,43 +213,67 @@ def repair_table(
     for eq in rules.equations:
         for c in eq.cells():
             by_cell[c].append(eq)
+    ineqs_by_cell: dict[CellRef, list[Inequality]] = defaultdict(list)
+    for q in rules.inequalities:
+        ineqs_by_cell[q.low].append(q)
+        ineqs_by_cell[q.high].append(q)
     typical = _typical_places({r: p for r, p in places.items() if r.col in view.amount_cols})
     table = view.table.model_copy(deep=True)
     records: list[dict[str, Any]] = []
     for _ in range(options.repair_max_cells):
         status = {eq: evaluate(eq, values, places, per_term, unreadable).status for eq in rules.equations}
         failing = [eq for eq, st in status.items() if st == "fail"]
-        if not failing:
+        if failing:
+            suspects = {
+                c
+                for eq in failing
+                for c in eq.cells()
+                if all(status[e] in ("fail", "rounding", "skip") for e in by_cell[c])
+                and any(status[e] == "fail" for e in by_cell[c])
+            }
+            accept = ("ok", "rounding", "skip")
+        elif options.repair_rounding:
+            # a last-digit slip (2,106.66 → 2,106.65) hides inside rounding; when two or more identities of one
+            # cell are all off and one slip makes every one of them exact, that is evidence, not rounding
+            suspects = {
+                c
+                for eq in rules.equations
+                if status[eq] == "rounding"
+                for c in eq.cells()
+                if sum(status[e] == "rounding" for e in by_cell[c]) >= 2
+                and all(status[e] in ("rounding", "skip") for e in by_cell[c])
+            }
+            accept = ("ok", "skip")
+        else:
             break
-        suspects = {
-            c
-            for eq in failing
-            for c in eq.cells()
-            if all(status[e] in ("fail", "skip") for e in by_cell[c])
-            and sum(status[e] == "fail" for e in by_cell[c]) >= 1
-        }
+        if not suspects:
+            break
         candidates: list[Candidate] = []
         for ref in suspects:
             cell = table.rows[ref.pos].cell(ref.col)
             if cell is None or not (cell.text or "").strip():
                 continue  # an empty cell is not an OCR misreading we can undo
             touching = by_cell[ref]
-            seen: set[Decimal] = set()
+            edits: dict[Decimal, Edit] = {}
             for edit in single_edits(cell.text, typical):
-                if edit.value in seen or edit.value == values.get(ref):
-                    continue
-                seen.add(edit.value)
+                if edit.value != values.get(ref) and (
+                    edit.value not in edits or edit.weight > edits[edit.value].weight
+                ):
+                    edits[edit.value] = edit  # the likeliest slip that gives this value
+            for edit in edits.values():
                 trial = dict(values)
                 trial[ref] = edit.value
                 trial_places = dict(places)
                 trial_places[ref] = len(edit.text.split(".", 1)[1]) if "." in edit.text else 0
                 trial_unreadable = unreadable - {ref}
                 outcomes = [evaluate(e, trial, trial_places, per_term, trial_unreadable) for e in touching]
-                if not all(o.status in ("ok", "rounding", "skip") for o in outcomes):
+                if not all(o.status in accept for o in outcomes):
                     continue
+                if any(_breaks(q, trial) for q in ineqs_by_cell.get(ref, ())):
+                    continue  # 得分 above its 分值 after the edit: not the printed value
                 # within rounding is allowed, exact is likelier: 641.15 beats 641.14 when both fit
                 slack = sum(float(abs(o.difference) / o.tolerance) for o in outcomes if o.tolerance)
-                exactness = 1.0 / (1.0 + 2.0 * slack / max(len(outcomes), 1))
+                exactness = 1.0 / (1.0 + 4.0 * slack / max(len(outcomes), 1))
                 conf_factor = 1.0 + 2.0 * (1.0 - float(cell.confidence))
                 inside = sum(
                     1
@@ -262,7 +287,7 @@ def repair_table(
                         ref,
                         edit,
                         edit.weight * conf_factor * seen_elsewhere * exactness,
-                        tuple(e for e in touching if status[e] == "fail"),
+                        tuple(e for e in touching if status[e] in ("fail", "rounding")),
                     )
                 )
         best = _choose(candidates, options.repair_min_ratio)
@@ -294,6 +319,11 @@ def repair_table(
         unreadable.discard(ref)
         records.append(record)
     return table, records
+
+
+def _breaks(q: Inequality, values: Mapping[CellRef, Decimal | None]) -> bool:
+    low, high = values.get(q.low), values.get(q.high)
+    return low is not None and high is not None and low > high
 
 
 def _typical_places(places: dict[CellRef, int]) -> int:

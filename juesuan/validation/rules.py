@@ -55,6 +55,7 @@ class Equation:
     label_zh: str = ""
     label_en: str = ""
     exact: bool = False  # 绩效 scores are assigned, not rounded: no tolerance
+    constant: Decimal | None = None  # the target is a number printed in a label (预算执行情况（10分）), not a cell
 
     def cells(self) -> tuple[CellRef, ...]:
         return (self.target, *self.terms)
@@ -513,7 +514,15 @@ def _remap(eq: Equation, posmap: dict[int, int]) -> Equation:
         return CellRef(posmap[c.pos], c.col)
 
     return Equation(
-        eq.rule, eq.table, m(eq.target), tuple(m(c) for c in eq.terms), eq.signs, eq.label_zh, eq.label_en, eq.exact
+        eq.rule,
+        eq.table,
+        m(eq.target),
+        tuple(m(c) for c in eq.terms),
+        eq.signs,
+        eq.label_zh,
+        eq.label_en,
+        eq.exact,
+        eq.constant,
     )
 
 
@@ -556,6 +565,7 @@ _MAX_HEAD = re.compile(r"^(分值|权重|分值/权重.*|权重/分值.*|指标�
 _RATE_HEAD = re.compile(r"^(预算)?执行率$")
 _EXEC_HEAD = re.compile(r"^(预算|全年)?执行数$|^实际支出数?$")
 _BUDGET_HEAD = re.compile(r"^(调整后预算数|全年预算数|预算数)$")
+_POINTS = re.compile(r"[（(](\d+)分[)）]$")
 _PERF_TOTAL = re.compile(r"^(合计|总分|得分|总计)$")
 
 
@@ -608,6 +618,7 @@ def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Rat
     for h, (hpos, cols) in enumerate(heads):
         end = heads[h + 1][0] if h + 1 < len(heads) else len(rows)
         sc, mc = cols.get("score", -1), cols.get("max", -1)
+        section_items: list[int] = []
         for pos in range(hpos + 1, end):
             label = (
                 "".join(normalize_text(c.text) for c in rows[pos].cells if c.col < min(x for x in (sc, mc) if x >= 0))
@@ -622,6 +633,8 @@ def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Rat
                     total = total or (pos, sc, mc)
                 elif (s is not None or m is not None) and not label.startswith("其中"):
                     items.append((pos, sc, mc))
+                    if m is not None:
+                        section_items.append(pos)
             if {"rate", "exec", "budget"} <= set(cols) and min(cols["rate"], cols["exec"], cols["budget"]) >= 0:
                 ratios.append(
                     Ratio(
@@ -632,6 +645,22 @@ def _scores(view: TableView) -> tuple[list[Inequality], list[Equation], list[Rat
                         CellRef(pos, cols["budget"]),
                     )
                 )
+        # 预算执行情况（10分） / 绩效指标（90分）: the section's weights add up to the number in its heading
+        head_cell = next((c for c in rows[hpos].cells if normalize_text(c.text)), None) if hpos >= 0 else None
+        m_pts = _POINTS.search(normalize_text(head_cell.text)) if head_cell is not None else None
+        if m_pts and section_items and mc >= 0 and head_cell is not None:
+            eqs.append(
+                Equation(
+                    "section_weight",
+                    view.table.id,
+                    CellRef(hpos, head_cell.col),
+                    tuple(CellRef(p, mc) for p in section_items),
+                    label_zh=f"{normalize_text(head_cell.text)}：各项分值之和",
+                    label_en="section weights add up to the points in its heading",
+                    exact=True,
+                    constant=Decimal(m_pts.group(1)),
+                )
+            )
     if total is not None and len(items) >= 2:
         tpos, tsc, tmc = total
         for which, col_of, tcol in (("score", 1, tsc), ("max", 2, tmc)):
@@ -752,7 +781,7 @@ def evaluate(
     per_term: Decimal,
     unreadable: set[CellRef] | frozenset[CellRef] = frozenset(),
 ) -> Outcome:
-    target = values.get(eq.target)
+    target = values.get(eq.target) if eq.constant is None else eq.constant
     terms = [values.get(t) for t in eq.terms]
     expected = sum((eq.sign(i) * (v or Decimal(0)) for i, v in enumerate(terms)), Decimal(0))
     if target is None and eq.target not in unreadable and not any(terms):

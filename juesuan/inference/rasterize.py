@@ -193,11 +193,12 @@ def _upright_chars(page: pypdfium2.PdfPage, dpi: int) -> tuple[list[_Char], int]
 
 
 def _group_words(chars: Sequence[_Char]) -> list[Token]:
-    """Chars in text order → word tokens.
+    """Chars in text order → word tokens (OCR-line-like runs).
 
     A token breaks at a space, at a new line (vertical centres further apart than half a line height), when x goes
-    backwards, or at a gap between advance (loose) boxes wider than 0.6 em between two CJK chars (a 表 title often spaces its chars a
-    little) or 0.35 em otherwise (digits of ``2,946.25`` touch; two numbers in a row have a real gap).
+    backwards, or at a gap between advance (loose) boxes wider than 0.6 em between two CJK chars (a 表 title often
+    spaces its chars a little) or 0.35 em otherwise (digits of ``2,946.25`` touch; two numbers in a row have a real
+    gap). Narrative text stays one token per line, amounts included, as an OCR line would.
     """
     tokens: list[Token] = []
     run: list[_Char] = []

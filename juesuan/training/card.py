@@ -4,7 +4,8 @@ Every number comes from ``labels.json`` (written by ``juesuan train``) and ``eva
 retrained checkpoint gets a card that matches it. ``--compare DIR`` adds another checkpoint's test F1 (the
 no-pretraining ablation) as a column.
 
-Run: ``python -m juesuan.training.card models/token-classifier --compare runs/no-pretrain``.
+Run: ``python -m juesuan.training.card models/token-classifier --compare runs/no-pretrain
+--eval runs/real-autolabel:test``.
 """
 
 from __future__ import annotations
@@ -40,13 +41,43 @@ def _meta(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "labels.json").read_text(encoding="utf-8")))
 
 
+def evaluate_into(folder: Path, specs: Sequence[str]) -> None:
+    """Evaluate the checkpoint on more labelled sets (``<folder>:<split>``) and keep the results in ``eval/``.
+
+    The card then lists them next to the sets evaluated at training time (e.g. auto-labelled real pages that
+    appeared after the model was trained).
+    """
+    from juesuan.models.token_classifier import load_checkpoint
+    from juesuan.training.promote import load_eval_pages
+    from juesuan.training.train import confusion_png, evaluate, report_table
+
+    model, vocab, cfg, labels = load_checkpoint(folder)
+    out = Path(folder) / "eval"
+    out.mkdir(exist_ok=True)
+    for name, pages in load_eval_pages(specs).items():
+        metrics = evaluate(model, vocab, cfg, labels, pages)
+        (out / f"metrics-{name}.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+        (out / f"report-{name}.md").write_text(report_table(metrics) + "\n", encoding="utf-8")
+        confusion_png(metrics["confusion"], labels, out / f"confusion-{name}.png", f"{name}: tokens")
+
+
+def _all_evals(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    evals: dict[str, Any] = dict(meta.get("eval", {}))
+    for path in sorted((folder / "eval").glob("metrics-*.json")):
+        name = path.stem.removeprefix("metrics-")
+        if name not in evals:
+            m = json.loads(path.read_text(encoding="utf-8"))
+            evals[name] = {k: m[k] for k in ("f1", "precision", "recall", "token_accuracy", "pages")}
+    return evals
+
+
 def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
     """Write ``<folder>/README.md`` from the checkpoint's records; returns its path."""
     folder = Path(folder)
     meta = _meta(folder)
     model = meta["model"]
-    evals: dict[str, Any] = meta.get("eval", {})
-    others = {str(c): _meta(Path(c)) for c in compare}
+    evals = _all_evals(folder, meta)
+    others = {str(c): {**_meta(Path(c)), "eval": _all_evals(Path(c), _meta(Path(c)))} for c in compare}
     init = meta.get("init") or ("masked-token pretraining" if meta.get("pretrain") else "random")
     lines = [
         "# juesuan token classifier",
@@ -152,8 +183,13 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="write a checkpoint's model card")
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--compare", type=Path, nargs="*", default=[])
+    parser.add_argument("--compare", type=Path, nargs="*", default=[], help="checkpoints to show as F1 columns")
+    parser.add_argument("--eval", nargs="*", default=[], help="<folder>:<split> sets to evaluate first (all "
+                        "checkpoints), e.g. runs/real-autolabel:test")
     args = parser.parse_args(argv)
+    for folder in [args.folder, *args.compare]:
+        if args.eval:
+            evaluate_into(folder, args.eval)
     print(write_card(args.folder, args.compare))
     return 0
 

@@ -235,6 +235,23 @@ def _text_layer_of_page(page: pypdfium2.PdfPage, dpi: int) -> tuple[tuple[Token,
     return tuple(_group_words(chars)), rotation
 
 
+def _is_scan(page: pypdfium2.PdfPage) -> bool:
+    """A page drawn by one image over most of it (>= 70 % of its area) is a scan, whatever text it carries.
+
+    Scanners add a page number or an invisible OCR layer of unknown quality; ``text_layer="auto"`` must not let a
+    stamped page number replace OCR of the tables.
+    """
+    import pypdfium2.raw as raw
+
+    width, height = page.get_size()
+    area = max(width * height, 1e-6)
+    for obj in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=3):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) >= 0.7 * area:
+            return True
+    return False
+
+
 def text_layer_tokens(pdf_path: Path | str, page_index: int, dpi: int) -> tuple[Token, ...]:
     """Word-level tokens of a digital PDF page in page pixels at ``dpi`` (top-down y, /Rotate applied).
 
@@ -384,7 +401,7 @@ class Rasterizer:
                 )
             tokens: tuple[Token, ...] | None = None
             text_rotation = 0
-            if self.options.text_layer == "auto":
+            if self.options.text_layer == "auto" and not _is_scan(page):
                 found, text_rotation = _text_layer_of_page(page, dpi)
                 tokens = found or None
             try:

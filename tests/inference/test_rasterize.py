@@ -272,3 +272,32 @@ def test_number_with_wide_comma_advance_is_one_token(shared_real: Path) -> None:
     assert texts.count("21,601,733.00") == 4
     assert "21," not in texts
     assert "一般公共服务支出" in texts and "201" in texts  # neighbouring cells stay apart
+
+
+def test_text_layer_auto_ignores_text_on_a_scanned_page(tmp_path: Path) -> None:
+    """A scan with a stamped page number: its pixels are the page, so no text layer (OCR must run)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument.new()
+    page = doc.new_page(595, 842)
+    bitmap = pdfium.PdfBitmap.new_native(400, 566, raw.FPDFBitmap_BGR)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, 400, 566)
+    image = pdfium.PdfImage.new(doc)
+    image.set_bitmap(bitmap)
+    image.set_matrix(pdfium.PdfMatrix().scale(595, 842))
+    page.insert_obj(image)
+    text = raw.FPDFPageObj_NewTextObj(doc.raw, b"Helvetica", 12.0)
+    wide = ctypes.create_string_buffer("- 3 -".encode("utf-16-le") + b"\x00\x00")
+    raw.FPDFText_SetText(text, ctypes.cast(wide, ctypes.POINTER(ctypes.c_ushort)))
+    raw.FPDFPageObj_Transform(text, 1, 0, 0, 1, 280, 30)
+    raw.FPDFPage_InsertObject(page.raw, text)
+    page.gen_content()
+    path = tmp_path / "scan.pdf"
+    doc.save(str(path))
+    doc.close()
+    assert [t.text for t in text_layer_tokens(path, 0, 100)] == ["-", "3", "-"]  # the text is there
+    result = Rasterizer(RasterizeOptions(text_layer="auto", rotate=False, deskew=False))([(path, 0)])[0]
+    assert result.text_layer is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from juesuan.datamodel.page import (
 )
 from juesuan.errors import ConfigError
 from juesuan.inference.ocr import (
+    MAX_CUT_FRACTION,
     CellCropper,
     PpOcr,
     TesseractOcr,
@@ -229,6 +230,27 @@ def test_detect_and_assign_mode_reads_the_same_cells(ruled: RenderedTable) -> No
     assert got[(1, 2)] == "2,946.25" and got[(4, 2)] == "1,204.50" and got[(1, 1)] == "一般公共服务支出"
 
 
+def test_a_grid_that_slices_text_falls_back_to_detection(stage: PpOcr, ruled: RenderedTable) -> None:
+    """A warped scan: the straight grid sits half a row off the text, so cell crops would cut glyphs in two."""
+    shift = 26.0
+    g = ruled.grid
+    cells = tuple(
+        replace(c, bbox_px=(c.bbox_px[0], c.bbox_px[1] + shift, c.bbox_px[2], c.bbox_px[3] + shift)) for c in g.cells
+    )
+    shifted = replace(
+        g,
+        bbox_px=(g.bbox_px[0], g.bbox_px[1] + shift, g.bbox_px[2], g.bbox_px[3] + shift),
+        row_edges=tuple(y + shift for y in g.row_edges),
+        cells=cells,
+    )
+    gray = ruled.image[:, :, 0]
+    assert CellCropper(200)(gray, shifted).cut_fraction > MAX_CUT_FRACTION >= CellCropper(200)(gray, g).cut_fraction
+    result = stage([grid_result(replace(ruled, grid=shifted))])[0]
+    texts = {c.text for c in result.tables[0].cells}
+    assert {"2,946.25", "160.75", "一般公共服务支出"} <= texts
+    assert len(result.tables[0].tokens) >= 10  # the detected lines are kept with the table
+
+
 def test_ppocr_v4_reads_the_numbers(ruled: RenderedTable) -> None:
     result = PpOcr(OcrOptions(kind="ppocr_v4", text_regions=False))([grid_result(ruled)])[0]
     got = {k: c.text for k, c in _cells(result).items()}  # type: ignore[attr-defined]
@@ -294,7 +316,9 @@ def test_cropper_skips_specks_and_blank_cells() -> None:
         (GridCell(0, 0, 1, 1, (20.0, 50.0, 150.0, 150.0)), GridCell(0, 1, 1, 1, (150.0, 50.0, 280.0, 150.0))),
         True,
     )
-    left, right = CellCropper(200)(gray, grid)
+    crops = CellCropper(200)(gray, grid)
+    left, right = crops.lines
+    assert crops.cut_fraction == 0.0
     assert right == []
     assert len(left) == 1 and left[0].bbox_px == (60.0, 95.0, 80.0, 120.0)
 

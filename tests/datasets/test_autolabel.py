@@ -88,3 +88,10 @@ def test_titled_table_after_another_table_keeps_its_header(finance_pdf: Path) ->
     labels = {t.text: t.label for t in page.tokens}
     assert labels["项目"] == "HEADER" and labels["决算数"] == "HEADER" and labels["收入"] == "HEADER"
     assert labels["本年收入合计"] == "TOTAL_LABEL"
+
+
+def test_paragraph_first_line_is_not_a_heading() -> None:
+    # finance-bureau 决算 page 5: "（十）执行国家和本市债务管理的制度和政策，……" runs to the right margin: TEXT.
+    line = "（十）执行国家和本市债务管理的制度和政策，建立规范合理的政府债务管理及"
+    assert outside_label(line, 20, 20, False, 0.1, full_line=True) == "TEXT"
+    assert outside_label("（一）机关运行经费支出情况", 20, 20, False, 0.1, full_line=False) == "TITLE"

@@ -145,3 +145,22 @@ def test_generate_dataset_writes_manifests(tmp_path: Path) -> None:
     pages = [p for split in data.values() for p in split]
     assert len(pages) == 6 and verify_images(tmp_path, pages) == []
     assert json.loads((tmp_path / "train.jsonl").read_text(encoding="utf-8").splitlines()[0])["source"] == "synth"
+
+
+@pytest.mark.parametrize("kind", ["summary", "fiscal_summary"])
+def test_summary_tables_balance(kind: str) -> None:
+    checked = 0
+    for i in range(8):
+        page = generate_page(6, i, _opts(kind)).page
+        if page.fields["continues_on_next"] == "yes":
+            continue
+        checked += 1
+        rows = _rows(page)
+        grand = [t.row for t in page.tokens if t.label == "TOTAL_LABEL" and t.text.endswith("总计")]
+        assert len(set(grand)) == 1
+        r = grand[0]
+        assert parse_amount(rows[r][1]) == parse_amount(rows[r][3])  # 收入总计 = 支出总计
+        spent_row = next(t.row for t in page.tokens if t.text == "本年支出合计")
+        items = [t for t in page.tokens if t.label == "AMOUNT" and t.col == 3 and t.row < spent_row]
+        assert parse_amount(rows[spent_row][3]) == sum((parse_amount(t.text) or Decimal(0)) for t in items)
+    assert checked >= 2

@@ -391,7 +391,12 @@ def summary_table(style: DocStyle, rng: np.random.Generator, fiscal: bool = Fals
     if fiscal:
         income_names = ["一般公共预算财政拨款", "政府性基金预算财政拨款", "国有资本经营预算财政拨款"]
         start = [_cents(rng, 20) if rng.random() < 0.5 else 0 for _ in range(3)]
-        income = [max(0, exp_total[1 + i] - start[i] + int(rng.integers(0, 3000))) for i in range(3)]
+        # A fund with no spending this year has (almost always) no income and no balance either.
+        start = [start[i] if i == 0 or exp_total[1 + i] else 0 for i in range(3)]
+        income = [
+            max(0, exp_total[1 + i] - start[i] + int(rng.integers(0, 3000))) if i == 0 or exp_total[1 + i] else 0
+            for i in range(3)
+        ]
         end = [start[i] + income[i] - exp_total[1 + i] for i in range(3)]
         inc_items = [(f"{cn_number(i + 1)}、{n}", income[i]) for i, n in enumerate(income_names)]
         inc_total, start_total, end_total = sum(income), sum(start), sum(end)

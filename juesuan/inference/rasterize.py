@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 ASSUMED_IMAGE_DPI = 200  # a scan without dpi metadata is most often 200 dpi (government scanner default)
 _IMAGE_DPI_RANGE = (100, 1200)  # metadata outside this is a placeholder (72/96 from cameras/tools), not a scan dpi
 
+_EXIF_ORIENTATION = 0x0112
+# EXIF orientation → counter-clockwise degrees that show the photo as the camera meant (mirrored tags 2/4/5/7 are
+# not produced by scanners or phones and are left alone).
+_EXIF_TURN = {3: 180, 6: 270, 8: 90}
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 # Magic bytes: the suffix may lie (a .pdf that is really HTML from a failed download is common).
@@ -430,6 +435,7 @@ class Rasterizer:
             if w * h > self.options.max_pixels:
                 raise InputError(path, f"gigantic image ({w} x {h} pixels; limit {self.options.max_pixels:,})", index)
             dpi = _image_dpi(img)
+            exif_turn = _EXIF_TURN.get(int(img.getexif().get(_EXIF_ORIENTATION, 1)), 0)
             frame = img.convert("RGB")
             image = np.asarray(frame, dtype=np.uint8).copy()
         except InputError:
@@ -438,11 +444,12 @@ class Rasterizer:
             raise InputError(path, f"unreadable image ({exc})", index) from None
         if image.ndim != 3 or image.shape[0] < 8 or image.shape[1] < 8:
             raise InputError(path, f"unreadable image (shape {image.shape})", index)
-        return self._finish(PageRef(str(path), index, dpi), image)
+        return self._finish(PageRef(str(path), index, dpi), preprocess.rotate(image, exif_turn), exif_turn)
 
     # -- preprocessing of pixel-only pages ----------------------------------------------------------------------
 
-    def _finish(self, ref: PageRef, image: np.ndarray) -> PageImage:
+    def _finish(self, ref: PageRef, image: np.ndarray, turned: int = 0) -> PageImage:
+        """Red seals, rotation, deskew; ``turned`` degrees were already applied (EXIF orientation)."""
         opts = self.options
         if opts.suppress_red:
             image = preprocess.suppress_red(image)
@@ -456,6 +463,7 @@ class Rasterizer:
                 detect_turn=opts.rotate,
                 max_skew_deg=opts.max_skew_deg if opts.deskew else 0.0,
             )
+        rotation = (rotation + turned) % 360
         log.debug("%s: rotation %d, skew %.2f deg", ref.where(), rotation, skew)
         return PageImage(ref, image, rotation=rotation, skew_deg=skew)
 

@@ -301,3 +301,19 @@ def test_text_layer_auto_ignores_text_on_a_scanned_page(tmp_path: Path) -> None:
     assert [t.text for t in text_layer_tokens(path, 0, 100)] == ["-", "3", "-"]  # the text is there
     result = Rasterizer(RasterizeOptions(text_layer="auto", rotate=False, deskew=False))([(path, 0)])[0]
     assert result.text_layer is None
+
+
+def test_exif_orientation_is_applied_and_recorded(tmp_path: Path) -> None:
+    from PIL import Image
+
+    img = Image.new("RGB", (300, 200), "white")
+    img.putpixel((299, 0), (0, 0, 0))  # top-right corner as stored
+    exif = Image.Exif()
+    exif[0x0112] = 8  # the camera was turned: show it turned 90 degrees counter-clockwise
+    path = tmp_path / "photo.jpg"
+    img.save(path, exif=exif, quality=100)
+    page = Rasterizer(RasterizeOptions(rotate=False, deskew=False))([(path, 0)])[0]
+    assert (page.width, page.height) == (200, 300)
+    assert page.rotation == 90
+    assert page.image[0, 0].max() < 100  # the stored top-right corner is now top-left
+    assert page.image[0, -1].min() > 200

@@ -12,6 +12,7 @@ whose label was changed loses its column field.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,8 @@ def import_tasks(tasks: Sequence[dict[str, Any]], where: str = "export") -> list
 
 
 def import_file(export: Path, out: Path, images: Path | None = None) -> int:
-    """Label Studio JSON export → labelled-page manifest ``out`` (image paths stay relative to the dataset)."""
+    """Label Studio JSON export → labelled-page manifest ``out``; ``images``: the dataset folder the exported
+    image paths are relative to (they are rewritten relative to ``out``'s folder)."""
     try:
         tasks = json.loads(Path(export).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -172,4 +174,9 @@ def import_file(export: Path, out: Path, images: Path | None = None) -> int:
     if not isinstance(tasks, list):
         raise InputError(export, "expected a JSON list of tasks")
     pages = import_tasks(tasks, str(export))
+    if images is not None:  # image paths in the new manifest must be relative to the folder it is written to
+        base = Path(out).resolve().parent
+        pages = [
+            p.model_copy(update={"image": os.path.relpath((Path(images) / p.image).resolve(), base)}) for p in pages
+        ]
     return write_manifest(Path(out), pages)

@@ -81,3 +81,12 @@ def test_labeling_config_lists_every_label() -> None:
     config = labeling_config()
     iface = LabelInterface(config)
     assert iface.get_control("label").labels == load_labels()
+
+
+def test_import_rewrites_image_paths_relative_to_the_new_manifest(tmp_path: Path) -> None:
+    page = _pages()[0]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(export_tasks([page], ""), ensure_ascii=False), encoding="utf-8")
+    import_file(export, tmp_path / "fixed" / "train.jsonl", images=tmp_path / "dataset")
+    back = read_manifest(tmp_path / "fixed" / "train.jsonl")[0]
+    assert back.image == f"../dataset/{page.image}"

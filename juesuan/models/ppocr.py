@@ -357,13 +357,18 @@ class CtcRecognizer:
         return out
 
     def __call__(
-        self, crops: Sequence[np.ndarray], batch_size: int = 32, min_width: int | None = None
+        self,
+        crops: Sequence[np.ndarray],
+        batch_size: int = 32,
+        min_width: int | None = None,
+        max_waste: float = 0.25,
     ) -> list[RecLine]:
-        """Recognise ``crops`` (grey or RGB uint8) in order. Sorting by aspect ratio keeps batch padding small."""
+        """Recognise ``crops`` (grey or RGB uint8) in order. Sorting by aspect ratio keeps batch padding small;
+        ``max_waste`` bounds it (see ``batches``; on a GPU pass a large value so that batches stay full)."""
         floor = self.min_width if min_width is None else min_width
         ratios = np.array([c.shape[1] / float(max(c.shape[0], 1)) for c in crops])
         out: list[RecLine | None] = [None] * len(crops)
-        for members in self.batches(ratios, batch_size, floor):
+        for members in self.batches(ratios, batch_size, floor, max_waste):
             width = max(floor, int(self.image_height * max(float(ratios[i]) for i in members)))
             batch = np.stack([self.normalize(crops[i], width) for i in members])
             for i, line in zip(members, ctc_decode(_run(self.session, batch), self.characters), strict=False):

@@ -258,6 +258,18 @@ def test_ppocr_v4_reads_the_numbers(ruled: RenderedTable) -> None:
     assert result.tokens == ()  # text_regions=False
 
 
+def test_cuda_options_read_the_same_on_any_machine(ruled: RenderedTable, caplog: pytest.LogCaptureFixture) -> None:
+    """device=cuda: batched region detection and full recognition batches; without a GPU it runs on the CPU."""
+    import onnxruntime as ort
+
+    result = PpOcr(OcrOptions(device="cuda", rec_batch_size=64))([grid_result(ruled)])[0]
+    got = {k: c.text for k, c in _cells(result).items()}  # type: ignore[attr-defined]
+    assert got == {key: "".join(lines) for key, lines in ruled.truth.items()}
+    assert [t.text for t in result.tokens] == [TITLE, UNIT]  # two regions: one batched detection call
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        assert "no CUDAExecutionProvider" in caplog.text
+
+
 def test_ppocr_refuses_the_tesseract_kind() -> None:
     with pytest.raises(ConfigError, match="ppocr_v6 or ppocr_v4"):
         PpOcr(OcrOptions(kind="tesseract"))

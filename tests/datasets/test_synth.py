@@ -164,3 +164,10 @@ def test_summary_tables_balance(kind: str) -> None:
         items = [t for t in page.tokens if t.label == "AMOUNT" and t.col == 3 and t.row < spent_row]
         assert parse_amount(rows[spent_row][3]) == sum((parse_amount(t.text) or Decimal(0)) for t in items)
     assert checked >= 2
+
+
+def test_extending_a_dataset_keeps_earlier_pages(tmp_path: Path) -> None:
+    generate_dataset(tmp_path, 3, SynthOptions(seed=4), workers=1)
+    generate_dataset(tmp_path, 2, SynthOptions(seed=4), workers=1, start=3)
+    ids = sorted(p.id for split in read_dataset(tmp_path).values() for p in split)
+    assert ids == sorted(f"synth-4-{i}" for i in range(5))

@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from juesuan.datamodel.labelled import LabelledCell, LabelledPage, LabelledTable, LabelledToken
-from juesuan.datasets.labelled_page import write_manifest
+from juesuan.datasets.labelled_page import read_manifest, write_manifest
 from juesuan.datasets.synth import vocab
 from juesuan.datasets.synth.degrade import degrade_with_transform, transform_boxes
 from juesuan.datasets.synth.render import PageSpec, RenderedPage, available_fonts, page_starts, render_page
@@ -280,7 +280,12 @@ def generate_dataset(
     for _, split, text in results:
         splits[split].append(LabelledPage.model_validate(json.loads(text)))
     for split, pages in splits.items():
-        write_manifest(out_dir / f"{split}.jsonl", pages)
+        path = out_dir / f"{split}.jsonl"
+        if start > 0 and path.is_file():  # extending a dataset (--start): keep the pages already there
+            new_ids = {p.id for p in pages}
+            pages = [p for p in read_manifest(path) if p.id not in new_ids] + pages
+            splits[split] = pages
+        write_manifest(path, pages)
     return {
         "pages": len(results),
         "seconds": round(seconds, 2),

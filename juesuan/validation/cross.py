@@ -2,7 +2,6 @@
 
 - ``cross_summary_income``      收支总表 本年收入合计 = 收入表 合计 row, total column
 - ``cross_summary_expenditure`` 收支总表 本年支出合计 = 支出表 合计 row, total column
-- ``cross_fiscal_by_class``     财政拨款收支总表 一般公共预算 column, per 类 = 一般公共预算支出表 类 rows
 - ``cross_basic``               一般公共预算支出表 合计 row 基本支出 = 基本支出表 total (人员经费 + 公用经费)
 - ``code_name``                 a row's 科目编码 and 科目名称 disagree with the catalogue (warning: OCR misread either)
 

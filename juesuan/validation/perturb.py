@@ -149,7 +149,7 @@ def measure(docs: Sequence[Document], max_trials_per_cell: int = 4, seed: int = 
                     continue
                 rates.covered += 1
                 original = parse_amount(cell.text)
-                for k in rng.permutation(len(choices))[:max_trials_per_cell]:
+                for k in rng.permutation(len(choices))[: max_trials_per_cell or len(choices)]:
                     text, kind = choices[int(k)]
                     trial = _with_text(Document(source=doc.source, tables=[t]), t.id, row, col, text).tables[0]
                     tview = TableView.build(trial, schema)
@@ -189,7 +189,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=Path, help="folder of seed .txt files")
     parser.add_argument("--documents", nargs="*", default=[], help="document.json files (globs allowed)")
-    parser.add_argument("--trials-per-cell", type=int, default=4)
+    parser.add_argument("--trials-per-cell", type=int, default=4, help="slips tried per cell (0: every one)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     docs: list[Document] = []

@@ -275,32 +275,22 @@ def build_grid(
     n_rows, n_cols = len(row_edges) - 1, len(col_edges) - 1
     margin = max(2.0, tol)
 
+    def band(edges: Sequence[float], k: int) -> float:
+        """Search half-width around a separator: wide enough for a slanted or warped rule (residual skew,
+        perspective of a photographed page), narrow enough never to reach the neighbouring rule."""
+        gaps = [edges[k] - edges[k - 1] if k > 0 else 1e9, edges[k + 1] - edges[k] if k + 1 < len(edges) else 1e9]
+        return max(tol, min(3 * tol, 0.4 * min(gaps)))
+
     def h_present(r_edge: int, c: int) -> bool:
         """Is there a horizontal rule at row_edges[r_edge] across column c?"""
-        return (
-            _coverage(
-                masks.horizontal,
-                row_edges[r_edge],
-                col_edges[c] + margin,
-                col_edges[c + 1] - margin,
-                tol,
-                horizontal=True,
-            )
-            >= options.min_separator_coverage
-        )
+        lo, hi = col_edges[c] + margin, col_edges[c + 1] - margin
+        cover = _coverage(masks.horizontal, row_edges[r_edge], lo, hi, band(row_edges, r_edge), horizontal=True)
+        return cover >= options.min_separator_coverage
 
     def v_present(c_edge: int, r: int) -> bool:
-        return (
-            _coverage(
-                masks.vertical,
-                col_edges[c_edge],
-                row_edges[r] + margin,
-                row_edges[r + 1] - margin,
-                tol,
-                horizontal=False,
-            )
-            >= options.min_separator_coverage
-        )
+        lo, hi = row_edges[r] + margin, row_edges[r + 1] - margin
+        cover = _coverage(masks.vertical, col_edges[c_edge], lo, hi, band(col_edges, c_edge), horizontal=False)
+        return cover >= options.min_separator_coverage
 
     parent = list(range(n_rows * n_cols))
 

@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -476,7 +476,11 @@ class PpOcr:
 
     @staticmethod
     def _det_job(
-        index: int, table: int | None, page: PageImage, box: tuple[int, int, int, int], claimed: list
+        index: int,
+        table: int | None,
+        page: PageImage,
+        box: tuple[int, int, int, int],
+        claimed: Sequence[tuple[int, int, int, int]],
     ) -> _DetJob | None:
         x0, y0, x1, y1 = box
         if x1 - x0 < 8 or y1 - y0 < 8:
@@ -505,7 +509,7 @@ class PpOcr:
             job.quads = quads
 
     # -- assembly -------------------------------------------------------------------------------------------------
-    def _assemble(self, plan: _PagePlan, cell_texts, det_texts) -> OcrResult:  # type: ignore[no-untyped-def]
+    def _assemble(self, plan: _PagePlan, cell_texts: Iterator[RecLine], det_texts: Iterator[RecLine]) -> OcrResult:
         grid = plan.grid
         per_table_tokens: dict[int, list[Token]] = {}
         free: list[Token] = []

@@ -6,6 +6,10 @@ reproduces rapidocr's (which follows PaddleOCR): DB detection at ``limit_side_le
 unclip 1.6 with dilation; recognition at height 48, ``(x/255 - 0.5) / 0.5``, right padding with zeros to the widest
 crop of the batch (at least 320), greedy CTC over the dictionary stored in the model's ``character`` metadata.
 
+``PpOcrEngine.ocr`` (the raw full-page peer) keeps all of that. The OCR stage deviates in one measured way: it pads
+recognition batches only to their widest crop (``OcrOptions.rec_min_width=0``), which halves the cost of short cell
+values and read every number of the finance PDF's table pages the same (benchmarks/bench_ocr.py).
+
 Images handed to these runners are RGB (``PageImage`` convention) or grey; the networks were trained on cv2's BGR,
 so colour crops are flipped before normalisation.
 """

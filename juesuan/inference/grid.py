@@ -284,12 +284,12 @@ def build_grid(
     def h_present(r_edge: int, c: int) -> bool:
         """Is there a horizontal rule at row_edges[r_edge] across column c?"""
         lo, hi = col_edges[c] + margin, col_edges[c + 1] - margin
-        cover = _coverage(masks.horizontal, row_edges[r_edge], lo, hi, band(row_edges, r_edge), horizontal=True)
+        cover = _coverage(hs, row_edges[r_edge], lo, hi, band(row_edges, r_edge))
         return cover >= options.min_separator_coverage
 
     def v_present(c_edge: int, r: int) -> bool:
         lo, hi = row_edges[r] + margin, row_edges[r + 1] - margin
-        cover = _coverage(masks.vertical, col_edges[c_edge], lo, hi, band(col_edges, c_edge), horizontal=False)
+        cover = _coverage(vs, col_edges[c_edge], lo, hi, band(col_edges, c_edge))
         return cover >= options.min_separator_coverage
 
     parent = list(range(n_rows * n_cols))
@@ -320,19 +320,21 @@ def build_grid(
     )
 
 
-def _coverage(mask: np.ndarray, pos: float, lo: float, hi: float, tol: float, horizontal: bool) -> float:
-    """Fraction of ``lo..hi`` along a separator at ``pos`` where the rule mask has ink within ``tol``."""
+def _coverage(segs: Sequence[Segment], pos: float, lo: float, hi: float, tol: float) -> float:
+    """Fraction of ``lo..hi`` along a separator at ``pos`` covered by the table's rules within ``tol``.
+
+    Rules, not mask pixels: glyph strokes next to a border were dropped from the segments (``_attached``) but are
+    still ink in the mask, and would keep a merged header cell split.
+    """
     if hi <= lo:
         return 1.0
-    a, b = round(pos - tol), round(pos + tol) + 1
-    lo_i, hi_i = round(lo), round(hi)
-    if horizontal:
-        band = mask[max(a, 0) : max(b, 0), max(lo_i, 0) : max(hi_i, 0)]
-        hit = band.any(axis=0) if band.size else np.zeros(0, bool)
-    else:
-        band = mask[max(lo_i, 0) : max(hi_i, 0), max(a, 0) : max(b, 0)]
-        hit = band.any(axis=1) if band.size else np.zeros(0, bool)
-    return float(hit.mean()) if hit.size else 0.0
+    spans = sorted((max(s.lo, lo), min(s.hi, hi)) for s in segs if abs(s.pos - pos) <= tol and s.hi > lo and s.lo < hi)
+    covered, end = 0.0, lo
+    for a, b in spans:
+        if b > end:
+            covered += b - max(a, end)
+            end = b
+    return covered / (hi - lo)
 
 
 def _rectangles(parent: list[int], find: object, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:

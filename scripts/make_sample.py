@@ -33,7 +33,7 @@ def main() -> None:
     pdf = pypdfium2.PdfDocument(str(args.source))
     images = []
     for n in (int(p) for p in args.pages.split(",")):
-        arr = pdf[n - 1].render(scale=args.dpi / 72).to_numpy()[:, :, :3]
+        arr = np.asarray(pdf[n - 1].render(scale=args.dpi / 72).to_pil().convert("RGB"))  # RGB, not BGR
         out = degrade(np.ascontiguousarray(arr), np.random.default_rng([args.seed, n]), args.level)
         images.append(Image.fromarray(out).convert("RGB"))
     args.out.parent.mkdir(parents=True, exist_ok=True)

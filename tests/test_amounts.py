@@ -30,3 +30,12 @@ def test_empty_marks_and_words_are_not_numbers() -> None:
 def test_percent_keeps_percent_units() -> None:
     assert parse_amount("85.3%") == Decimal("85.3")
     assert parse_amount("１００％") == Decimal("100")
+
+
+def test_letter_o_read_for_zero_is_zero() -> None:
+    """wanli-street 2024 预算: OCR read lone zeros as the letter O (issue 3 evaluation, 53 cells)."""
+    assert parse_amount("O") == Decimal("0")
+    assert parse_amount("1O.0o") == Decimal("10.00")
+    assert parse_amount("〇") == Decimal("0")
+    assert parse_amount("OK") is None
+    assert parse_amount("Office") is None

@@ -17,6 +17,10 @@ _FULLWIDTH = str.maketrans(
 # Dashes that mean "no amount" when they are the whole cell.
 _EMPTY_MARKS = {"", "-", "--", "—", "——", "–", "/", "\\", "－", "一", "…", "...", "x", "X", "×", "*"}
 _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+# OCR reads a lone zero as the letter O (seen on the wanli-street 2024 预算 tables: "0" → "O"); inside an
+# otherwise numeric string O/o/〇 can only be a zero. Names never reach parse_amount as numbers: they have CJK.
+_ZERO_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0"})
+_NUMERIC_SHAPE = re.compile(r"^[()+\-]?[\dOo〇,.]+%?[)]?$")
 
 
 def normalize(text: str) -> str:
@@ -37,6 +41,8 @@ def parse_amount(text: str) -> Decimal | None:
     s = normalize(text)
     if s in _EMPTY_MARKS:
         return None
+    if _NUMERIC_SHAPE.match(s):
+        s = s.translate(_ZERO_LOOKALIKES)
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1]

@@ -193,6 +193,7 @@ def _format_like(original: str, value: Decimal, edit_text: str) -> str:
 
 
 ELSEWHERE_BOOST = 4.0
+ODD_PLACES = 0.2
 
 
 def repair_table(
@@ -275,6 +276,10 @@ def repair_table(
                 slack = sum(float(abs(o.difference) / o.tolerance) for o in outcomes if o.tolerance)
                 exactness = 1.0 / (1.0 + 4.0 * slack / max(len(outcomes), 1))
                 conf_factor = 1.0 + 2.0 * (1.0 - float(cell.confidence))
+                # a table prints one number of decimals: 0.00 → 0.500 or 60.90 → 60.990 is unlikely to be the print
+                new_places = len(edit.text.split(".", 1)[1]) if "." in edit.text else 0
+                if new_places != typical and places.get(ref, typical) == typical and ref not in unreadable:
+                    conf_factor *= ODD_PLACES
                 inside = sum(
                     1
                     for e in touching
@@ -350,6 +355,6 @@ def _choose(candidates: list[Candidate], min_ratio: float) -> Candidate | None:
         if any(len(o.fixed) > len(best.fixed) for o in rivals):
             continue  # a rival explains more of these failures; it is ranked earlier and was not clear either
         same = [o for o in rivals if len(o.fixed) == len(best.fixed)]
-        if all(o.score * min_ratio <= best.score for o in same):
+        if all(o.score * min_ratio <= best.score * (1 + 1e-9) for o in same):
             return best
     return None

@@ -298,11 +298,45 @@ def _header(view: TableView, col: int) -> str:
     return str(col)
 
 
+def row_codes(view: TableView) -> list[str]:
+    """科目编码 per row, rebuilt from the 类/款/项 cells when the table has them (类 carried down when a row prints
+    only 款/项), else Row.code. An extractor that joined the parts wrongly (0601 for 2040601) is not trusted."""
+    cols = {f: c for c, f in view.fields.items() if f in ("code_lei", "code_kuan", "code_xiang")}
+    out: list[str] = []
+    lei = kuan = ""
+    for row in view.table.rows:
+        if "code_lei" not in cols:
+            out.append((row.code or "").strip())
+            continue
+
+        def part(field: str, n: int, row: Any = row) -> str:
+            cell = row.cell(cols[field]) if field in cols else None
+            text = normalize(cell.text) if cell else ""
+            return text if re.fullmatch(rf"\d{{{n}}}", text) else ""
+
+        a, b, c = part("code_lei", 3), part("code_kuan", 2), part("code_xiang", 2)
+        if a:
+            lei, kuan = a, ""
+        if b:
+            kuan = b
+        if not (a or b or c):
+            out.append("")
+            lei = lei if (row.code or "") else ""
+            continue
+        if not lei:
+            out.append((row.code or "").strip())
+            continue
+        code = lei + (kuan if (b or c) else "") + (c if c and kuan else "")
+        out.append(code)
+    return out
+
+
 def _coded_rows(view: TableView) -> dict[str, int]:
     seen: dict[str, int] = {}
     dup: set[str] = set()
-    for pos, row in enumerate(view.table.rows):
-        code = (row.code or "").strip()
+    codes = row_codes(view)
+    for pos, _row in enumerate(view.table.rows):
+        code = codes[pos]
         if not re.fullmatch(r"\d{3}(\d{2}){0,2}", code):
             continue
         if code in seen:
@@ -311,11 +345,16 @@ def _coded_rows(view: TableView) -> dict[str, int]:
             seen[code] = pos
     for code in dup:
         seen.pop(code, None)
+    if dup:
+        # a code printed twice means the extractor lost digits (301 for 30101…): no identity near it is reliable
+        seen = {c: p for c, p in seen.items() if not any(c.startswith(d[:3]) for d in dup)}
+        seen["__dup__"] = -1
     return seen
 
 
 def _hierarchy(view: TableView) -> Iterable[Equation]:
     coded = _coded_rows(view)
+    coded.pop("__dup__", None)
     for code, pos in coded.items():
         children = [c for c in coded if len(c) == len(code) + 2 and c.startswith(code)]
         if not children:
@@ -351,7 +390,7 @@ def _total_rows(view: TableView) -> list[int]:
 
 def _total_row(view: TableView) -> Iterable[Equation]:
     coded = _coded_rows(view)
-    if not coded:
+    if not coded or "__dup__" in coded:
         return
     top = min(len(c) for c in coded)
     tops = [coded[c] for c in sorted(coded) if len(c) == top]
@@ -529,6 +568,8 @@ def _remap(eq: Equation, posmap: dict[int, int]) -> Equation:
 def _named_rows(view: TableView, specs: Sequence[dict[str, Any]]) -> Iterable[Equation]:
     """YAML ``named_rows``: {id, target: regex on the row label, terms: [code or regex, ...]}."""
     coded = _coded_rows(view)
+    if "__dup__" in coded:
+        return
     label_pos: dict[int, str] = {}
     for pos in range(len(view.table.rows)):
         label_pos[pos] = view.row_label(pos)

@@ -351,9 +351,15 @@ def _continues(prev: _Block, block: _Block) -> bool:
     pg, bg = prev.ocr.grid, block.ocr.grid
     if pg is None or bg is None:
         return False
+    # relative column positions: a rescanned or photographed page shifts and scales the table a little
+    def rel(edges: Sequence[float]) -> list[float]:
+        span = max(edges[-1] - edges[0], 1.0)
+        return [(e - edges[0]) / span for e in edges]
+
     width = max(pg.bbox_px[2] - pg.bbox_px[0], 1.0)
-    tol = max(0.02 * width, 8.0)
-    return all(abs(a - b) <= tol for a, b in zip(pg.col_edges, bg.col_edges, strict=True))
+    if abs((bg.bbox_px[2] - bg.bbox_px[0]) - width) > 0.08 * width:
+        return False
+    return all(abs(a - b) <= 0.02 for a, b in zip(rel(pg.col_edges), rel(bg.col_edges), strict=True))
 
 
 def _titles(page: OcrResult, blocks: Sequence[_Block]) -> None:

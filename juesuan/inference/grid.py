@@ -75,7 +75,7 @@ class RuledGrid:
         used: set[int] = set()
         candidates: list[TableCandidate] = []
         for box, hs, vs in structures:
-            grid = build_grid(box, hs, vs, masks, self.options)
+            grid = build_grid(box, hs, vs, dpi, self.options)
             matched = [i for i, r in enumerate(detector_tables) if _overlap_frac(box, r.bbox_px) > 0.3]
             if matched:
                 used.update(matched)
@@ -237,6 +237,31 @@ def _attached(hs: list[Segment], vs: list[Segment], tol: float, long_px: float) 
     return hs, vs
 
 
+def _cluster_weighted(values: Sequence[tuple[float, float]], tol: float) -> list[tuple[float, float]]:
+    """Like :func:`_cluster`, with each separator's total rule length."""
+    out: list[list[float]] = []  # [weighted sum, weight, last]
+    for pos, weight in sorted(values):
+        if out and pos - out[-1][2] <= tol:
+            out[-1][0] += pos * weight
+            out[-1][1] += weight
+            out[-1][2] = pos
+        else:
+            out.append([pos * weight, weight, pos])
+    return [(s / max(w, 1e-6), w) for s, w, _ in out]
+
+
+def _prune(edges: list[tuple[float, float]], min_gap: float) -> list[float]:
+    """Drop the weaker of two separators closer than a cell can be (a pen stroke or seal edge beside a rule)."""
+    edges = list(edges)
+    while len(edges) > 2:
+        gaps = [edges[k + 1][0] - edges[k][0] for k in range(len(edges) - 1)]
+        k = min(range(len(gaps)), key=gaps.__getitem__)
+        if gaps[k] >= min_gap:
+            break
+        del edges[k if edges[k][1] < edges[k + 1][1] else k + 1]
+    return [e[0] for e in edges]
+
+
 def _cluster(values: Sequence[tuple[float, float]], tol: float) -> list[float]:
     """Merge positions within ``tol`` (weighted by segment length) into one separator."""
     out: list[list[float]] = []  # [weighted sum, weight, last]
@@ -254,15 +279,16 @@ def build_grid(
     box: tuple[float, float, float, float],
     hs: Sequence[Segment],
     vs: Sequence[Segment],
-    masks: LineMasks,
+    dpi: int,
     options: GridOptions,
 ) -> TableGrid:
     """Separators from rule positions; a cell spans grid positions where the rule between them is missing."""
     tol = float(options.merge_tol_px)
     x0, y0, x1, y1 = box
     # A rule that is a separator must be part of the structure; short ones still count (partial header rules).
-    row_edges = _cluster([(h.pos, h.length) for h in hs], tol)
-    col_edges = _cluster([(v.pos, v.length) for v in vs], tol)
+    min_cell = max(2 * tol, options.min_cell_in * dpi)
+    row_edges = _prune(_cluster_weighted([(h.pos, h.length) for h in hs], tol), min_cell)
+    col_edges = _prune(_cluster_weighted([(v.pos, v.length) for v in vs], tol), min_cell)
     # Open sides (no frame on the left/right or top/bottom): close the grid at the extent of the other rules.
     if col_edges[0] - x0 > 3 * tol:
         col_edges.insert(0, x0)

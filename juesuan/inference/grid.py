@@ -290,13 +290,14 @@ def build_grid(
     row_edges = _prune(_cluster_weighted([(h.pos, h.length) for h in hs], tol), min_cell)
     col_edges = _prune(_cluster_weighted([(v.pos, v.length) for v in vs], tol), min_cell)
     # Open sides (no frame on the left/right or top/bottom): close the grid at the extent of the other rules.
-    if col_edges[0] - x0 > 3 * tol:
+    # An open side needs room for a cell; a rule poking out past the frame (a pen stroke) is not one.
+    if col_edges[0] - x0 > max(3 * tol, min_cell):
         col_edges.insert(0, x0)
-    if x1 - col_edges[-1] > 3 * tol:
+    if x1 - col_edges[-1] > max(3 * tol, min_cell):
         col_edges.append(x1)
-    if row_edges[0] - y0 > 3 * tol:
+    if row_edges[0] - y0 > max(3 * tol, min_cell):
         row_edges.insert(0, y0)
-    if y1 - row_edges[-1] > 3 * tol:
+    if y1 - row_edges[-1] > max(3 * tol, min_cell):
         row_edges.append(y1)
     n_rows, n_cols = len(row_edges) - 1, len(col_edges) - 1
     margin = max(2.0, tol)

@@ -52,7 +52,7 @@ def dataset(tmp_path: Path, tiny_pages: list[LabelledPage]) -> Path:
     return folder
 
 
-@pytest.mark.slow  # ~40 s alone, ~90 s on the shared 2-core machine (mlflow start-up + two trainings)
+@pytest.mark.slow  # 10 s on a quiet machine, ~90 s when the 2 shared cores are busy (mlflow start-up, two trainings)
 def test_tiny_training_run_is_tracked_registered_and_gated(
     tmp_path: Path, dataset: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

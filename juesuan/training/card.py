@@ -24,6 +24,11 @@ WEAK_SPOTS = """\
 - The model sees text, boxes and grid row/column only, not pixels: a cell whose OCR text is wrong *and* whose
   column gives no hint (a free-text cell in a form) can be mislabelled.
 - Sequence positions are tokens (OCR lines), so a line that OCR merged across two cells gets one label.
+- Auto-labelled real pages score well below synthetic ones. On the real test split (documents never trained
+  on) the largest error groups are placeholder cells ("…", "。。。") that the auto-labeller calls NAME and the
+  model calls AMOUNT, and the header/name split of empty template tables (部门决算模板); list them with
+  `benchmarks/bench_label.py --ablation --data runs/real-autolabel:test`. Labels of the real pages come from
+  rules, not people, so part of the gap is label noise.
 - Rare labels (RATE, OPERATOR, MEASURE_UNIT, TARGET/ACTUAL) have far fewer examples than AMOUNT/NAME; check
   their rows in the per-label tables before trusting them on a new document family.
 """

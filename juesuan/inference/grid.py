@@ -5,7 +5,8 @@ cells exactly, without OCR. Lines are found once per page and grouped into *line
 horizontal and vertical rules); each structure is one table. Layout regions only decide the region box and its
 source: a structure inside a detector TABLE region keeps that region (source "both"), a structure no region covers
 is added (source "lines"), and a TABLE region without a structure is borderless (``grid=None``, built after OCR).
-Tables ruled only horizontally (三线表) are also borderless candidates: their columns come from text alignment.
+Tables ruled only horizontally (三线表) form no structure (a structure needs two rules each way): the detector's
+TABLE region over them is borderless and its columns come from text alignment (structure.py).
 """
 
 from __future__ import annotations

@@ -103,3 +103,21 @@ def test_real_income_table_grid(finance_pdf: Path) -> None:
     assert spans[(1, 3)] == (2, 1)  # 科目名称
     assert spans[(0, 4)] == (3, 1)  # 本年收入合计
     assert spans[(10, 3)] == (1, 1)
+
+
+def test_real_page_scan_and_photo_degradation_keeps_the_grid(finance_pdf: Path) -> None:
+    """Bug pinned: a warped (perspective) page merged header cells, and a stroke past the frame added a column."""
+    from juesuan.datasets.synth.degrade import degrade_with_transform
+    from juesuan.inference import preprocess
+
+    pdf = pdfium.PdfDocument(str(finance_pdf))
+    clean = pdf[7].render(scale=200 / 72).to_numpy()[:, :, :3].copy()
+    for preset in ("scan", "heavy"):
+        image = degrade_with_transform(clean, np.random.default_rng([7, 7]), preset).image
+        image = preprocess.rotate_small(image, preprocess.estimate_skew(image, 5.0))
+        grid = RuledGrid()([_layout(image)])[0].tables[0].grid
+        assert grid is not None
+        assert (grid.n_rows, grid.n_cols) == (18, 11), preset
+        spans = {(c.row, c.col): (c.row_span, c.col_span) for c in grid.cells}
+        assert spans[(1, 3)] == (2, 1), preset  # 科目名称
+        assert spans[(2, 0)] == (1, 3), preset  # 科目编码

@@ -351,6 +351,7 @@ def _continues(prev: _Block, block: _Block) -> bool:
     pg, bg = prev.ocr.grid, block.ocr.grid
     if pg is None or bg is None:
         return False
+
     # relative column positions: a rescanned or photographed page shifts and scales the table a little
     def rel(edges: Sequence[float]) -> list[float]:
         span = max(edges[-1] - edges[0], 1.0)

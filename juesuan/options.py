@@ -59,7 +59,7 @@ class GridOptions(_Options):
     min_separator_coverage: float = Field(
         0.5, gt=0, le=1, description="a cell border counts when a rule covers this fraction of it; else cells merge"
     )
-    min_cell_in: float = Field(0.1, ge=0, le=1, description="rules closer than this (inches) are one separator")
+    min_cell_in: float = Field(0.15, ge=0, le=1, description="rules closer than this (inches) are one separator")
 
 
 class OcrOptions(_Options):

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 _CODE_PART = re.compile(r"^\d{2,3}$")
 _CODE_FULL = re.compile(r"^\d{3}(?:\d{2}){0,3}$")
 _LEVEL_WORD = re.compile(r"^[类款项]$")
+# 一、 / （二） / 十四、: a numbered line item is data even when its amounts are empty (a 续表 starting with them)
+_ENUMERATED = re.compile(r"^[（(]?[一二三四五六七八九十百]+[、)）.．]")
 _UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
 _TOTAL = re.compile(r"(合\s*计|总\s*计)")
 _SUBTOTAL = re.compile(r"小\s*计")
@@ -98,7 +100,9 @@ def _find_header_rows(block: _Block) -> int:
     """
     for r in range(block.n_rows):
         texts = [_text(ct) for ct in block.grid[r] if ct is not None and ct.cell.row_span == 1]
-        if _row_has_amount(block, r) or any(_CODE_FULL.match(t) and len(t) >= 5 for t in texts):
+        if _row_has_amount(block, r) or any(
+            (_CODE_FULL.match(t) and len(t) >= 5) or _ENUMERATED.match(t) for t in texts
+        ):
             return r
     # no amounts at all (an empty template table): data start at a row labelled exactly 合计/总计
     for r in range(block.n_rows):
@@ -193,8 +197,11 @@ def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bo
         head = block.headers[c].split("/")[-1] if block.headers[c] else ""
         texts = [_text(block.grid[r][c]) for r in range(first, block.n_rows)]
         words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]{2,}", t) and not _is_number(t))
-        if _NAME_HEADER.search(head) and words >= max(1, len([t for t in texts if t]) // 2):
+        filled = len([t for t in texts if t])
+        if _NAME_HEADER.search(head) and words >= max(1, filled // 2):
             starts.append(c)
+        elif first == 0 and filled and words > filled / 2:
+            starts.append(c)  # a 续表 page without header that could not be merged: word columns start groups
     if len(starts) < 2:
         return [_Group(all_cols, None)]
     # a group starts at its code columns when they sit just before the name column

@@ -140,3 +140,20 @@ def test_continuation_needs_the_next_page_and_no_own_title() -> None:
     assert [t.title for t in separate] == ["支出决算表", "项目支出决算表"]
     skipped = Assembler()([_hand_page(0, first, "支出决算表"), _hand_page(2, cont, None)])
     assert len(skipped) == 2
+
+
+def test_headerless_page_starting_with_empty_numbered_items_has_no_header() -> None:
+    """Bug pinned: a 续表 page whose first rows (十四、…) have no amounts became header rows."""
+    rows = [
+        ["十四、资源勘探工业信息等支出", "", ""],
+        ["十五、商业服务业等支出", "", ""],
+        ["十九、住房保障支出", "", "445.69"],
+    ]
+    tables = Assembler()([_hand_page(4, rows, None)])
+    assert [r.name for r in tables[0].rows] == [
+        "十四、资源勘探工业信息等支出",
+        "十五、商业服务业等支出",
+        "十九、住房保障支出",
+    ]
+    assert tables[0].rows[2].cells[2].value == 445.69
+    assert all(c.header == "" for c in tables[0].columns)

@@ -106,5 +106,9 @@ def write_document_outputs(
             (tmp / "pages").mkdir()
             for index, png in sorted(previews.items()):
                 (tmp / "pages" / f"page-{index + 1:03d}.png").write_bytes(png)
+        if doc.validation.checks or doc.validation.violations:
+            from juesuan.validation.report import render
+
+            (tmp / "validation.md").write_text(render(doc), encoding="utf-8")
         (tmp / "document.json").write_text(doc.to_json(), encoding="utf-8")
     return Path(outdir)

@@ -9,6 +9,7 @@ from juesuan.datamodel.document import Cell, Column, Document, Row, Source, Tabl
 from juesuan.io.atomic import atomic_dir, write_text
 from juesuan.io.export import table_matrix, write_document_outputs
 from juesuan.io.inputs import find_inputs, output_names, parse_pages
+from juesuan.options import ValidationOptions
 
 
 def test_parse_pages_counts_from_one() -> None:
@@ -92,3 +93,42 @@ def test_exports_csv_with_bom_xlsx_and_json(tmp_path: Path) -> None:
 def test_table_matrix_pads_missing_cells() -> None:
     m = table_matrix(_doc().tables[0])
     assert all(len(line) == 6 for line in m)
+
+
+def test_validation_report_is_written_next_to_the_document(tmp_path: Path) -> None:
+    from juesuan.validation.check import annotate_and_validate
+
+    def row(i: int, code: str | None, name: str, amount: str, kind: str = "item") -> Row:
+        cells = [Cell(col=0, text=code or ""), Cell(col=1, text=name), Cell(col=2, text=amount, value=float(amount))]
+        return Row(index=i, code=code, name=name, kind=kind, cells=cells)
+
+    table = Table(
+        id="t1",
+        pages=[0],
+        bbox=[0, 0, 10, 10],
+        title="一般公共预算财政拨款支出决算表",
+        unit="万元",
+        columns=[
+            Column(index=0, header="科目编码"),
+            Column(index=1, header="科目名称"),
+            Column(index=2, header="决算数"),
+        ],
+        rows=[
+            row(0, None, "合计", "30.00", "total"),
+            row(1, "201", "一般公共服务支出", "12.00"),
+            row(2, "20106", "财政事务", "12.00"),
+            row(3, "2010601", "行政运行", "12.00"),
+            row(4, "208", "社会保障和就业支出", "18.00"),
+            row(5, "20805", "行政事业单位养老支出", "18.00"),
+            row(6, "2080501", "行政单位离退休", "18.00"),
+        ],
+    )
+    bad = table.model_copy(deep=True)
+    bad.rows[0].cells[2] = Cell(col=2, text="31.00", value=31.0)
+    doc = annotate_and_validate(
+        Document(source=Source(path="x.pdf", sha256="ab", pages=1), tables=[bad]), ValidationOptions(repair=False)
+    )
+    assert doc.validation.checks > 0
+    assert any(v.severity == "error" for v in doc.validation.violations)
+    out = write_document_outputs(doc, tmp_path / "v")
+    assert "t1" in (out / "validation.md").read_text(encoding="utf-8")

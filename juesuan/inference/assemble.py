@@ -93,6 +93,16 @@ def _row_has_amount(block: _Block, r: int) -> bool:
     return False
 
 
+def _split_code_pair(texts: Sequence[str]) -> bool:
+    """A 3-digit 类 code followed by a 2-digit 款 code (``303 | 05``): a data row, even with no amount.
+
+    The continuation page of finance-bureau 2024 基本支出决算表 (page 17) starts with such a row and no header.
+    """
+    return any(
+        len(a) == 3 and a.isdigit() and len(b) == 2 and b.isdigit() for a, b in zip(texts, texts[1:], strict=False)
+    )
+
+
 def _find_header_rows(block: _Block) -> int:
     """Header rows = top rows before the first row with an amount (or a 合计/总计 label, for empty templates).
 
@@ -100,8 +110,10 @@ def _find_header_rows(block: _Block) -> int:
     """
     for r in range(block.n_rows):
         texts = [_text(ct) for ct in block.grid[r] if ct is not None and ct.cell.row_span == 1]
-        if _row_has_amount(block, r) or any(
-            (_CODE_FULL.match(t) and len(t) >= 5) or _ENUMERATED.match(t) for t in texts
+        if (
+            _row_has_amount(block, r)
+            or _split_code_pair(texts)
+            or any((_CODE_FULL.match(t) and len(t) >= 5) or _ENUMERATED.match(t) for t in texts)
         ):
             return r
     # no amounts at all (an empty template table): data start at a row labelled exactly 合计/总计

@@ -110,8 +110,9 @@ def test_dual_summary_table_is_stacked_and_continued(finance_tables: list[Table]
     assert all(r.kind == "total" for r in totals)
 
 
-def _hand_page(index: int, texts: list[list[str]], title: str | None) -> OcrResult:
-    cols = (0.0, 100.0, 300.0, 400.0)
+def _hand_page(
+    index: int, texts: list[list[str]], title: str | None, cols: tuple[float, ...] = (0.0, 100.0, 300.0, 400.0)
+) -> OcrResult:
     rows = tuple(100.0 + 40 * k for k in range(len(texts) + 1))
     cells, tokens = [], []
     for r, line in enumerate(texts):
@@ -119,7 +120,7 @@ def _hand_page(index: int, texts: list[list[str]], title: str | None) -> OcrResu
             cells.append(GridCell(r, c, 1, 1, (cols[c], rows[r], cols[c + 1], rows[r + 1])))
             if text:
                 tokens.append(Token(text, (cols[c] + 5, rows[r] + 10, cols[c] + 5 + 12 * len(text), rows[r] + 30)))
-    grid = TableGrid((0, rows[0], 400, rows[-1]), rows, cols, tuple(cells), ruled=True)
+    grid = TableGrid((0, rows[0], cols[-1], rows[-1]), rows, cols, tuple(cells), ruled=True)
     region = Region(RegionKind.TABLE, grid.bbox_px, 1.0, "lines")
     table = TableOcr(region, grid, assign_tokens_to_cells(grid, tokens), tuple(tokens))
     page_tokens = (Token(title, (100, 20, 300, 60)),) if title else ()
@@ -157,3 +158,12 @@ def test_headerless_page_starting_with_empty_numbered_items_has_no_header() -> N
     ]
     assert tables[0].rows[2].cells[2].value == 445.69
     assert all(c.header == "" for c in tables[0].columns)
+
+
+def test_headerless_page_starting_with_split_code_and_no_amount_has_no_header() -> None:
+    """Bug pinned: finance-bureau 2024 page 17 (基本支出 续表) starts ``303 | 05 | 生活补助 | (empty)``; read alone
+    (``--pages 17``) that row became the header and its rows were lost."""
+    rows = [["303", "05", "生活补助", ""], ["310", "03", "专用设备购置", "12.00"]]
+    tables = Assembler()([_hand_page(0, rows, None, cols=(0.0, 60.0, 120.0, 300.0, 400.0))])
+    assert [(r.code, r.name) for r in tables[0].rows] == [("30305", "生活补助"), ("31003", "专用设备购置")]
+    assert tables[0].rows[1].cells[3].value == 12.0

@@ -212,7 +212,7 @@ def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bo
         filled = len([t for t in texts if t])
         if _NAME_HEADER.search(head) and words >= max(1, filled // 2):
             starts.append(c)
-        elif first == 0 and filled and words > filled / 2:
+        elif not any(block.headers) and filled and words > filled / 2:  # no header text (empty top rows too)
             starts.append(c)  # a 续表 page without header that could not be merged: word columns start groups
     if len(starts) < 2:
         return [_Group(all_cols, None)]

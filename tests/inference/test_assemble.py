@@ -167,3 +167,21 @@ def test_headerless_page_starting_with_split_code_and_no_amount_has_no_header() 
     tables = Assembler()([_hand_page(0, rows, None, cols=(0.0, 60.0, 120.0, 300.0, 400.0))])
     assert [(r.code, r.name) for r in tables[0].rows] == [("30305", "生活补助"), ("31003", "专用设备购置")]
     assert tables[0].rows[1].cells[3].value == 12.0
+
+
+def test_headerless_dual_groups_below_an_empty_row_are_split() -> None:
+    """Bug pinned: finance-bureau 2024 page 17 (基本支出 续表) has an empty top grid row; its two column groups
+    (人员经费 | 公用经费) were joined into one row with codes like 3030530225."""
+    rows = [
+        ["", "", "", "", "", "", "", ""],
+        ["303", "05", "生活补助", "", "302", "25", "专用燃料费", ""],
+        ["303", "07", "医疗费补助", "", "302", "26", "劳务费", "2.01"],
+        ["303", "09", "奖励金", "0.31", "302", "28", "工会经费", "24.42"],
+    ]
+    cols = (0.0, 60.0, 120.0, 300.0, 400.0, 460.0, 520.0, 700.0, 800.0)
+    table = Assembler()([_hand_page(0, rows, None, cols=cols)])[0]
+    assert ("30226", "劳务费") in [(r.code, r.name) for r in table.rows]
+    by_code = {r.code: r for r in table.rows}
+    assert [c.value for c in by_code["30228"].cells if c.value is not None and c.col > 0] == [24.42]
+    assert [c.value for c in by_code["30309"].cells if c.value is not None and c.col > 0] == [0.31]
+    assert all(r.code is None or len(r.code) <= 7 for r in table.rows)

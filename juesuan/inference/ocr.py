@@ -52,6 +52,12 @@ REGION_DET = DetParams(limit_side_len=2000, limit_type="max")
 # warped scan): that table is read by detection + recognition and the lines go to cells by their centres. On the
 # finance PDF's table pages: clean, scan and fax presets at most 0.09; heavy-preset tables that slice text 0.21-1.0.
 MAX_CUT_FRACTION = 0.2
+# Below this dpi det+rec over a table merges neighbouring amounts into one line (cell gaps get narrower than the
+# detector's gap), so the fallback costs more than sliced glyphs do: on one scan-degraded table page of each shared
+# PDF at 150 dpi, cell crops read 98.6% of values and the det+rec fallback 78.9% (`juesuan evaluate
+# ../shared/data/real/*.pdf --max-pages 1 --dpi 150`); at 200 dpi both read the same.
+FALLBACK_MIN_DPI = 180
+LOW_DPI_MAX_CUT_FRACTION = 0.9
 REGION_MARGIN_PX = 12  # white margin around a region crop so that text touching its edge is still detected
 
 
@@ -446,7 +452,8 @@ class PpOcr:
         for t, table in enumerate(grid.tables):
             if table.grid is not None and self.options.cell_crops:
                 crops = cropper(gray, table.grid)
-                if crops.cut_fraction > MAX_CUT_FRACTION:
+                limit = MAX_CUT_FRACTION if page.ref.dpi >= FALLBACK_MIN_DPI else LOW_DPI_MAX_CUT_FRACTION
+                if crops.cut_fraction > limit:
                     log.debug(
                         "%s: grid slices text in %.0f%% of cells; detecting text instead",
                         page.ref.where(),

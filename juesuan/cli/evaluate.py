@@ -39,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--workers", type=int, default=1, help="juesuan worker processes (default 1)")
     p.add_argument("--ocr", choices=["ppocr_v6", "ppocr_v4", "tesseract"], default=None, help="juesuan OCR engine")
     p.add_argument("--labeler", choices=["classifier", "rules"], default=None, help="juesuan token labeller")
+    p.add_argument("--no-repair", action="store_true", help="validate but repair nothing (cell accuracy before repair)")
     p.add_argument("--require-header", action="store_true", help="a value also needs a matching column header")
     p.add_argument("--worst", type=int, default=4, help="pages drawn in the report (default 4)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
@@ -52,6 +53,8 @@ def _pipeline_overrides(args: argparse.Namespace) -> dict[str, Any]:
         o["ocr"] = {"kind": args.ocr}
     if args.labeler:
         o["label"] = {"kind": args.labeler}
+    if args.no_repair:
+        o["validation"] = {"repair": False}
     return o
 
 

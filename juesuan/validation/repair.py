@@ -85,6 +85,11 @@ class Edit:
     kind: str
 
 
+# A leading-zero integer is never printed as an amount. On single continuation pages without a header (wanli-street
+# 2024 预算, `juesuan evaluate ../shared/data/real/*.pdf`) the 项 column was taken for amounts and "01" repaired to 0.
+_CODE_LIKE = re.compile(r"^0\d+$")
+
+
 def _to_value(s: str) -> Decimal | None:
     if not re.fullmatch(r"\d+(\.\d+)?", s):
         return None
@@ -254,6 +259,8 @@ def repair_table(
             cell = table.rows[ref.pos].cell(ref.col)
             if cell is None or not (cell.text or "").strip():
                 continue  # an empty cell is not an OCR misreading we can undo
+            if _CODE_LIKE.match(cell.text.strip()):
+                continue  # "01", "05": a 款/项 code part in a column taken for amounts, never a printed amount
             touching = by_cell[ref]
             edits: dict[Decimal, Edit] = {}
             for edit in single_edits(cell.text, typical):

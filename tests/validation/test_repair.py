@@ -60,3 +60,13 @@ def test_ambiguous_failure_is_reported_not_repaired() -> None:
     doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
     assert doc.validation.repairs == []
     assert not doc.validation.passed
+
+
+def test_code_part_in_an_amount_column_is_never_repaired() -> None:
+    """Bug pinned: on headerless continuation pages a 项 code part "01" sat in a column taken for amounts and was
+    'repaired' to 0 (wanli-street 2024 预算, scanned evaluation). A leading-zero integer is never an amount."""
+    table = _gbe({(9, 2): "01"})  # 项目支出 of 2080505 is empty; "01" breaks the column total and the hierarchy
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    assert not any(r["original_text"] == "01" for r in doc.validation.repairs)
+    assert doc.tables[0].rows[9].cell(4).text == "01"
+    assert not doc.validation.passed

@@ -17,8 +17,8 @@ from juesuan.datasets.synth.degrade import degrade
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT.parent / "shared" / "data" / "real" / "shanghai-putuo-finance-bureau_2024_决算.pdf"
-# 1-based: 收入决算表 and its continuation, 基本支出 (two column groups), 三公经费, one narrative page.
-PAGES = [8, 9, 16, 18, 22]
+# 1-based: 收入决算表 and its continuation, 基本支出 (two column groups) and its continuation, 三公经费, narrative.
+PAGES = [8, 9, 16, 17, 18, 22]
 
 
 def main() -> None:

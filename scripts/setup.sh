@@ -31,7 +31,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   echo "setup: installing torch 2.13.0 (CPU)"
   "${PIP[@]}" install "torch==2.13.0" || "${PIP[@]}" install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
 fi
-if ! "$VENV/bin/python" -c "import juesuan, rapidocr, rapid_layout, mlflow, ray, hypothesis" 2>/dev/null; then
+if [[ ! -x "$VENV/bin/juesuan" ]] || ! "$VENV/bin/python" -c "import rapidocr, rapidocr_onnxruntime, rapid_layout, mlflow, ray, hypothesis" 2>/dev/null; then
   echo "setup: installing juesuan and its dependencies (a few minutes the first time)"
   "${PIP[@]}" install -e ".[train,ray,dev]"
 fi

@@ -239,7 +239,7 @@ def _attached(hs: list[Segment], vs: list[Segment], tol: float, long_px: float) 
 
 
 def _cluster_weighted(values: Sequence[tuple[float, float]], tol: float) -> list[tuple[float, float]]:
-    """Like :func:`_cluster`, with each separator's total rule length."""
+    """Merge positions within ``tol`` (weighted by segment length); each separator with its total rule length."""
     out: list[list[float]] = []  # [weighted sum, weight, last]
     for pos, weight in sorted(values):
         if out and pos - out[-1][2] <= tol:
@@ -265,15 +265,7 @@ def _prune(edges: list[tuple[float, float]], min_gap: float) -> list[float]:
 
 def _cluster(values: Sequence[tuple[float, float]], tol: float) -> list[float]:
     """Merge positions within ``tol`` (weighted by segment length) into one separator."""
-    out: list[list[float]] = []  # [weighted sum, weight, last]
-    for pos, weight in sorted(values):
-        if out and pos - out[-1][2] <= tol:
-            out[-1][0] += pos * weight
-            out[-1][1] += weight
-            out[-1][2] = pos
-        else:
-            out.append([pos * weight, weight, pos])
-    return [s / max(w, 1e-6) for s, w, _ in out]
+    return [pos for pos, _ in _cluster_weighted(values, tol)]
 
 
 def build_grid(

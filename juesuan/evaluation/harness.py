@@ -83,19 +83,31 @@ class EngineRun:
 # ------------------------------------------------------------------------------------------------------ truth
 
 
+def _truth_of(path: Path, options: EvaluateOptions) -> list[TruthPage]:
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if path.suffix.lower() == ".jsonl":
+        return load_labelled_truth(path)
+    if path.suffix.lower() != ".pdf":
+        raise InputError(path, "evaluate reads PDFs with a text layer or labelled-page .jsonl manifests")
+    import pypdfium2
+
+    try:
+        return pdf_truth(path, options.dpi)
+    except pypdfium2.PdfiumError as exc:
+        raise InputError(path, f"cannot read this PDF ({exc})") from None
+
+
 def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[TruthPage]:
     """Truth pages of every input: PDFs (text layer) or labelled-page manifests (``.jsonl``)."""
     pages: list[TruthPage] = []
     for path in inputs:
         path = Path(path)
-        if not path.exists():
-            raise InputError(path, "file not found")
-        if path.suffix.lower() == ".jsonl":
-            found = load_labelled_truth(path)
-        elif path.suffix.lower() == ".pdf":
-            found = pdf_truth(path, options.dpi)
-        else:
-            raise InputError(path, "evaluate reads PDFs with a text layer or labelled-page .jsonl manifests")
+        try:
+            found = _truth_of(path, options)
+        except InputError as exc:  # one line for this input; the others are still evaluated
+            log.error("%s", exc)
+            continue
         if options.pages == "tables":
             found = [p for p in found if p.has_values]
         if options.max_pages is not None:

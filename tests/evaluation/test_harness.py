@@ -171,3 +171,17 @@ def test_turned_page_is_mapped(finance_truth: list[TruthPage], tmp_path: Path) -
     doc.pages[0].rotation, doc.pages[0].width, doc.pages[0].height = 90, h, w
     summary, _, _ = score([page], EngineRun("x", [doc], [1.0], 1.0, []), EvaluateOptions(dpi=72))
     assert summary["value_accuracy"] == 1.0
+
+
+def test_bad_inputs_are_one_line_each_and_do_not_stop_the_others(tmp_path, caplog) -> None:
+    from juesuan.evaluation.harness import EvaluateOptions, collect_truth
+
+    bad = tmp_path / "broken.pdf"
+    bad.write_text("not a pdf")
+    with caplog.at_level("ERROR"):
+        pages = collect_truth([bad, tmp_path / "missing.pdf", tmp_path / "notes.txt"], EvaluateOptions())
+    assert pages == []
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 3
+    assert "broken.pdf: cannot read this PDF" in errors[0]
+    assert "missing.pdf: file not found" in errors[1]

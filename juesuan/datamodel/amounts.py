@@ -32,6 +32,16 @@ def is_empty_mark(text: str) -> bool:
     return normalize(text) in _EMPTY_MARKS
 
 
+_PLACEHOLDER = re.compile(r"^[…⋯。．.·]+$")
+
+
+def is_placeholder(text: str) -> bool:
+    """An ellipsis row marker (…, ……, 。。。, ...): template tables print it for "more rows like these"; it is
+    no 科目编码, no name and, outside an amount column, no amount."""
+    s = "".join(text.split())
+    return bool(_PLACEHOLDER.match(s)) and (len(s) >= 2 or s in ("…", "⋯"))
+
+
 def parse_amount(text: str) -> Decimal | None:
     """Parse a money/number cell; None when the cell holds no number (empty, dash, words).
 

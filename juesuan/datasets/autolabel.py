@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from juesuan.datamodel.amounts import is_empty_mark, is_percent, normalize, parse_amount
+from juesuan.datamodel.amounts import is_empty_mark, is_percent, is_placeholder, normalize, parse_amount
 from juesuan.datamodel.labelled import LabelledCell, LabelledPage, LabelledTable, LabelledToken
 from juesuan.datamodel.page import CellText, TableGrid, Token
 from juesuan.datasets.labelled_page import split_for_document, write_manifest
@@ -63,21 +63,33 @@ def _is_data_text(text: str) -> bool:
     return bool(is_amount_text(s) or _CODE.match(s) or _ORDINAL.match(s))
 
 
+_FIELD_WORD = re.compile(r"(数|额|费|合计|小计|栏次)$")
+
+
 def header_row_count(cells: Sequence[CellText], n_rows: int) -> int:
-    """Rows above the first row with data (an amount, a 科目编码 or a 一、 numbered item)."""
+    """Rows above the first row with data (an amount, a 科目编码 or a 一、 numbered item).
+
+    A table without data (an empty template: 三公 with only 预算数 | 决算数 under its groups) is header down to
+    its last row of column-field words, or its first row when no row is made of them (a list of names)."""
     for r in range(n_rows):
         if any(c.cell.row == r and c.text.strip() and _is_data_text(c.text) for c in cells):
             return r
-    return min(1, n_rows)
+    last_field_row = -1
+    for r in range(n_rows):
+        texts = ["".join(c.text.split()) for c in cells if c.cell.row == r and c.text.strip()]
+        if len(texts) >= 2 and all(_FIELD_WORD.search(t) for t in texts):
+            last_field_row = r
+    return last_field_row + 1 if last_field_row >= 0 else min(1, n_rows)
 
 
 def column_paths(cells: Sequence[CellText], n_cols: int, n_header: int) -> list[tuple[str, ...]]:
     """Each column's header path top→bottom (merged header cells appear in every column they span)."""
     paths: list[list[str]] = [[] for _ in range(n_cols)]
     for c in sorted(cells, key=lambda c: (c.cell.row, c.cell.col)):
-        if c.cell.row >= n_header or not c.text.strip():
-            continue
         text = "".join(c.text.split())
+        # 类 | 款 | 项 often share the 合计 row (real 收入决算表): they still name their columns.
+        if not text or (c.cell.row >= n_header and text not in ("类", "款", "项")):
+            continue
         for col in range(c.cell.col, min(n_cols, c.cell.col + c.cell.col_span)):
             if not paths[col] or paths[col][-1] != text:
                 paths[col].append(text)
@@ -114,6 +126,8 @@ def cell_label(text: str, role: str, numeric_table: bool = True) -> str:
     s = normalize(text)
     if s in _HEADER_WORDS:
         return "HEADER"
+    if is_placeholder(s):
+        return "OTHER"  # template rows "…": no code, no name, no amount
     if _TOTAL.search(s) and not is_amount_text(s) and len(s) <= 16:
         return "TOTAL_LABEL"
     if role == "CODE":

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from juesuan.datamodel.amounts import is_placeholder
 from juesuan.datamodel.page import CellText, OcrResult, TableOcr, Token
 from juesuan.errors import ConfigError
 from juesuan.options import LabelOptions
@@ -106,6 +107,8 @@ class RulesLabeler:
         x = re.sub(r"\s+", "", text)
         if not x:
             return "OTHER"
+        if is_placeholder(x):
+            return "OTHER"  # "…" rows of template tables
         if _TOTAL.search(x) and len(x) <= 14:
             return "TOTAL_LABEL"
         if _OPERATOR.match(x):

@@ -171,3 +171,20 @@ def test_extending_a_dataset_keeps_earlier_pages(tmp_path: Path) -> None:
     generate_dataset(tmp_path, 2, SynthOptions(seed=4), workers=1, start=3)
     ids = sorted(p.id for split in read_dataset(tmp_path).values() for p in split)
     assert ids == sorted(f"synth-4-{i}" for i in range(5))
+
+
+def test_template_pages_have_placeholder_rows_and_no_amounts() -> None:
+    # An empty template (部门决算模板): codes and names of a few example rows, "…" rows labelled OTHER, no amounts.
+    opts = SynthOptions(
+        table_weights={"expenditure": 1.0}, degrade_weights={"clean": 1.0}, continued_probability=0.0,
+        template_probability=1.0,
+    )
+    marks, amounts = [], []
+    for index in range(4):
+        page = generate_page(3, index, opts).page
+        marks += [t for t in page.tokens if t.text.strip(".…。") == "" and t.table is not None]
+        amounts += [t for t in page.tokens if t.label == "AMOUNT"]
+    assert marks and {t.label for t in marks} == {"OTHER"}
+    assert amounts == []
+    plain = generate_page(3, 0, _opts("expenditure")).page
+    assert any(t.label == "AMOUNT" for t in plain.tokens)

@@ -8,6 +8,8 @@ clean render with exact token boxes, then scan simulation (degrade.py) with the 
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import io
 import json
@@ -60,6 +62,9 @@ class SynthOptions(BaseModel):
     )
     dpi_choices: tuple[int, ...] = Field((120, 150, 150, 200, 200, 200, 240, 300), description="sampled uniformly")
     continued_probability: float = Field(0.2, ge=0, le=1, description="chance to draw a later page of a long table")
+    template_probability: float = Field(
+        0.04, ge=0, le=1, description="chance that a table page is an empty template (no amounts, '…' rows)"
+    )
     dev_fraction: float = Field(0.1, ge=0, le=0.5)
     test_fraction: float = Field(0.1, ge=0, le=0.5)
 
@@ -153,6 +158,9 @@ def generate_page(seed: int, index: int, options: SynthOptions | None = None) ->
         ttype: str | None = "情况说明"
         continued = False
     else:
+        # own stream, so pages that are no template keep the pixels of earlier releases
+        if np.random.default_rng([seed, index, 1]).random() < opts.template_probability:
+            style = dataclasses.replace(style, template=True)
         spec = TABLE_BUILDERS[kind](style, rng)
         wide = spec.n_cols >= 8 or (spec.n_cols >= 6 and rng.random() < 0.5)
         landscape = bool(wide and rng.random() < 0.85) or (not wide and rng.random() < 0.1)

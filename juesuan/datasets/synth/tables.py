@@ -41,6 +41,7 @@ class DocStyle:
     indent_names: bool
     column_numbers: bool  # a 栏次 row under the header
     ruled: bool
+    template: bool = False  # an empty template (部门决算模板): no amounts, "…" rows for "more like these"
 
     @property
     def amount_header(self) -> str:
@@ -65,6 +66,8 @@ def sample_style(rng: np.random.Generator) -> DocStyle:
 
 def fmt(cents: int, style: DocStyle) -> str:
     """Cents → printed 万元 amount (``2,946.25``); zero → the document's empty mark."""
+    if style.template:
+        return ""
     if cents == 0:
         return style.empty_mark
     sign = "-" if cents < 0 else ""
@@ -204,6 +207,16 @@ def code_table(
         for k, v in enumerate(row.values):
             cells.append(CellSpec(r, name_col + 1 + k, fmt(v, style), "AMOUNT", field=fields[k], align="r"))
         r += 1
+        if style.template and row.level >= 2 and rng.random() < 0.4:
+            # a template's "…" row: in the code column(s), the name column or both; labelled OTHER
+            mark = str(rng.choice(["…", "…", "……", "。。。", "..."]))
+            where = int(rng.integers(3))
+            for c in range(n_code):  # code columns are narrow: a short mark that does not wrap
+                cells.append(CellSpec(r, c, ("…" if len(mark) > 2 else mark) if where != 1 and c == 0 else "", "OTHER"))
+            cells.append(CellSpec(r, name_col, mark if where != 0 else "", "OTHER"))
+            for k in range(len(amount_paths)):
+                cells.append(CellSpec(r, name_col + 1 + k, "", "AMOUNT", field=fields[k], align="r"))
+            r += 1
     weights = ([0.6, 0.6, 0.6] if n_code == 3 else [1.3]) + [3.2] + [1.5] * len(amount_paths)
     return TableSpec(
         ttype, title, n_cols, weights, cells, n_head, ruled=style.ruled, note=note, org_line=_org_line(style, rng)

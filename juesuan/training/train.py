@@ -496,6 +496,7 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         sample = _sample_predictions(model, vocab, cfg, labels, next(iter(eval_sets.values()), dev_pages)[:2])
         if sample:
             mlflow.log_text(sample, "sample_predictions.md")
+        _log_sample_images(model, vocab, cfg, labels, eval_sets)
         from juesuan.training.card import write_card
 
         write_card(tmp)
@@ -525,6 +526,52 @@ def _sample_predictions(
             mark = "" if u.label == pred else " ✗"
             rows.append(f"| {page.id} | {u.text[:30]} | {u.row},{u.col} | {u.label} | {pred}{mark} |")
     return "| page | token | row,col | gold | predicted |\n| --- | --- | --- | --- | --- |\n" + "\n".join(rows)
+
+
+def image_folders(cfg: TrainConfig) -> dict[str, list[Path]]:
+    """Where each evaluation set's page images live (``LabelledPage.image`` is relative to its dataset folder).
+
+    Names follow :func:`gather_data`; every dataset folder is a fallback, and synthetic pages need none (their
+    images are regenerated from the page id).
+    """
+    datasets = [resolve(s) for s in cfg.data.datasets]
+    fallback = [p if p.is_dir() else p.parent for p in datasets]
+    specs = cfg.data.eval_sets or [f"{s}:test" for s in cfg.data.datasets if resolve(s).is_dir()]
+    out: dict[str, list[Path]] = {}
+    for spec in specs:
+        folder, _, split = spec.rpartition(":")
+        path = resolve(folder)
+        out[f"{Path(folder).name}-{split}"] = [path if path.is_dir() else path.parent, *fallback]
+    return out
+
+
+def _log_sample_images(
+    model: Any, vocab: CharVocab, cfg: TrainConfig, labels: Sequence[str], eval_sets: dict[str, list[LabelledPage]]
+) -> None:
+    """Artifacts ``samples/<eval set>/<page>.png``: the first 3 pages of each evaluation set, predictions drawn.
+
+    A failure here is logged with its traceback and the run goes on: the pictures are for people, and a broken
+    font or image file must not throw away the trained model.
+    """
+    import tempfile
+
+    import mlflow
+
+    from juesuan.training.samples import render_samples
+
+    try:
+        pngs = render_samples(
+            model, vocab, cfg.model, labels, eval_sets, image_folders(cfg), n_pages=3, device=cfg.device
+        )
+        with tempfile.TemporaryDirectory(prefix="juesuan-samples-") as tmp:
+            for rel, data in pngs.items():
+                target = Path(tmp) / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            if pngs:
+                mlflow.log_artifacts(tmp, "samples")
+    except Exception:
+        log.exception("sample prediction images could not be drawn; the run goes on without them")
 
 
 def units_from_pages(pages: Sequence[LabelledPage]) -> list[list[TokenUnit]]:

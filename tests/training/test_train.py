@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.datasets.labelled_page import write_manifest
@@ -49,7 +50,23 @@ def dataset(tmp_path: Path, tiny_pages: list[LabelledPage]) -> Path:
     write_manifest(folder / "train.jsonl", tiny_pages[:16])
     write_manifest(folder / "dev.jsonl", tiny_pages[16:20])
     write_manifest(folder / "test.jsonl", tiny_pages[20:])
+    (folder / tiny_pages[20].image).write_bytes(_printed(tiny_pages[20]))  # one test page with its image on disk
     return folder
+
+
+def _printed(page: LabelledPage) -> bytes:
+    """The page's token texts printed black on white (PNG), so sample pictures have pixels to draw on."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (page.width, page.height), "white")
+    draw = ImageDraw.Draw(img)
+    for t in page.tokens:
+        draw.text((t.bbox[0], t.bbox[1]), t.text, fill="black")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
 
 
 @pytest.mark.slow  # 10 s on a quiet machine, ~90 s when the 2 shared cores are busy (mlflow start-up, two trainings)
@@ -78,6 +95,14 @@ def test_tiny_training_run_is_tracked_registered_and_gated(
     assert run.data.metrics["test_tiny-test_f1"] == pytest.approx(good["results"]["tiny-test"]["f1"])
     assert "dev_f1" in run.data.metrics and run.data.params["seed"] == "3"
     assert [h.value for h in client.get_metric_history(good["run_id"], "train_loss")]
+    samples = sorted(a.path for a in client.list_artifacts(good["run_id"], "samples/tiny-test"))
+    assert samples == [
+        "samples/tiny-test/tiny-20.png",
+        "samples/tiny-test/tiny-21.png",
+        "samples/tiny-test/tiny-22.png",
+    ]
+    with Image.open(client.download_artifacts(good["run_id"], samples[0], str(tmp_path / "dl"))) as img:
+        assert img.width == 1200 and img.height > 1600  # page (from disk) plus the legend strip
     version = client.get_model_version(tracking.REGISTERED_MODEL, good["version"])
     assert version.run_id == good["run_id"]
     assert str(tmp_path / "mlflow") in tracking.tracking_uri(tmp_path / "mlflow")

@@ -46,6 +46,7 @@ class DocResult:
 class BatchSummary:
     documents: list[DocResult] = field(default_factory=list)
     seconds: float = 0.0
+    stats: dict[str, float] = field(default_factory=dict)  # engine-specific (pipelined: neural stage busy time)
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.documents if d.status == status)
@@ -68,6 +69,7 @@ class BatchSummary:
             "rows": sum(d.rows for d in self.documents if d.status == "ok"),
             "seconds": round(self.seconds, 2),
             "pages_per_second": round(self.pages_per_second, 3),
+            **({"stats": dict(self.stats)} if self.stats else {}),
             "documents": [d.__dict__ for d in self.documents],
         }
 
@@ -124,6 +126,7 @@ class BatchState:
         options: PipelineOptions,
         force: bool = False,
         pages: Sequence[int] | None = None,
+        chunk: int | None = None,
     ) -> None:
         self.options = options
         self.outdir = Path(outdir)
@@ -156,7 +159,7 @@ class BatchState:
                 self._fail(path, f"{path}: none of the requested pages exist (document has {n})")
                 continue
             self.docs.append(_Doc(path, names[path], sha, n, indices, time.perf_counter()))
-        chunk = options.page_batch
+        chunk = chunk or options.page_batch  # pages per task (the pipelined engine sends one page per task)
         self.tasks: list[tuple[_Doc, list[int]]] = [
             (d, d.indices[i : i + chunk]) for d in self.docs for i in range(0, len(d.indices), chunk)
         ]

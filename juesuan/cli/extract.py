@@ -38,7 +38,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.add_argument("--no-previews", action="store_true", help="do not write pages/*.png previews")
     p.add_argument("--force", action="store_true", help="redo documents whose outputs already exist")
-    p.add_argument("--engine", choices=["local", "ray"], default="local", help="local process pool or Ray")
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray", "pipelined"],
+        default="local",
+        help="local process pool, Ray, or pipelined (CPU workers prepare pages, one process runs the models)",
+    )
+    p.add_argument(
+        "--cpu-workers",
+        type=int,
+        default=None,
+        help="pipelined engine: processes that rasterize, find layout and grids (default: CPU cores - 1, at least 1)",
+    )
     p.add_argument("--ray-address", default=None, help="existing Ray cluster address (default: start a local one)")
     p.add_argument("--summary-json", type=Path, default=None, help="also write the run summary as JSON here")
     p.set_defaults(run=run)
@@ -129,6 +140,15 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers if args.workers > 1 else None,
                 **callbacks,
             )
+        elif args.engine == "pipelined":
+            from juesuan.batch.pipelined import run_batch_pipelined
+
+            cpu_workers = args.cpu_workers if args.cpu_workers is not None else max(1, (os.cpu_count() or 2) - 1)
+            if cpu_workers < 0:
+                raise ConfigError("--cpu-workers must be at least 0")
+            summary = run_batch_pipelined(
+                args.inputs, args.out, options, cpu_workers=cpu_workers, force=args.force, pages=pages, **callbacks
+            )
         else:
             from juesuan.batch.runner import run_batch
 
@@ -143,6 +163,13 @@ def run(args: argparse.Namespace) -> int:
         f"documents: {data['ok']} ok, {data['skipped']} skipped, {data['failed']} failed | pages {data['pages']} | "
         f"tables {data['tables']} | rows {data['rows']} | {data['seconds']} s | {data['pages_per_second']} pages/s"
     )
+    if "neural_utilisation" in summary.stats:
+        s = summary.stats
+        print(
+            f"neural stage: busy {s['neural_busy_s']} s of {s['stream_s']} s ({s['neural_utilisation']:.0%}), "
+            f"waited {s['neural_wait_s']} s for CPU workers, "
+            f"{s['neural_batches']} batches of {s['mean_batch_pages']} pages"
+        )
     print(f"outputs: {Path(args.out).resolve()}")
     if args.summary_json:
         from juesuan.io.atomic import write_text

@@ -1,0 +1,126 @@
+"""Pipelined engine: same document.json as the local engine, one failed DocResult per bad input, resume, bounds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from juesuan.batch.pipelined import run_batch_pipelined, split_stages
+from juesuan.batch.runner import run_batch
+from juesuan.cli import main
+from juesuan.options import PipelineOptions
+from tests.batch.test_runner import _tables
+
+SAMPLE = Path(__file__).resolve().parents[2] / "datasets" / "samples" / "finance-bureau-2024_scan.pdf"
+
+
+def _same_document(a: Path, b: Path) -> None:
+    """Equal up to float noise: texts, codes, names, titles, text blocks, page sizes and violations.
+
+    Recognition confidences move in the 4th decimal with batch composition (crops are padded to the widest crop
+    of their batch), so they are not compared; every text is.
+    """
+    assert _tables(a) == _tables(b)
+    da = json.loads(a.read_text(encoding="utf-8"))
+    db = json.loads(b.read_text(encoding="utf-8"))
+    assert da["source"] == db["source"]
+    assert da["pages"] == db["pages"]
+    assert da["text"] == db["text"]
+    assert [(v["rule"], v["severity"]) for v in da["validation"]["violations"]] == [
+        (v["rule"], v["severity"]) for v in db["validation"]["violations"]
+    ]
+    assert da["validation"]["repairs"] == db["validation"]["repairs"]
+    assert da["meta"]["pages_requested"] == db["meta"]["pages_requested"]
+
+
+def test_layout_runs_on_the_cpu_workers_unless_asked_not_to() -> None:
+    assert split_stages(True) == (("rasterize", "layout", "grid"), ("ocr", "structure", "label"))
+    assert split_stages(False) == (("rasterize",), ("layout", "grid", "ocr", "structure", "label"))
+
+
+@pytest.fixture(scope="module")
+def small_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Four small ruled tables of digits (100 dpi PNGs): cheap pages, real stages."""
+    folder = tmp_path_factory.mktemp("small")
+    rng = np.random.default_rng([8, 2024])
+    paths = []
+    for k in range(4):
+        img = np.full((420, 700, 3), 255, np.uint8)
+        rows, cols = 4 + k % 2, 3
+        xs = np.linspace(40, 660, cols + 1).astype(int)
+        ys = np.linspace(60, 60 + 60 * rows, rows + 1).astype(int)
+        for x in xs:
+            cv2.line(img, (int(x), int(ys[0])), (int(x), int(ys[-1])), (0, 0, 0), 2)
+        for y in ys:
+            cv2.line(img, (int(xs[0]), int(y)), (int(xs[-1]), int(y)), (0, 0, 0), 2)
+        for r in range(rows):
+            for c in range(cols):
+                text = f"{rng.integers(10, 99999)}.{rng.integers(0, 99):02d}"
+                cv2.putText(img, text, (int(xs[c]) + 12, int(ys[r]) + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+        path = folder / f"page{k}.png"
+        cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        paths.append(path)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    return paths
+
+
+def test_small_pages_match_local_and_batches_stay_bounded(small_pages: list[Path], tmp_path: Path) -> None:
+    opts = PipelineOptions.model_validate({"layout": {"kind": "lines_only"}, "label": {"kind": "rules"}})
+    broken = small_pages[0].parent / "broken.png"
+    local = run_batch(small_pages, tmp_path / "local", opts)
+    pipe = run_batch_pipelined([*small_pages, broken], tmp_path / "pipe", opts, cpu_workers=0, batch_pages=2)
+    assert local.count("ok") == 4
+    assert pipe.count("ok") == 4 and pipe.count("failed") == 1
+    (failed,) = [d for d in pipe.documents if d.status == "failed"]
+    assert "broken.png" in (failed.error or "") and "\n" not in (failed.error or "")
+    for path in small_pages:
+        a = tmp_path / "local" / path.stem
+        b = tmp_path / "pipe" / path.stem
+        _same_document(a / "document.json", b / "document.json")
+        assert sorted(p.name for p in (b / "pages").iterdir()) == sorted(p.name for p in (a / "pages").iterdir())
+    stats = pipe.stats
+    assert stats["neural_pages"] == 4
+    assert stats["batch_pages"] == 2 and stats["max_ready_pages"] <= stats["queue_pages"] == 4
+    assert stats["neural_batches"] == 2  # inline workers fill the queue (2 * batch_pages) at once: 2 + 2 pages
+    assert 0 < stats["neural_busy_s"] <= stats["stream_s"]
+    assert json.loads(json.dumps(pipe.to_dict()))["stats"]["neural_pages"] == 4
+    assert "stats" not in local.to_dict()  # the local engine's summary is unchanged
+
+    again = run_batch_pipelined(small_pages, tmp_path / "pipe", opts, cpu_workers=0)
+    assert again.count("skipped") == 4 and again.stats["neural_pages"] == 0
+
+
+@pytest.mark.slow
+def test_sample_pdf_matches_local_fails_corrupt_alone_and_resumes(tmp_path: Path) -> None:
+    opts = PipelineOptions.model_validate({"export": {"previews": False}})
+    corrupt = tmp_path / "corrupt.pdf"
+    corrupt.write_bytes(SAMPLE.read_bytes()[:5000])  # a truncated scan: header and first objects only
+    local = run_batch([SAMPLE], tmp_path / "local", opts, workers=1)
+    pipe = run_batch_pipelined([SAMPLE, corrupt], tmp_path / "pipe", opts, cpu_workers=1)
+    assert local.count("ok") == 1 and local.pages == 6
+    assert pipe.count("ok") == 1 and pipe.pages == 6
+    (failed,) = [d for d in pipe.documents if d.status == "failed"]
+    assert "corrupt.pdf" in (failed.error or "") and "\n" not in (failed.error or "")
+    stem = SAMPLE.stem
+    _same_document(tmp_path / "local" / stem / "document.json", tmp_path / "pipe" / stem / "document.json")
+    assert pipe.stats["neural_pages"] == 6 and 0 < pipe.stats["neural_utilisation"] <= 1
+
+    again = run_batch_pipelined([SAMPLE, corrupt], tmp_path / "pipe", opts, cpu_workers=1)
+    assert again.count("skipped") == 1 and again.count("failed") == 1 and again.count("ok") == 0
+
+
+@pytest.mark.slow
+def test_cli_engine_pipelined(small_pages: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = tmp_path / "summary.json"
+    args = ["extract", *map(str, small_pages[:2]), "-o", str(tmp_path / "out"), "--engine", "pipelined"]
+    code = main([*args, "--cpu-workers", "1", "--no-previews", "--labeler", "rules", "--summary-json", str(summary)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2 ok" in out and "neural stage: busy" in out
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["stats"]["neural_pages"] == 2 and data["stats"]["cpu_workers"] == 1
+    assert (tmp_path / "out" / small_pages[0].stem / "document.json").is_file()

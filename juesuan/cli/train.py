@@ -2,6 +2,10 @@
 
 Retraining on corrected pages: ``juesuan train --config configs/train/token_classifier.yaml
 --init models/token-classifier --data datasets/my-corrections --output runs/retrained --promote``.
+
+Table-type classifier (scikit-learn, from configs/tables/types.yaml): ``juesuan train --type-classifier --promote``
+(one MLflow run, registered ``juesuan-table-type-classifier``, champion moved unless worse; ``--output FILE`` writes
+the joblib bundle too, e.g. juesuan/resources/table_type_classifier.joblib, the one inference loads).
 """
 
 from __future__ import annotations
@@ -33,10 +37,19 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, help="torch threads (default: config)")
     p.add_argument("--tracking-dir", help="embedded MLflow folder (ignored when MLFLOW_TRACKING_URI is set)")
     p.add_argument("--promote", action="store_true", help="move the champion alias if the new version beats it")
+    p.add_argument(
+        "--type-classifier",
+        action="store_true",
+        help="train the table-type classifier instead (uses --seed, --per-type, --output FILE, --tracking-dir, "
+        "--promote; without --promote the champion comparison is printed only)",
+    )
+    p.add_argument("--per-type", type=int, default=80, help="--type-classifier: generated titles per table type")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.type_classifier:
+        return run_type_classifier(args)
     from juesuan.training.train import load_config, train
 
     over: dict[str, Any] = {}
@@ -95,3 +108,44 @@ def run(args: argparse.Namespace) -> int:
         print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")
         return 0 if result.promoted else 1
     return 0
+
+
+def run_type_classifier(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from juesuan.training.promote import promote_type_classifier
+    from juesuan.training.table_type import train_tracked
+    from juesuan.validation.type_classifier import SEED
+
+    command = "juesuan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    summary = train_tracked(
+        seed=SEED if args.seed is None else args.seed,
+        per_type=args.per_type,
+        tracking_dir=args.tracking_dir,
+        output=Path(args.output) if args.output else None,
+        command=command,
+    )
+    print(
+        json.dumps(
+            {
+                "run_id": summary["run_id"],
+                "version": summary.get("version"),
+                "output": str(summary["output"]) if summary["output"] else None,
+                "seconds": round(summary["seconds"], 2),
+                "gate_score": round(summary["gate_score"], 4),
+                "test": {
+                    k: {m: round(v[m], 4) for m in ("accuracy", "macro_f1")} for k, v in summary["results"].items()
+                },
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
+    result = promote_type_classifier(summary["version"], dry_run=not args.promote)
+    print(result.table)
+    if not args.promote:
+        would = result.champion_f1 is None or result.candidate_f1 >= result.champion_f1
+        print("not promoted (no --promote): " + ("it is not worse than the champion" if would else "it is worse"))
+        return 0
+    print("promoted to champion" if result.promoted else "NOT promoted: it is worse than the champion")
+    return 0 if result.promoted else 1

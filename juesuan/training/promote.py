@@ -6,6 +6,11 @@ model stays), and a refused promotion is reported with the full comparison table
 
 Run: ``python -m juesuan.training.promote --version 7`` (the config's fixed sets) or ``--eval <folder>:test``
 (``juesuan train --promote`` calls the same function right after training).
+
+The table-type classifier (``juesuan-table-type-classifier``) has its own gate, :func:`promote_type_classifier`:
+mean macro-F1 over its fixed title sets (training/table_type.py), and there a tie moves the alias (not worse is
+enough: the model is retrained from the YAML, so a newer version with the same scores carries the newer YAML).
+``python -m juesuan.training.promote --type-classifier --version 3``.
 """
 
 from __future__ import annotations
@@ -133,6 +138,76 @@ def promote(
     )
 
 
+def type_comparison_table(
+    cand: Mapping[str, Mapping[str, float]],
+    champ: Mapping[str, Mapping[str, float]] | None,
+    cand_name: str,
+    champ_name: str | None,
+) -> str:
+    head = f"| set | metric | candidate v{cand_name} | champion {('v' + champ_name) if champ_name else '(none)'} | Δ |"
+    lines = [head, "| --- | --- | ---: | ---: | ---: |"]
+    for name, res in cand.items():
+        other = champ.get(name) if champ else None
+        for metric in ("accuracy", "macro_f1"):
+            b = other[metric] if other else None
+            delta = "" if b is None else f"{res[metric] - b:+.4f}"
+            shown = "" if b is None else f"{b:.4f}"
+            lines.append(f"| {name} (n={int(res['n'])}) | {metric} | {res[metric]:.4f} | {shown} | {delta} |")
+    return "\n".join(lines)
+
+
+def promote_type_classifier(
+    version: str,
+    eval_sets: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
+    dry_run: bool = False,
+    real_dir: Path | None = None,
+) -> Promotion:
+    """Score registered ``version`` and the champion on the same fixed sets; move the alias unless it is worse."""
+    from mlflow import MlflowClient
+
+    from juesuan.training import table_type, tracking
+
+    name = tracking.TYPE_CLASSIFIER_MODEL
+    client = MlflowClient()
+    candidate = client.get_model_version(name, version)
+    champion = tracking.champion_version(name)
+    if eval_sets is None:
+        eval_sets = table_type.fixed_eval_sets(real_dir=real_dir)
+    if not eval_sets or not all(texts for texts, _ in eval_sets.values()):
+        raise ConfigError("the fixed evaluation set is empty: nothing to compare on")
+    same = champion is not None and str(champion.version) == str(version)
+    with tempfile.TemporaryDirectory(prefix="juesuan-promote-") as tmp:
+        cand_res = table_type.evaluate(table_type.load_version_model(candidate, Path(tmp) / "candidate"), eval_sets)
+        champ_res = None
+        if champion is not None and not same:
+            champ_model = table_type.load_version_model(champion, Path(tmp) / "champion")
+            champ_res = table_type.evaluate(champ_model, eval_sets)
+    cand_score = table_type.gate_score(cand_res)
+    champ_score = table_type.gate_score(champ_res) if champ_res is not None else None
+    promoted = not same and (champ_score is None or cand_score >= champ_score)
+    champ_name = str(champion.version) if champion else None
+    table = type_comparison_table(cand_res, champ_res, str(version), champ_name)
+    table += f"\n\nmean macro-F1 over sets: candidate {cand_score:.4f}" + (
+        f", champion {champ_score:.4f}" if champ_score is not None else ", no champion yet"
+    )
+    for set_name, res in cand_res.items():
+        client.set_model_version_tag(name, str(version), f"gate_macro_f1.{set_name}", f"{res['macro_f1']:.4f}")
+    if promoted and not dry_run:
+        client.set_registered_model_alias(name, tracking.CHAMPION, str(version))
+        log.info("%s champion → version %s (macro-F1 %.4f vs %s)", name, version, cand_score, champ_score)
+    elif not promoted and not same:
+        log.warning("version %s not promoted: macro-F1 %.4f is below champion %.4f", version, cand_score, champ_score)
+    return Promotion(
+        candidate=str(version),
+        champion=champ_name,
+        promoted=promoted and not dry_run,
+        candidate_f1=cand_score,
+        champion_f1=champ_score,
+        table=table,
+        per_set={k: (v["macro_f1"], champ_res[k]["macro_f1"] if champ_res else None) for k, v in cand_res.items()},
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from juesuan.training import tracking
     from juesuan.training.train import gather_data, load_config, resolve
@@ -146,9 +221,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--eval", nargs="+", help="<dataset folder>[:split] sets added to the config's sets")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument(
+        "--type-classifier",
+        action="store_true",
+        help="gate a juesuan-table-type-classifier version (its own fixed title sets; --config/--eval unused)",
+    )
+    parser.add_argument("--tracking-dir", help="embedded MLflow folder (ignored when MLFLOW_TRACKING_URI is set)")
     args = parser.parse_args(argv)
+    if args.type_classifier:
+        from juesuan.training.table_type import EXPERIMENT
+
+        tracking.setup(args.tracking_dir, EXPERIMENT)
+        result = promote_type_classifier(args.version, dry_run=args.dry_run)
+        print(result.table)
+        print("promoted" if result.promoted else "NOT promoted: worse than the champion, or already the champion")
+        return 0 if result.promoted else 1
     cfg = load_config(args.config)
-    tracking.setup(resolve(cfg.tracking.dir), cfg.tracking.experiment)
+    tracking.setup(resolve(args.tracking_dir or cfg.tracking.dir), cfg.tracking.experiment)
     eval_sets = {**gather_data(cfg)[2], **(load_eval_pages(args.eval) if args.eval else {})}
     result = promote(args.version, eval_sets, dry_run=args.dry_run)
     print(result.table)

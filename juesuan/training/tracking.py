@@ -1,6 +1,7 @@
 """MLflow tracking: embedded by default (SQLite + an artifact folder), any server via ``MLFLOW_TRACKING_URI``.
 
-Registry name ``juesuan-token-classifier``; the ``champion`` alias is what promote.py moves (never this module).
+Registry names ``juesuan-token-classifier`` and ``juesuan-table-type-classifier`` (scikit-learn, table_type.py);
+the ``champion`` alias is what promote.py moves (never this module).
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 REGISTERED_MODEL = "juesuan-token-classifier"
+TYPE_CLASSIFIER_MODEL = "juesuan-table-type-classifier"
+DESCRIPTIONS = {
+    REGISTERED_MODEL: "Layout-aware token classifier (juesuan, issue 6)",
+    TYPE_CLASSIFIER_MODEL: "Table-type classifier: char n-grams of title + header (juesuan, issue 6)",
+}
 CHAMPION = "champion"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "runs" / "mlflow"
 
@@ -28,28 +34,37 @@ def tracking_uri(folder: Path | str | None = None) -> str:
 
 
 def setup(folder: Path | str | None, experiment: str) -> Any:
-    """Point mlflow at the store and make sure the experiment exists; returns the experiment id.
+    """Point mlflow at the store, make the experiment exist and be the active one; returns the experiment id.
 
     With the embedded store, artifacts go to ``<folder>/artifacts`` (not ./mlruns of whatever cwd we run in).
+    ``mlflow.set_tracking_uri`` exports ``MLFLOW_TRACKING_URI`` for subprocesses; it is removed again unless the
+    user had set it, or the next ``setup`` in this process (another folder, a test) would take it for the user's.
     """
     import mlflow
 
+    user_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     uri = tracking_uri(folder)
     mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
+    for key, value in user_env.items():
+        if value is None:
+            os.environ.pop(key, None)
     exp = mlflow.get_experiment_by_name(experiment)
     if exp is not None:
-        return exp.experiment_id
-    artifact_location = None
-    if uri.startswith("sqlite:///") and not os.environ.get("MLFLOW_TRACKING_URI"):
-        artifact_location = (Path(folder or DEFAULT_DIR).resolve() / "artifacts").as_uri()
-    return mlflow.create_experiment(experiment, artifact_location=artifact_location)
+        experiment_id = exp.experiment_id
+    else:
+        artifact_location = None
+        if uri.startswith("sqlite:///") and not user_env["MLFLOW_TRACKING_URI"]:
+            artifact_location = (Path(folder or DEFAULT_DIR).resolve() / "artifacts").as_uri()
+        experiment_id = mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    mlflow.set_experiment(experiment_id=experiment_id)  # else start_run() logs into "Default" (./mlruns)
+    return experiment_id
 
 
 def register_run_model(
     run_id: str, artifact_path: str = "model", name: str = REGISTERED_MODEL, tags: dict[str, str] | None = None
 ) -> str:
-    """Register ``runs:/<run_id>/<artifact_path>`` (a logged checkpoint folder) as a new version; returns it."""
+    """Register ``<run artifacts>/<artifact_path>`` (a logged model folder) as a new version; returns it."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -57,7 +72,7 @@ def register_run_model(
     try:
         client.get_registered_model(name)
     except MlflowException:
-        client.create_registered_model(name, description="Layout-aware token classifier (juesuan, issue 6)")
+        client.create_registered_model(name, description=DESCRIPTIONS.get(name, "juesuan model"))
     run = client.get_run(run_id)
     source = f"{run.info.artifact_uri.rstrip('/')}/{artifact_path}"
     version = client.create_model_version(name, source=source, run_id=run_id, tags=tags or {})

@@ -6,13 +6,18 @@ together with the sha256 of the YAML it came from; when the YAML changed since, 
 a few seconds) and a warning says to rebuild it:
 
     PYTHONPATH=. python -m juesuan.validation.type_classifier --write
+
+MLflow-tracked training (params, held-out scores, registered model ``juesuan-table-type-classifier`` and its
+``champion`` gate) lives in :mod:`juesuan.training.table_type`: ``juesuan train --type-classifier``.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,13 +135,21 @@ def yaml_digest(tables_dir: Path = TABLES_DIR) -> str:
     return h.hexdigest()
 
 
-def train(schema: Schema, seed: int = SEED) -> Any:
+def tables_digest(tables_dir: Path = TABLES_DIR) -> str:
+    """sha256 over every configs/tables/*.yaml (types, columns, identities): the configuration a run saw."""
+    h = hashlib.sha256()
+    for path in sorted(tables_dir.glob("*.yaml")):
+        h.update(path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def train(schema: Schema, seed: int = SEED, per_type: int = 80) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    texts, labels = training_texts(schema, seed=seed)
+    texts, labels = training_texts(schema, per_type=per_type, seed=seed)
     model = make_pipeline(
         TfidfVectorizer(
             analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=6000, dtype=np.float32
@@ -145,6 +158,77 @@ def train(schema: Schema, seed: int = SEED) -> Any:
     )
     model.fit([_prep(t) for t in texts], labels)
     return model
+
+
+def predict_types(model: Any, texts: Sequence[str]) -> list[str]:
+    """The model alone (no alias rules, no fuzzy fallback): what evaluation measures."""
+    return [str(label) for label in model.predict([_prep(t) for t in texts])]
+
+
+def score(model: Any, texts: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    """Accuracy and macro-F1 over the classes present in ``labels`` (a title set covers only some types)."""
+    from sklearn.metrics import f1_score
+
+    gold = list(labels)
+    if not gold:
+        return {"accuracy": 0.0, "macro_f1": 0.0, "n": 0.0}
+    predicted = predict_types(model, texts)
+    accuracy = float(np.mean(np.asarray(predicted) == np.asarray(gold)))
+    macro = float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0))
+    return {"accuracy": accuracy, "macro_f1": macro, "n": float(len(gold))}
+
+
+def real_titles(schema: Schema, manifests: Iterable[Path]) -> tuple[list[str], list[str]]:
+    """(title, type id) of every titled table in labelled-page JSONL manifests, each pair once, in file order.
+
+    The auto-labeller writes ``tables[].type`` as the Chinese type name (收入支出决算总表); it maps to the id by
+    the id itself, the name or an alias (rules), and a table no type describes (部门决算单位构成) is ``__other__``.
+    """
+    by_name = {normalize_title(n): tt.id for tt in schema.types for n in (tt.id, tt.name_zh, *tt.aliases)}
+    seen: set[tuple[str, str]] = set()
+    texts: list[str] = []
+    labels: list[str] = []
+    for manifest in manifests:
+        with Path(manifest).open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                for table in json.loads(line).get("tables", []):
+                    title, kind = (table.get("title") or "").strip(), table.get("type")
+                    if not title or not kind:
+                        continue
+                    rule = schema.match_title(kind)
+                    label = by_name.get(normalize_title(kind)) or (rule.id if rule else OTHER)
+                    if (title, label) not in seen:
+                        seen.add((title, label))
+                        texts.append(title)
+                        labels.append(label)
+    return texts, labels
+
+
+def noisy_copies(texts: Sequence[str], seed: int = SEED + 2) -> list[str]:
+    """The same titles through the OCR noise of the training texts (dropped and confused characters, spaces)."""
+    rng = np.random.default_rng([seed])
+    return [_noisy(t, rng) for t in texts]
+
+
+def save_bundle(model: Any, path: Path, seed: int = SEED, per_type: int = 80) -> Path:
+    """The shipped format: ``{"model", "yaml_sha256", "seed", "per_type"}`` (joblib, compressed)."""
+    import joblib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bundle = {"model": model, "yaml_sha256": yaml_digest(), "seed": seed, "per_type": per_type}
+    joblib.dump(bundle, path, compress=3)
+    return path
+
+
+def load_bundle(path: Path) -> dict[str, Any]:
+    import joblib
+
+    bundle = joblib.load(path)
+    if not isinstance(bundle, dict) or "model" not in bundle:
+        raise ValueError(f"{path}: not a table-type classifier bundle")
+    return bundle
 
 
 class TableTypeClassifier:
@@ -219,16 +303,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Train the table-type classifier from configs/tables/types.yaml.")
     parser.add_argument("--write", action="store_true", help=f"save to {MODEL_PATH}")
     args = parser.parse_args()
-    import joblib
-
     schema = load_schema()
     model = train(schema)
     texts, labels = training_texts(schema, seed=SEED + 1)
-    acc = float(np.mean(np.asarray(model.predict([_prep(t) for t in texts])) == np.asarray(labels)))
-    print(f"held-out generated accuracy (seed {SEED + 1}): {acc:.4f} on {len(texts)} texts")
+    held_out = score(model, texts, labels)
+    print(
+        f"held-out generated accuracy (seed {SEED + 1}): {held_out['accuracy']:.4f}, "
+        f"macro-F1 {held_out['macro_f1']:.4f} on {len(texts)} texts"
+    )
     if args.write:
-        MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"model": model, "yaml_sha256": yaml_digest(), "seed": SEED}, MODEL_PATH, compress=3)
+        save_bundle(model, MODEL_PATH)
         print(f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size} bytes)")
     return 0
 

@@ -92,6 +92,8 @@ def test_tiny_training_run_is_tracked_registered_and_gated(
 
     client = MlflowClient()
     run = client.get_run(good["run_id"])
+    assert client.get_experiment(run.info.experiment_id).name == "test"  # was "Default", artifacts in ./mlruns
+    assert run.info.artifact_uri.startswith((tmp_path / "mlflow" / "artifacts").as_uri())
     assert run.data.metrics["test_tiny-test_f1"] == pytest.approx(good["results"]["tiny-test"]["f1"])
     assert "dev_f1" in run.data.metrics and run.data.params["seed"] == "3"
     assert [h.value for h in client.get_metric_history(good["run_id"], "train_loss")]

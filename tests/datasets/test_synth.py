@@ -188,3 +188,19 @@ def test_template_pages_have_placeholder_rows_and_no_amounts() -> None:
     assert amounts == []
     plain = generate_page(3, 0, _opts("expenditure")).page
     assert any(t.label == "AMOUNT" for t in plain.tokens)
+
+
+def test_basic_expenditure_groups_with_split_codes() -> None:
+    # 经济分类科目编码 | 类 | 款 per column group (finance-bureau 决算 p16, 部门决算模板): 款 parts "01" are CODE.
+    from dataclasses import replace
+
+    from juesuan.datasets.synth.tables import basic_expenditure_table
+
+    rng = np.random.default_rng([4, 0])
+    style = replace(sample_style(rng), kind="决算", code_style="split")
+    spec = basic_expenditure_table(style, rng)
+    assert spec.n_cols in (8, 12)
+    parts = [c for c in spec.cells if c.label == "CODE" and len(c.text) == 2]
+    assert parts and all(c.text.isdigit() for c in parts)
+    heads = {c.text for c in spec.cells if c.header}
+    assert {"类", "款", "经济分类科目编码"} <= heads

@@ -570,33 +570,46 @@ def basic_expenditure_table(style: DocStyle, rng: np.random.Generator) -> TableS
         groups += [("公用经费", public[:half]), ("公用经费", public[half:])]
     else:
         groups.append(("公用经费", public))
+    split = style.code_style == "split"  # 经济分类科目编码 | 类 | 款 per group (部门决算模板, real 决算 tables)
+    width = 4 if split else 3
     paths: list[tuple[str, ...]] = []
     for g, _ in groups:
-        paths += [(g, "科目编码"), (g, "科目名称"), (g, amt)]
+        if split:
+            paths += [(g, "经济分类科目编码", "类"), (g, "经济分类科目编码", "款")]
+        else:
+            paths.append((g, "科目编码"))
+        paths += [(g, "科目名称"), (g, amt)]
     cells, n_head = header_cells(paths)
     n_body = max(len(items) for _, items in groups)
     r = n_head
     for gi, (g, items) in enumerate(groups):
-        c = gi * 3
+        c = gi * width
+        n_code = width - 2
         for k in range(n_body):
             if k < len(items):
                 code, name, v = items[k]
-                cells.append(CellSpec(r + k, c, code, "CODE"))
+                if split:
+                    parts = [code[:3], code[3:5]]
+                    cells += [CellSpec(r + k, c + j, part, "CODE" if part else "OTHER") for j, part in enumerate(parts)]
+                else:
+                    cells.append(CellSpec(r + k, c, code, "CODE"))
                 cells.append(
-                    CellSpec(r + k, c + 1, name, "NAME", indent=1 if len(code) == 5 and style.indent_names else 0)
+                    CellSpec(r + k, c + n_code, name, "NAME", indent=1 if len(code) == 5 and style.indent_names else 0)
                 )
-                cells.append(CellSpec(r + k, c + 2, fmt(v, style), "AMOUNT", field=f"{g}/{amt}", align="r"))
+                cells.append(
+                    CellSpec(r + k, c + n_code + 1, fmt(v, style), "AMOUNT", field=f"{g}/{amt}", align="r")
+                )
             else:
-                cells += [CellSpec(r + k, c + j, "", "OTHER") for j in range(3)]
+                cells += [CellSpec(r + k, c + j, "", "OTHER") for j in range(width)]
     r += n_body
     # Totals row: 人员经费合计 under group 1, 公用经费合计 under the public groups (spanning them).
-    cells.append(CellSpec(r, 0, "人员经费合计", "TOTAL_LABEL", col_span=2, align="c"))
-    cells.append(CellSpec(r, 2, fmt(p_total, style), "AMOUNT", field=f"人员经费/{amt}", align="r"))
+    cells.append(CellSpec(r, 0, "人员经费合计", "TOTAL_LABEL", col_span=width - 1, align="c"))
+    cells.append(CellSpec(r, width - 1, fmt(p_total, style), "AMOUNT", field=f"人员经费/{amt}", align="r"))
     last = len(paths) - 1
-    cells.append(CellSpec(r, 3, "公用经费合计", "TOTAL_LABEL", col_span=last - 3, align="c"))
+    cells.append(CellSpec(r, width, "公用经费合计", "TOTAL_LABEL", col_span=last - width, align="c"))
     cells.append(CellSpec(r, last, fmt(q_total, style), "AMOUNT", field=f"公用经费/{amt}", align="r"))
     ttype = "一般公共预算财政拨款基本支出决算表" if style.kind == "决算" else "一般公共预算基本支出经济分类预算表"
-    weights = [0.9, 2.6, 1.3] * len(groups)
+    weights = ([0.6, 0.5, 2.4, 1.3] if split else [0.9, 2.6, 1.3]) * len(groups)
     return TableSpec(
         ttype, ttype, len(paths), weights, cells, n_head + 0, ruled=style.ruled, org_line=_org_line(style, rng)
     )

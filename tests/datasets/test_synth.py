@@ -176,7 +176,9 @@ def test_extending_a_dataset_keeps_earlier_pages(tmp_path: Path) -> None:
 def test_template_pages_have_placeholder_rows_and_no_amounts() -> None:
     # An empty template (部门决算模板): codes and names of a few example rows, "…" rows labelled OTHER, no amounts.
     opts = SynthOptions(
-        table_weights={"expenditure": 1.0}, degrade_weights={"clean": 1.0}, continued_probability=0.0,
+        table_weights={"expenditure": 1.0},
+        degrade_weights={"clean": 1.0},
+        continued_probability=0.0,
         template_probability=1.0,
     )
     marks, amounts = [], []

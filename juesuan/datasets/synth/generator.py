@@ -9,7 +9,6 @@ clean render with exact token boxes, then scan simulation (degrade.py) with the 
 from __future__ import annotations
 
 import dataclasses
-
 import hashlib
 import io
 import json

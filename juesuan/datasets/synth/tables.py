@@ -596,9 +596,7 @@ def basic_expenditure_table(style: DocStyle, rng: np.random.Generator) -> TableS
                 cells.append(
                     CellSpec(r + k, c + n_code, name, "NAME", indent=1 if len(code) == 5 and style.indent_names else 0)
                 )
-                cells.append(
-                    CellSpec(r + k, c + n_code + 1, fmt(v, style), "AMOUNT", field=f"{g}/{amt}", align="r")
-                )
+                cells.append(CellSpec(r + k, c + n_code + 1, fmt(v, style), "AMOUNT", field=f"{g}/{amt}", align="r"))
             else:
                 cells += [CellSpec(r + k, c + j, "", "OTHER") for j in range(width)]
     r += n_body

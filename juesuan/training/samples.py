@@ -179,7 +179,7 @@ def to_png(image: np.ndarray) -> bytes:
 def load_page_image(page: LabelledPage, folders: Sequence[Path] = ()) -> np.ndarray | None:
     """The page's pixels: ``<folder>/<page.image>`` for the first folder holding it, else the issue-5 generator
     for a synthetic page (``synth-<seed>-<index>``, generated in memory during training and never written), else
-    None. A regenerated page whose size differs from the labels (the generator changed) is not used."""
+    None. A regenerated page whose tokens differ from the labels (the generator changed) is not used."""
     from PIL import Image
 
     if page.image:
@@ -194,15 +194,9 @@ def load_page_image(page: LabelledPage, folders: Sequence[Path] = ()) -> np.ndar
 
         seed, index = int(match[1]), int(match[2])
         synth = generate_page(seed, index, SynthOptions(seed=seed))
-        if synth.image.shape[:2] == (page.height, page.width):
+        if synth.page.tokens == page.tokens:
             return synth.image
-        log.warning(
-            "%s: regenerated image is %s, labels say %dx%d; drawn blank",
-            page.id,
-            synth.image.shape,
-            page.width,
-            page.height,
-        )
+        log.warning("%s: the generator changed since these labels were made; drawn without the image", page.id)
     return None
 
 

@@ -82,13 +82,18 @@ def test_png_bytes_and_blank_page_without_image(cjk_font: Path, tiny_pages: list
         draw_predictions(None, page.tokens, pred[:-1], LABELS, page_size=(page.width, page.height))
 
 
-def test_synthetic_page_image_is_regenerated_from_its_id(tiny_pages: list[LabelledPage]) -> None:
+def test_synthetic_page_image_is_regenerated_from_its_id(tmp_path: Path, tiny_pages: list[LabelledPage]) -> None:
+    from juesuan.datasets.labelled_page import read_manifest, write_manifest
     from juesuan.datasets.synth.generator import generate_page
 
     synth = generate_page(3, 7)
     assert synth.page.image == ""  # training keeps synthetic pages in memory only
-    image = load_page_image(synth.page)
+    write_manifest(tmp_path / "cache.jsonl", [synth.page])  # as training caches it (runs/synth-cache)
+    cached = read_manifest(tmp_path / "cache.jsonl")[0]
+    image = load_page_image(cached)
     assert image is not None and np.array_equal(image, synth.image)
+    moved = cached.model_copy(update={"tokens": cached.tokens[1:]})  # labels of another generator version
+    assert load_page_image(moved) is None
     missing = tiny_pages[1]  # image file that does not exist, not synthetic by id
     assert load_page_image(missing, [Path("/nonexistent")]) is None
 

@@ -34,6 +34,12 @@ class RasterizeOptions(_Options):
     text_layer: Literal["never", "auto"] = Field(
         "never", description="auto: use a digital PDF's text layer instead of OCR where it has one"
     )
+    min_dpi: int = Field(
+        150, ge=0, le=600, description="pages below this dpi are worked on at upscale_to (0: never upscale)"
+    )
+    upscale_to: int = Field(
+        200, ge=72, le=600, description="working dpi of low-resolution pages: images upscaled, PDFs rendered at it"
+    )
 
 
 class LayoutOptions(_Options):

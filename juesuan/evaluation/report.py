@@ -85,8 +85,9 @@ def draw_page(
         page = img.convert("RGB")
     draw = ImageDraw.Draw(page)
     font = _font(max(12, truth.dpi // 10))
+    k = page.width / truth.width if truth.width else 1.0  # truth is in the document's pixels (upscaled low dpi)
     for o in outcomes:
-        box = o.truth.cell_px
+        box = tuple(v * k for v in o.truth.cell_px)
         colour = COLOURS[o.status]
         draw.rectangle(box, outline=colour, width=3 if o.ok else 5)
         if o.status == "wrong_value" and o.predicted_text:

@@ -388,7 +388,7 @@ class Rasterizer:
 
         if not 0 <= index < len(pdf):
             raise InputError(path, f"page index out of range (document has {len(pdf)} pages)", index)
-        dpi = self.options.dpi
+        dpi = self._working_dpi(self.options.dpi)
         try:
             page = pdf[index]
         except pdfium.PdfiumError as exc:
@@ -448,9 +448,21 @@ class Rasterizer:
 
     # -- preprocessing of pixel-only pages ----------------------------------------------------------------------
 
-    def _finish(self, ref: PageRef, image: np.ndarray, turned: int = 0) -> PageImage:
-        """Red seals, rotation, deskew; ``turned`` degrees were already applied (EXIF orientation)."""
+    def _working_dpi(self, dpi: int) -> int:
+        """``upscale_to`` for a page below ``min_dpi`` (low-resolution scans or renders), else ``dpi``."""
         opts = self.options
+        return max(dpi, opts.upscale_to) if opts.min_dpi and dpi < opts.min_dpi else dpi
+
+    def _finish(self, ref: PageRef, image: np.ndarray, turned: int = 0) -> PageImage:
+        """Upscaling of low-dpi scans, red seals, rotation, deskew; ``turned`` degrees were already applied (EXIF).
+
+        An upscaled page reports its working dpi in ``PageRef.dpi``, so every box downstream is in its pixels."""
+        opts = self.options
+        working = self._working_dpi(ref.dpi)
+        if working != ref.dpi:
+            log.debug("%s: %d dpi upscaled to %d", ref.where(), ref.dpi, working)
+            image = preprocess.upscale(image, working / ref.dpi)
+            ref = PageRef(ref.path, ref.index, working)
         if opts.suppress_red:
             image = preprocess.suppress_red(image)
         rotation, skew = 0, 0.0

@@ -58,6 +58,7 @@ class EvaluateOptions(BaseModel):
     mlflow: bool = Field(True, description="log the run to MLflow (MLFLOW_TRACKING_URI, else sqlite in the out dir)")
     experiment: str = "juesuan-evaluate"
     revalidate_without_repair: bool = Field(True, description="also re-check identities with repair off")
+    labels: bool = Field(True, description="token-label entity F1 (PDFs: gold from the text layer + ruled grid)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,8 @@ def transform_truth(page: TruthPage, matrix: np.ndarray) -> TruthPage:
             replace(c, x_centre=x, y_centre=y, bbox_px=_map_box(matrix, c.bbox_px), cell_px=_map_box(matrix, c.cell_px))
         )
     tables = tuple(replace(t, bbox_px=_map_box(matrix, t.bbox_px)) for t in page.tables)
-    return replace(page, cells=tuple(cells), tables=tables, words=())
+    labels = tuple(replace(g, bbox_px=_map_box(matrix, g.bbox_px)) for g in page.labels)
+    return replace(page, cells=tuple(cells), tables=tables, words=(), labels=labels)
 
 
 def deskew_matrix(skew_deg: float, width: int, height: int) -> np.ndarray:
@@ -180,6 +182,17 @@ def _load_image(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
 
 
+def _with_text_layer_labels(tp: TruthPage, image: np.ndarray, inherited: Any) -> tuple[TruthPage, Any]:
+    """Gold token labels of a PDF page from the clean raster (before degradation) and its text-layer words."""
+    from juesuan.evaluation.labels import text_layer_gold
+
+    if abs(image.shape[1] - tp.width) > 2 or abs(image.shape[0] - tp.height) > 2:
+        log.warning("%s page %d: text layer frame differs from the render; no gold labels", tp.doc, tp.page + 1)
+        return tp, None
+    gold, last = text_layer_gold(image, tp.words, tp.path, tp.page, tp.dpi, inherited)
+    return replace(tp, labels=gold), last
+
+
 def page_seed(seed: int, doc: str, page: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8")), page])
 
@@ -197,10 +210,15 @@ def prepare_pages(
 
     folder.mkdir(parents=True, exist_ok=True)
     out: list[PreparedPage] = []
+    heads: tuple[str, int, Any] | None = None  # last table's column heads, for a 续表 on the next page
     for tp in truth_pages:
         source = Path(tp.path)
         pdf = source.suffix.lower() == ".pdf"
         image = _render_pdf_page(source, tp.page, tp.dpi) if pdf else _load_image(source)
+        if pdf and options.labels and tp.words and not tp.labels:
+            inherited = heads[2] if heads and heads[:2] == (tp.doc, tp.page - 1) else None
+            tp, last = _with_text_layer_labels(tp, image, inherited)
+            heads = (tp.doc, tp.page, last)
         preset = options.degrade if level is None else level
         result = degrade_with_transform(image, page_seed(options.seed, tp.doc, tp.page), preset)
         matrix = np.asarray(result.matrix, dtype=float)
@@ -371,12 +389,19 @@ def score(
     match = m_.MatchOptions(
         name_threshold=options.name_threshold, x_tol_frac=options.x_tol_frac, require_header=options.require_header
     )
+    from juesuan.evaluation.labels import label_metrics, match_labels
+
     outcomes: list[m_.CellOutcome] = []
     truths: list[TruthPage] = []
     renamed: list[Document] = []
+    label_outcomes = []
     for page, doc in zip(pages, run.documents, strict=True):
         truth = page_truth_for(page, doc)
         truths.append(truth)
+        if truth.labels:
+            doc_page = doc.pages[0].index if doc is not None and doc.pages else 0
+            scale = m_._page_scale(doc, doc_page, truth.dpi) if doc is not None else 1.0
+            label_outcomes += match_labels(truth.doc, truth.page, truth.labels, doc, doc_page, scale)
         if doc is None:
             outcomes += [m_.CellOutcome(c, "no_row") for c in truth.cells]
             continue
@@ -391,6 +416,10 @@ def score(
         before = [d for d in checked if d is not None] or None
     summary = m_.summarize(truths, outcomes, docs if run.engine == "juesuan" else [], before)
     summary.update(m_.table_metrics(truths, outcomes, renamed))
+    if label_outcomes and options.labels and run.engine == "juesuan":  # peers do not label cells
+        labels = label_metrics(label_outcomes)
+        summary["labels"] = labels["per_label"]
+        summary.update({k: v for k, v in labels.items() if k != "per_label"})
     timed = [s for s in run.page_seconds if s is not None]
     summary["engine"] = run.engine
     summary["pages"] = len(pages)
@@ -556,6 +585,10 @@ def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
                 out[f"identity_pass_rate_{when}"] = float(part["pass_rate"])
     timings = (summary.get("timings") or {}).get("seconds_per_page") or {}
     out.update({f"seconds_per_page_{k}": float(v) for k, v in timings.items()})
+    for label, part in (summary.get("labels") or {}).items():
+        for k in ("f1", "precision", "recall"):
+            if part.get(k) is not None:
+                out[f"label_{k}_{label}"] = float(part[k])
     return out
 
 

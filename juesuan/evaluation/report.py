@@ -57,6 +57,19 @@ def summary_markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| identity pass rate {label} | {_pct(part.get('pass_rate'))} ({part.get('checks')} checks) |"
             )
+    if m.get("label_f1") is not None:
+        lines.append(
+            f"| token-label micro F1 (one entity = one table cell, HEADER unscored) | {_pct(m.get('label_f1'))} "
+            f"({m.get('label_cells')} cells, {m.get('label_uncovered')} without a covering cell) |"
+        )
+    per_label = m.get("labels") or {}
+    if per_label:
+        lines += ["", "| label | precision | recall | F1 | gold cells |", "| --- | --- | --- | --- | --- |"]
+        for name, part in per_label.items():
+            lines.append(
+                f"| {name} | {_pct(part.get('precision'))} | {_pct(part.get('recall'))} | {_pct(part.get('f1'))} "
+                f"| {part.get('support')} |"
+            )
     timings = (m.get("timings") or {}).get("seconds_per_page") or {}
     if timings:
         lines += ["", "Seconds per page by stage: " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()), ""]

@@ -23,7 +23,7 @@ import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,19 @@ class TruthTable:
 
 
 @dataclass(frozen=True, slots=True)
+class GoldLabel:
+    """The token label of one table cell (``evaluation.labels``): labelled pages' tokens, or the text layer labelled
+    by the auto-labelling rules."""
+
+    table: int
+    row: int
+    col: int
+    label: str
+    bbox_px: BBox  # union of the cell's tokens
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class TruthPage:
     doc: str
     page: int
@@ -90,6 +103,7 @@ class TruthPage:
     cells: tuple[TruthCell, ...]
     path: str = ""  # the source file (PDF or page image), for rasterizing and reports
     words: tuple[Token, ...] = field(default=(), repr=False)
+    labels: tuple[GoldLabel, ...] = field(default=(), repr=False)  # gold token labels per table cell
 
     @property
     def has_values(self) -> bool:
@@ -556,7 +570,9 @@ def labelled_page_truth(page: LabelledPage) -> TruthPage:
             words.append(Token(text=c.text, bbox_px=box))
             boxes[box] = box
     tables = [(float(t.bbox[0]), float(t.bbox[1]), float(t.bbox[2]), float(t.bbox[3])) for t in page.tables]
-    return truth_from_boxes(
+    from juesuan.evaluation.labels import gold_cells
+
+    truth = truth_from_boxes(
         page.document,
         page.page_index,
         page.dpi,
@@ -568,6 +584,7 @@ def labelled_page_truth(page: LabelledPage) -> TruthPage:
         table_types=[_type_id(t.type) for t in page.tables],
         table_titles=[t.title for t in page.tables],
     )
+    return replace(truth, labels=gold_cells(page.tokens))
 
 
 def _type_id(type_name: str | None) -> str | None:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from juesuan.batch.runner import BatchState, BatchSummary, _Doc
+from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
 from juesuan.datamodel.page import OcrResult
 from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels
 from juesuan.options import PipelineOptions
@@ -70,16 +70,36 @@ def _work(path: str, index: int, stages: tuple[str, ...]) -> tuple[Any, dict[str
     return prepare_page(_WORKER, Path(path), index, stages)
 
 
+def _finish_with(pipeline: Pipeline, d: _Doc, outdir: Path, pages_key: str) -> DocResult:
+    return finish_document(pipeline, d, outdir, pages_key, pipeline.options.export)
+
+
+def _preview(result: OcrResult, max_width: int) -> bytes:
+    from juesuan.io.previews import render_preview
+
+    return render_preview(result.page, result, max_width)
+
+
+def _finish(d: _Doc, outdir: Path, pages_key: str) -> DocResult:
+    assert _WORKER is not None, "worker not initialised"
+    return _finish_with(_WORKER, d, outdir, pages_key)
+
+
 class _InlinePool:
-    """``cpu_workers=0``: prepare pages in this process (debugging, tiny batches); same interface as the pool."""
+    """``cpu_workers=0``: the CPU work runs in this process (debugging, tiny batches); same interface as the pool."""
 
     def __init__(self, options: PipelineOptions) -> None:
         self.pipeline = Pipeline(options)
 
-    def submit(self, fn: Callable[..., Any], path: str, index: int, stages: tuple[str, ...]) -> cf.Future[Any]:
+    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
         fut: cf.Future[Any] = cf.Future()
         try:
-            fut.set_result(prepare_page(self.pipeline, Path(path), index, stages))
+            if fn is _work:
+                fut.set_result(prepare_page(self.pipeline, Path(args[0]), *args[1:]))
+            elif fn is _finish:
+                fut.set_result(_finish_with(self.pipeline, *args))
+            else:
+                fut.set_result(fn(*args))
         except Exception as exc:
             fut.set_exception(exc)
         return fut
@@ -100,73 +120,73 @@ class _Ready:
     timings: dict[str, float]
 
 
-class _NeuralStage:
-    """The parent's share: neural stages over cross-page batches, previews, busy-time accounting."""
+class _PipelinedState(BatchState):
+    """Documents are finished (assemble → validate → write) in the pool, not in the neural process."""
 
-    def __init__(self, state: BatchState, stages: Sequence[str], on_page_done: Callable[[int], None] | None) -> None:
-        self.state = state
-        self.pipeline = state.parent  # the only copy of the OCR / labeller models
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool: Any = None  # set while the pool runs
+        self.finishing: dict[cf.Future[Any], _Doc] = {}
+
+    def _finish(self, d: _Doc) -> None:
+        if d.failed is not None or self.pool is None:
+            super()._finish(d)
+            return
+        job = dataclasses.replace(d, outputs=list(d.outputs))  # the pool pickles it later; d is cleared now
+        d.outputs = []
+        try:
+            self.finishing[self.pool.submit(_finish, job, self.outdir, self.pages_key)] = d
+        except cf.process.BrokenProcessPool as exc:
+            self.finish_failed(d, exc)
+
+    def collect(self, fut: cf.Future[Any]) -> None:
+        d = self.finishing.pop(fut)
+        exc = fut.exception()
+        if exc is not None:
+            self.finish_failed(d, exc)
+            return
+        result: DocResult = fut.result()
+        result.seconds = round(time.perf_counter() - d.started, 3)
+        self.summary.documents.append(result)
+
+
+class _NeuralStage:
+    """The parent's share: the neural stages over cross-page batches, with busy-time accounting."""
+
+    def __init__(self, pipeline: Pipeline, stages: Sequence[str]) -> None:
+        self.pipeline = pipeline  # the only copy of the OCR / labeller models
         self.stages = tuple(stages)
-        self.on_page_done = on_page_done
         self.busy = 0.0
         self.batches = 0
         self.pages = 0
-        self.finish_seconds = 0.0
-        self.preview_seconds = 0.0
 
-    def run(self, ready: Sequence[_Ready]) -> None:
+    def run(self, ready: Sequence[_Ready]) -> list[tuple[OcrResult, dict[str, float]] | BaseException]:
         t0 = time.perf_counter()
         try:
-            results = self._call(ready)
-        except Exception:
+            results: list[Any] = self._call(ready)
+        except Exception as first:
             if len(ready) == 1:
-                raise
-            # one bad page must not fail the other documents of the batch: redo them one by one
-            log.warning("neural batch of %d pages failed; retrying page by page", len(ready))
-            results = []
-            for r in ready:
-                try:
-                    results.extend(self._call([r]))
-                except Exception as exc:
-                    results.append(exc)
+                results = [first]
+            else:  # one bad page must not fail the other documents of the batch: redo them one by one
+                log.warning("neural batch of %d pages failed; retrying page by page", len(ready))
+                results = []
+                for r in ready:
+                    try:
+                        results.extend(self._call([r]))
+                    except Exception as exc:
+                        results.append(exc)
         self.busy += time.perf_counter() - t0
         self.batches += 1
         self.pages += len(ready)
-        for r, res in zip(ready, results, strict=True):
-            self._record(r, res)
+        return results
 
-    def _call(self, ready: Sequence[_Ready]) -> list[Any]:
+    def _call(self, ready: Sequence[_Ready]) -> list[tuple[OcrResult, dict[str, float]]]:
         timings: dict[str, float] = {}
         out = _run_stages(self.pipeline, self.stages, [r.item for r in ready], timings)
-        if len(out) != len(ready):
-            raise RuntimeError(f"neural stages returned {len(out)} pages for {len(ready)}")
+        if len(out) != len(ready) or not all(isinstance(o, OcrResult) for o in out):
+            raise RuntimeError(f"neural stages returned {len(out)} items for {len(ready)} pages, not OcrResults")
         share = {k: v / len(ready) for k, v in timings.items()}
-        return [(res, share) for res in out]
-
-    def _record(self, r: _Ready, res: Any) -> None:
-        t0 = time.perf_counter()
-        if isinstance(res, BaseException):
-            self.state.record(r.doc, None, res)
-        else:
-            result, share = res
-            png = None
-            if self.state.options.export.previews:
-                from juesuan.io.previews import render_preview
-
-                tp = time.perf_counter()
-                png = render_preview(result.page, result, self.state.options.export.preview_max_width)
-                self.preview_seconds += time.perf_counter() - tp
-            out = PageOutput(strip_pixels(_as_ocr(result)), png, {**r.timings, **share})
-            self.state.record(r.doc, [out], None)  # finishes the document when this was its last page
-        self.finish_seconds += time.perf_counter() - t0
-        if self.on_page_done is not None:
-            self.on_page_done(1)
-
-
-def _as_ocr(result: Any) -> OcrResult:
-    if not isinstance(result, OcrResult):
-        raise TypeError(f"the last neural stage returned {type(result).__name__}, not OcrResult")
-    return result
+        return [(res, {**r.timings, **share}) for res, r in zip(out, ready, strict=True)]
 
 
 def run_batch_pipelined(
@@ -202,18 +222,19 @@ def run_batch_pipelined(
         worker_options = options.model_copy(update={"layout": options.layout.model_copy(update={"device": "cpu"})})
 
     t_start = time.perf_counter()
-    state = BatchState(inputs, outdir, options, force=force, pages=pages, chunk=1)
+    state = _PipelinedState(inputs, outdir, options, force=force, pages=pages, chunk=1)
     if on_pages_total is not None:
         on_pages_total(state.total_pages)
-    neural = _NeuralStage(state, neural_stages, on_page_done)
+    neural = _NeuralStage(state.parent, neural_stages)
     position = {id(d): k for k, d in enumerate(state.docs)}
     todo = [(d, idx[0]) for d, idx in state.tasks]
     todo.reverse()  # pop() from the end = document order
+    previews = options.export.previews
     t_stream = time.perf_counter()
     waited = 0.0
     max_ready = 0
     pool: Any
-    if cpu_workers == 0:
+    if cpu_workers == 0 or not todo:
         pool = _InlinePool(worker_options)
     else:
         pool = cf.ProcessPoolExecutor(
@@ -222,37 +243,61 @@ def run_batch_pipelined(
             initializer=_init_worker,
             initargs=(worker_options,),
         )
+
+    def page_done(d: _Doc, output: PageOutput | None, exc: BaseException | None) -> None:
+        state.record(d, None if output is None else [output], exc)  # the last page submits the document
+        if on_page_done is not None:
+            on_page_done(1)
+
     with pool:
-        running: dict[cf.Future[Any], tuple[_Doc, int]] = {}
+        state.pool = pool
+        preparing: dict[cf.Future[Any], tuple[_Doc, int]] = {}
+        rendering: dict[cf.Future[Any], tuple[_Doc, OcrResult, dict[str, float]]] = {}
         ready: list[_Ready] = []
-        while todo or running or ready:
-            while todo and len(running) + len(ready) < queue_pages:
+        while todo or preparing or rendering or ready or state.finishing:
+            # pages held anywhere count against the queue: being prepared, waiting, or drawn as previews
+            while todo and len(preparing) + len(ready) + len(rendering) < queue_pages:
                 d, index = todo.pop()
                 try:
-                    running[pool.submit(_work, str(d.path), index, worker_stages)] = (d, index)
+                    preparing[pool.submit(_work, str(d.path), index, worker_stages)] = (d, index)
                 except cf.process.BrokenProcessPool as exc:  # a worker died: fail what is left, never hang
-                    state.record(d, None, exc)
+                    page_done(d, None, exc)
             # collect without blocking; block only when the neural stage has nothing to do
-            done = [f for f in running if f.done()]
+            done = {f for f in (*preparing, *rendering, *state.finishing) if f.done()}
             if not done and not ready:
                 t0 = time.perf_counter()
-                done = list(cf.wait(running, return_when=cf.FIRST_COMPLETED).done)
+                done = cf.wait([*preparing, *rendering, *state.finishing], return_when=cf.FIRST_COMPLETED).done
                 waited += time.perf_counter() - t0
             for fut in done:
-                d, index = running.pop(fut)
-                exc = fut.exception()
-                if exc is not None:
-                    state.record(d, None, exc)
-                    if on_page_done is not None:
-                        on_page_done(1)
+                if fut in preparing:
+                    d, index = preparing.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None:
+                        page_done(d, None, exc)
+                    else:
+                        item, timings = fut.result()
+                        ready.append(_Ready(d, (position[id(d)], index), item, timings))
+                elif fut in rendering:
+                    d, result, timings = rendering.pop(fut)
+                    exc = fut.exception()
+                    page_done(d, None if exc else PageOutput(strip_pixels(result), fut.result(), timings), exc)
                 else:
-                    item, timings = fut.result()
-                    ready.append(_Ready(d, (position[id(d)], index), item, timings))
+                    state.collect(fut)
             max_ready = max(max_ready, len(ready))
             if ready:
                 ready.sort(key=lambda r: r.order)
                 batch, ready = ready[:batch_pages], ready[batch_pages:]
-                neural.run(batch)
+                for r, res in zip(batch, neural.run(batch), strict=True):
+                    if isinstance(res, BaseException):
+                        page_done(r.doc, None, res)
+                    elif previews:  # drawn in the pool: the neural process only runs models
+                        result, timings = res
+                        fut = pool.submit(_preview, result, options.export.preview_max_width)
+                        rendering[fut] = (r.doc, result, timings)
+                    else:
+                        result, timings = res
+                        page_done(r.doc, PageOutput(strip_pixels(result), None, timings), None)
+        state.pool = None
     stream_seconds = time.perf_counter() - t_stream
     summary = state.summary
     summary.seconds = time.perf_counter() - t_start
@@ -266,8 +311,6 @@ def run_batch_pipelined(
         "max_ready_pages": max_ready,
         "neural_busy_s": round(neural.busy, 3),
         "neural_wait_s": round(waited, 3),
-        "finish_s": round(neural.finish_seconds, 3),
-        "previews_s": round(neural.preview_seconds, 3),
         "stream_s": round(stream_seconds, 3),
         "neural_utilisation": round(neural.busy / stream_seconds, 3) if stream_seconds > 0 else 0.0,
     }

@@ -23,7 +23,7 @@ from juesuan.inference.pipeline import PageOutput, Pipeline
 from juesuan.io.atomic import sha256_file
 from juesuan.io.export import write_document_outputs
 from juesuan.io.inputs import find_inputs, output_names
-from juesuan.options import PipelineOptions
+from juesuan.options import ExportOptions, PipelineOptions
 
 log = logging.getLogger(__name__)
 
@@ -193,33 +193,41 @@ class BatchState:
             self._fail(d.path, d.failed)
             return
         try:
-            doc = self.parent.finish(d.path, d.sha256, d.n_pages, d.outputs)
-            doc.meta["pages_requested"] = self.pages_key
-            previews = {o.result.page.ref.index: o.preview_png for o in d.outputs if o.preview_png}
-            target = write_document_outputs(doc, self.outdir / d.name, previews, self.options.export)
-        except InputError as exc:
-            self._fail(d.path, str(exc))
-            return
-        except Exception as exc:  # a bug: keep the traceback, fail this document, go on with the batch
-            log.error("%s: internal error\n%s", d.path, traceback.format_exc())
-            self._fail(d.path, f"{d.path}: internal error: {exc!r}")
+            result = finish_document(self.parent, d, self.outdir, self.pages_key, self.options.export)
+        except Exception as exc:
+            self.finish_failed(d, exc)
             return
         finally:
             d.outputs = []
-        self.summary.documents.append(
-            DocResult(
-                str(d.path),
-                "ok",
-                pages=len(doc.pages),
-                tables=len(doc.tables),
-                rows=sum(len(t.rows) for t in doc.tables),
-                violations=sum(1 for v in doc.validation.violations if v.severity == "error"),
-                repairs=len(doc.validation.repairs),
-                seconds=round(time.perf_counter() - d.started, 3),
-                outdir=str(target),
-            )
-        )
-        log.info("%s: %d pages, %d tables → %s", d.path, len(doc.pages), len(doc.tables), target)
+        self.summary.documents.append(result)
+
+    def finish_failed(self, d: _Doc, exc: BaseException) -> None:
+        """Assembly, validation or writing raised: bad input is one line, a bug also logs its traceback."""
+        if isinstance(exc, InputError):
+            self._fail(d.path, str(exc))
+        else:
+            log.error("%s: internal error\n%s", d.path, "".join(traceback.format_exception(exc)))
+            self._fail(d.path, f"{d.path}: internal error: {exc!r}")
+
+
+def finish_document(pipeline: Pipeline, d: _Doc, outdir: Path, pages_key: str, export: ExportOptions) -> DocResult:
+    """Assemble, validate and write one document whose pages are all in (any process: it needs no models)."""
+    doc = pipeline.finish(d.path, d.sha256, d.n_pages, d.outputs)
+    doc.meta["pages_requested"] = pages_key
+    previews = {o.result.page.ref.index: o.preview_png for o in d.outputs if o.preview_png}
+    target = write_document_outputs(doc, outdir / d.name, previews, export)
+    log.info("%s: %d pages, %d tables → %s", d.path, len(doc.pages), len(doc.tables), target)
+    return DocResult(
+        str(d.path),
+        "ok",
+        pages=len(doc.pages),
+        tables=len(doc.tables),
+        rows=sum(len(t.rows) for t in doc.tables),
+        violations=sum(1 for v in doc.validation.violations if v.severity == "error"),
+        repairs=len(doc.validation.repairs),
+        seconds=round(time.perf_counter() - d.started, 3),
+        outdir=str(target),
+    )
 
 
 def run_batch(

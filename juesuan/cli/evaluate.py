@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description=(
             "Rasterize digital PDFs (their text layer and rulings are the truth) or read labelled-page JSONL, degrade "
             "the pages like a scan, run the pipeline (or a peer tool), and report value accuracy, table recall, "
-            "character accuracy, row exactness, identity pass rates and per-stage seconds per page."
+            "character accuracy, row exactness, token-label F1, identity pass rates and per-stage seconds per page."
         ),
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="PDFs with a text layer, or labelled .jsonl")
@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--labeler", choices=["classifier", "rules"], default=None, help="juesuan token labeller")
     p.add_argument("--no-repair", action="store_true", help="validate but repair nothing (cell accuracy before repair)")
     p.add_argument("--require-header", action="store_true", help="a value also needs a matching column header")
+    p.add_argument(
+        "--no-labels", action="store_true", help="skip token-label F1 (PDFs: gold labels from the text layer + grid)"
+    )
     p.add_argument("--worst", type=int, default=4, help="pages drawn in the report (default 4)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
     p.add_argument("--experiment", default="juesuan-evaluate", help="MLflow experiment name")
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             require_header=args.require_header,
             worst_pages=args.worst,
+            labels=not args.no_labels,
             mlflow=not args.no_mlflow,
             experiment=args.experiment,
         )

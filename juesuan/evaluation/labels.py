@@ -162,4 +162,3 @@ def label_metrics(outcomes: Sequence[LabelOutcome]) -> dict[str, Any]:
         "label_body_as_header": sum(fp[lab] for lab in UNSCORED),  # body cells labelled HEADER (in micro FP)
         "per_label": per_label,
     }
-

@@ -95,6 +95,19 @@ def test_deskewed_prediction_is_mapped(finance_truth: list[TruthPage], tmp_path:
     assert summary["value_accuracy"] == 1.0
 
 
+def test_upscaled_prediction_is_mapped(finance_truth: list[TruthPage], tmp_path: Path) -> None:
+    """The pipeline upscales a low-dpi page (PageInfo.dpi above the image's) and deskews it: truth follows both."""
+    page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]
+    big = transform_truth(page.truth, np.diag([2.5, 2.5, 1.0]))
+    w, h = round(page.truth.width * 2.5), round(page.truth.height * 2.5)
+    turned = transform_truth(big, deskew_matrix(12.0, w, h))
+    doc = _perfect_document(turned)
+    doc.pages[0] = PageInfo(index=0, width=w, height=h, dpi=180, skew_deg=12.0)
+    summary, _, truths = score([page], EngineRun("x", [doc], [1.0], 1.0, []), EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 1.0
+    assert (truths[0].dpi, truths[0].width) == (180, w)
+
+
 @pytest.mark.slow
 def test_evaluate_cli_with_tesseract(finance_pdf: Path, tmp_path: Path) -> None:
     from juesuan.cli import main

@@ -42,7 +42,15 @@ def test_one_mislabelled_cell_gives_exact_scores() -> None:
     assert m["label_precision"] == 0.5
     assert m["label_recall"] == round(1 / 3, 6)
     assert m["label_f1"] == 0.4  # 2*1 / (2*1 + 1 + 2)
-    assert m["per_label"]["NAME"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1, "tp": 1, "fp": 0, "fn": 0}
+    assert m["per_label"]["NAME"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "support": 1,
+        "tp": 1,
+        "fp": 0,
+        "fn": 0,
+    }
     assert m["per_label"]["AMOUNT"]["recall"] == 0.0 and m["per_label"]["AMOUNT"]["support"] == 2
     assert m["per_label"]["CODE"]["precision"] == 0.0 and m["per_label"]["CODE"]["support"] == 0
     assert "HEADER" not in m["per_label"]
@@ -89,3 +97,39 @@ def test_label_f1_on_a_real_finance_page(finance_pdf: Path, tmp_path: Path) -> N
     assert {"NAME", "AMOUNT"} <= set(m["labels"])
     assert m["label_f1"] > 0.9
     assert "token-label micro F1" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_labelled_page_truth_carries_gold_and_mlflow_gets_label_f1() -> None:
+    from juesuan.datamodel.labelled import LabelledCell, LabelledPage, LabelledTable
+    from juesuan.evaluation.harness import _flat_metrics
+    from juesuan.evaluation.truth import labelled_page_truth
+
+    tokens = [
+        LabelledToken(text="项目", bbox=[10, 10, 90, 30], label="HEADER", table=0, row=0, col=0),
+        LabelledToken(text="合计", bbox=[10, 110, 90, 130], label="TOTAL_LABEL", table=0, row=1, col=0),
+        LabelledToken(text="3.00", bbox=[110, 110, 190, 130], label="AMOUNT", table=0, row=1, col=1),
+    ]
+    cells = [LabelledCell(row=t.row, col=t.col, bbox=t.bbox, text=t.text, header=t.row == 0) for t in tokens]
+    page = LabelledPage(
+        id="s#0",
+        image="s.png",
+        sha256="",
+        width=200,
+        height=200,
+        dpi=100,
+        source="synth",
+        document="s",
+        tokens=tokens,
+        tables=[LabelledTable(bbox=[0, 0, 200, 200], n_rows=2, n_cols=2, cells=cells)],
+    )
+    truth = labelled_page_truth(page)
+    assert [(g.label, g.text) for g in truth.labels] == [
+        ("HEADER", "项目"),
+        ("TOTAL_LABEL", "合计"),
+        ("AMOUNT", "3.00"),
+    ]
+    doc = _doc([Cell(col=0, text="合计", label="TOTAL_LABEL", bbox=[0, 200, 200, 280])])  # doc at 200 dpi
+    m = label_metrics(match_labels("s", 0, truth.labels, doc, scale=2.0))
+    assert m["label_recall"] == 0.5 and m["label_precision"] == 1.0
+    flat = _flat_metrics({**m, "labels": m.pop("per_label")})
+    assert flat["label_f1"] == round(2 / 3, 6) and flat["label_f1_TOTAL_LABEL"] == 1.0 and "label_f1_AMOUNT" in flat

@@ -38,6 +38,13 @@ def split_stages(layout_in_workers: bool) -> tuple[tuple[str, ...], tuple[str, .
     return STAGE_ORDER[:cut], STAGE_ORDER[cut:]
 
 
+def options_for_workers(options: PipelineOptions, layout_in_workers: bool) -> PipelineOptions:
+    """CPU workers never touch the GPU: their layout runs on the CPU, whatever ``--device`` says."""
+    if not layout_in_workers or options.layout.device == "cpu":
+        return options
+    return options.model_copy(update={"layout": options.layout.model_copy(update={"device": "cpu"})})
+
+
 def _run_stages(pipeline: Pipeline, names: Sequence[str], data: Any, timings: dict[str, float]) -> list[Any]:
     for name in names:
         t0 = time.perf_counter()
@@ -217,9 +224,7 @@ def run_batch_pipelined(
     batch_pages = max(1, batch_pages)
     queue_pages = max(batch_pages, queue_pages if queue_pages is not None else 2 * batch_pages + cpu_workers)
     worker_stages, neural_stages = split_stages(layout_in_workers)
-    worker_options = options
-    if layout_in_workers and options.layout.device != "cpu":
-        worker_options = options.model_copy(update={"layout": options.layout.model_copy(update={"device": "cpu"})})
+    worker_options = options_for_workers(options, layout_in_workers)
 
     t_start = time.perf_counter()
     state = _PipelinedState(inputs, outdir, options, force=force, pages=pages, chunk=1)

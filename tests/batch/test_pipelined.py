@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from juesuan.batch.pipelined import run_batch_pipelined, split_stages
+from juesuan.batch.pipelined import options_for_workers, run_batch_pipelined, split_stages
 from juesuan.batch.runner import run_batch
 from juesuan.cli import main
 from juesuan.options import PipelineOptions
@@ -40,6 +40,11 @@ def _same_document(a: Path, b: Path) -> None:
 def test_layout_runs_on_the_cpu_workers_unless_asked_not_to() -> None:
     assert split_stages(True) == (("rasterize", "layout", "grid"), ("ocr", "structure", "label"))
     assert split_stages(False) == (("rasterize",), ("layout", "grid", "ocr", "structure", "label"))
+    gpu = PipelineOptions.model_validate({d: {"device": "cuda"} for d in ("layout", "ocr", "label")})
+    workers = options_for_workers(gpu, layout_in_workers=True)
+    assert (workers.layout.device, workers.ocr.device, workers.label.device) == ("cpu", "cuda", "cuda")
+    assert gpu.layout.device == "cuda"  # the caller's options are not changed
+    assert options_for_workers(gpu, layout_in_workers=False).layout.device == "cuda"
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +129,38 @@ def test_cli_engine_pipelined(small_pages: list[Path], tmp_path: Path, capsys: p
     data = json.loads(summary.read_text(encoding="utf-8"))
     assert data["stats"]["neural_pages"] == 2 and data["stats"]["cpu_workers"] == 1
     assert (tmp_path / "out" / small_pages[0].stem / "document.json").is_file()
+
+
+@pytest.mark.slow
+def test_layout_in_the_neural_process_and_two_workers(small_pages: list[Path], tmp_path: Path) -> None:
+    opts = PipelineOptions.model_validate(
+        {"layout": {"kind": "lines_only"}, "label": {"kind": "rules"}, "export": {"previews": False}}
+    )
+    local = run_batch(small_pages, tmp_path / "local", opts)
+    pipe = run_batch_pipelined(
+        small_pages, tmp_path / "pipe", opts, cpu_workers=2, batch_pages=3, queue_pages=3, layout_in_workers=False
+    )
+    assert local.count("ok") == pipe.count("ok") == 4
+    for path in small_pages:
+        name = f"{path.stem}/document.json"
+        _same_document(tmp_path / "local" / name, tmp_path / "pipe" / name)
+    assert pipe.stats["neural_pages"] == 4 and pipe.stats["max_ready_pages"] <= 3
+    assert pipe.stats["mean_batch_pages"] <= 3
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_cuda_neural_stage_reads_the_same_tables_as_cpu(tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        pytest.skip("no CUDA execution provider (onnxruntime-gpu and a GPU are needed)")
+    cpu = PipelineOptions.model_validate({"export": {"previews": False}})
+    gpu = PipelineOptions.model_validate(
+        {"export": {"previews": False}, **{s: {"device": "cuda"} for s in ("layout", "ocr", "label")}}
+    )
+    local = run_batch([SAMPLE], tmp_path / "cpu", cpu, pages=[0, 1, 2])
+    pipe = run_batch_pipelined([SAMPLE], tmp_path / "gpu", gpu, cpu_workers=2, pages=[0, 1, 2])
+    assert local.count("ok") == pipe.count("ok") == 1
+    assert pipe.stats["batch_pages"] == 16
+    stem = SAMPLE.stem
+    assert _tables(tmp_path / "cpu" / stem / "document.json") == _tables(tmp_path / "gpu" / stem / "document.json")

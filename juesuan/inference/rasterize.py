@@ -454,27 +454,37 @@ class Rasterizer:
         return max(dpi, opts.upscale_to) if opts.min_dpi and dpi < opts.min_dpi else dpi
 
     def _finish(self, ref: PageRef, image: np.ndarray, turned: int = 0) -> PageImage:
-        """Upscaling of low-dpi scans, red seals, rotation, deskew; ``turned`` degrees were already applied (EXIF).
+        """Red seals, rotation, deskew, upscaling of low-dpi scans; ``turned`` degrees were already applied (EXIF).
 
-        An upscaled page reports its working dpi in ``PageRef.dpi``, so every box downstream is in its pixels."""
+        Orientation is decided on the page as scanned (its analyses were tuned on real scans; an interpolated copy
+        fooled the 0-vs-90 test), then the upscaled page is turned and deskewed the same way. An upscaled page
+        reports its working dpi in ``PageRef.dpi``, so every box downstream is in its pixels."""
         opts = self.options
         working = self._working_dpi(ref.dpi)
-        if working != ref.dpi:
-            log.debug("%s: %d dpi upscaled to %d", ref.where(), ref.dpi, working)
-            image = preprocess.upscale(image, working / ref.dpi)
-            ref = PageRef(ref.path, ref.index, working)
+        factor = working / ref.dpi
         if opts.suppress_red:
             image = preprocess.suppress_red(image)
         rotation, skew = 0, 0.0
         if opts.rotate or opts.deskew:
             if opts.rotate and self._direction is None:
                 self._direction = preprocess.TextDirectionClassifier()
-            image, rotation, skew = preprocess.orient(
+            oriented, rotation, skew = preprocess.orient(
                 image,
                 self._direction,
                 detect_turn=opts.rotate,
                 max_skew_deg=opts.max_skew_deg if opts.deskew else 0.0,
             )
+            if factor == 1:
+                image = oriented
+            else:
+                image = preprocess.rotate(preprocess.upscale(image, factor), rotation)  # 180 commutes with deskew
+                if skew:
+                    image = preprocess.rotate_small(image, skew)
+        elif factor != 1:
+            image = preprocess.upscale(image, factor)
+        if factor != 1:
+            log.debug("%s: %d dpi upscaled to %d", ref.where(), ref.dpi, working)
+            ref = PageRef(ref.path, ref.index, working)
         rotation = (rotation + turned) % 360
         log.debug("%s: rotation %d, skew %.2f deg", ref.where(), rotation, skew)
         return PageImage(ref, image, rotation=rotation, skew_deg=skew)

@@ -57,3 +57,16 @@ def test_values_of_a_real_table_page_read_at_100_dpi(finance_pdf: Path, tmp_path
     summary, _, _ = score(pages, run, options, pipeline)
     assert run.documents[0] is not None and run.documents[0].pages[0].dpi == 200
     assert summary["value_accuracy"] >= 0.95
+
+
+def test_orientation_is_decided_on_the_page_as_scanned(shared_real: Path, tmp_path: Path) -> None:
+    """A landscape 100 dpi scan (收入预算表) that the 0-vs-90 test misread as sideways once it was upscaled first."""
+    from juesuan.evaluation.harness import EvaluateOptions, prepare_pages
+    from juesuan.evaluation.truth import pdf_truth
+
+    pdf = shared_real / "shanghai-putuo-justice-bureau_2026_部门预算.pdf"
+    options = EvaluateOptions(dpi=100, degrade="scan", seed=7, labels=False)
+    prepared = prepare_pages(pdf_truth(pdf, 100, pages=[10]), tmp_path, options)[0]
+    page = Rasterizer(RasterizeOptions())([(prepared.image, 0)])[0]
+    assert page.rotation == 0 and page.ref.dpi == 200
+    assert abs(page.skew_deg) < 2 and page.width > page.height

@@ -6,11 +6,13 @@ is cheap on a CPU: ~0.2 s a page against 0.5-14 s of OCR) and builds the ruled g
 the :class:`GridResult` back with its pixels (~12 MB a page at 200 dpi; pickling it costs ~5 ms). The parent holds
 the only OCR and labeller models and runs ocr → structure → label over whatever pages are ready, up to
 ``batch_pages`` from any documents, so it never waits on one slow page while others are ready. At most
-``queue_pages`` pages are in flight (submitted or waiting for the neural stage), which bounds memory. Finished
-pages go through :class:`BatchState` exactly as in the local engine (same assembly, validation, outputs, resume).
+``queue_pages`` pages are in flight (being prepared, waiting for the neural stage, or drawn as previews), which
+bounds memory. Previews are drawn and documents finished (:func:`finish_document`: assemble → validate → write) back
+in the pool, so the neural process only runs models; planning, skipping and failing documents is
+:class:`BatchState`'s, as in the local engine, so outputs and resume behave the same.
 
-``summary.stats`` reports how long the neural stage was busy against the wall time of the streaming phase: a
-utilisation well below 1 means the neural stage (the GPU) waited for the CPU workers.
+``summary.stats`` reports how long the neural stage was busy from the first page submitted to its last batch: a
+``neural_utilisation`` well below 1 means the neural stage (the GPU) waited for the CPU workers.
 """
 
 from __future__ import annotations
@@ -238,6 +240,7 @@ def run_batch_pipelined(
     t_stream = time.perf_counter()
     waited = 0.0
     max_ready = 0
+    neural_end = t_stream
     pool: Any
     if cpu_workers == 0 or not todo:
         pool = _InlinePool(worker_options)
@@ -272,7 +275,8 @@ def run_batch_pipelined(
             if not done and not ready:
                 t0 = time.perf_counter()
                 done = cf.wait([*preparing, *rendering, *state.finishing], return_when=cf.FIRST_COMPLETED).done
-                waited += time.perf_counter() - t0
+                if preparing:  # waiting for pages; the tail (previews, documents finishing) is not the neural stage's
+                    waited += time.perf_counter() - t0
             for fut in done:
                 if fut in preparing:
                     d, index = preparing.pop(fut)
@@ -297,13 +301,19 @@ def run_batch_pipelined(
                         page_done(r.doc, None, res)
                     elif previews:  # drawn in the pool: the neural process only runs models
                         result, timings = res
-                        fut = pool.submit(_preview, result, options.export.preview_max_width)
-                        rendering[fut] = (r.doc, result, timings)
+                        try:
+                            fut = pool.submit(_preview, result, options.export.preview_max_width)
+                        except cf.process.BrokenProcessPool as exc:
+                            page_done(r.doc, None, exc)
+                        else:
+                            rendering[fut] = (r.doc, result, timings)
                     else:
                         result, timings = res
                         page_done(r.doc, PageOutput(strip_pixels(result), None, timings), None)
+                neural_end = time.perf_counter()
         state.pool = None
     stream_seconds = time.perf_counter() - t_stream
+    span = neural_end - t_stream  # the tail (last documents finishing in the pool) is not the neural stage's wait
     summary = state.summary
     summary.seconds = time.perf_counter() - t_start
     summary.stats = {
@@ -317,13 +327,14 @@ def run_batch_pipelined(
         "neural_busy_s": round(neural.busy, 3),
         "neural_wait_s": round(waited, 3),
         "stream_s": round(stream_seconds, 3),
-        "neural_utilisation": round(neural.busy / stream_seconds, 3) if stream_seconds > 0 else 0.0,
+        "neural_span_s": round(span, 3),
+        "neural_utilisation": round(neural.busy / span, 3) if span > 0 else 0.0,
     }
     log.info(
-        "pipelined: neural stage busy %.1f s of %.1f s streaming (%.0f%%), waited %.1f s for CPU workers, "
+        "pipelined: neural stage busy %.1f s of %.1f s (%.0f%%), waited %.1f s for CPU workers, "
         "%d batches of %.1f pages",
         neural.busy,
-        stream_seconds,
+        span,
         100 * summary.stats["neural_utilisation"],
         waited,
         neural.batches,

@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     if "neural_utilisation" in summary.stats:
         s = summary.stats
         print(
-            f"neural stage: busy {s['neural_busy_s']} s of {s['stream_s']} s ({s['neural_utilisation']:.0%}), "
+            f"neural stage: busy {s['neural_busy_s']} s of {s['neural_span_s']} s ({s['neural_utilisation']:.0%}), "
             f"waited {s['neural_wait_s']} s for CPU workers, "
             f"{s['neural_batches']} batches of {s['mean_batch_pages']} pages"
         )

@@ -91,7 +91,8 @@ def test_small_pages_match_local_and_batches_stay_bounded(small_pages: list[Path
     assert stats["neural_pages"] == 4
     assert stats["batch_pages"] == 2 and stats["max_ready_pages"] <= stats["queue_pages"] == 4
     assert stats["neural_batches"] == 2  # inline workers fill the queue (2 * batch_pages) at once: 2 + 2 pages
-    assert 0 < stats["neural_busy_s"] <= stats["stream_s"]
+    assert 0 < stats["neural_busy_s"] <= stats["neural_span_s"] <= stats["stream_s"]
+    assert 0 < stats["neural_utilisation"] <= 1
     assert json.loads(json.dumps(pipe.to_dict()))["stats"]["neural_pages"] == 4
     assert "stats" not in local.to_dict()  # the local engine's summary is unchanged
 

@@ -5,7 +5,7 @@ made the training data (``datasets.autolabel.label_page`` over the text-layer wo
 page). One entity is one gold table cell (the lines of a wrapped name are one entity); its predicted label is the
 ``label`` of the document cell whose box contains the gold cell's centre, in the document's pixels.
 
-Scoring rules (docs/evaluation.md):
+Scoring rules:
 - Scored gold cells: every table cell with text except HEADER. Header rows are not document cells (they become
   ``Column.header``), so a header cell has nothing to compare with.
 - A scored cell with no covering document cell, or one without a label, is a miss (false negative only).

@@ -4,8 +4,7 @@ Every number comes from ``labels.json`` (written by ``juesuan train``) and ``eva
 retrained checkpoint gets a card that matches it. ``--compare DIR`` adds another checkpoint's test F1 (the
 no-pretraining ablation) as a column.
 
-Run: ``python -m juesuan.training.card models/token-classifier --compare runs/no-pretrain
---eval runs/real-autolabel:test``.
+Run: ``python -m juesuan.training.card models/token-classifier --compare runs/v6-no-pretrain``.
 """
 
 from __future__ import annotations
@@ -24,11 +23,12 @@ WEAK_SPOTS = """\
 - The model sees text, boxes and grid row/column only, not pixels: a cell whose OCR text is wrong *and* whose
   column gives no hint (a free-text cell in a form) can be mislabelled.
 - Sequence positions are tokens (OCR lines), so a line that OCR merged across two cells gets one label.
-- Auto-labelled real pages score well below synthetic ones. On the real test split (documents never trained
-  on) the largest error groups are placeholder cells ("…", "。。。") that the auto-labeller calls NAME and the
-  model calls AMOUNT, and the header/name split of empty template tables (部门决算模板); list them with
-  `benchmarks/bench_label.py --ablation --data runs/real-autolabel:test`. Labels of the real pages come from
-  rules, not people, so part of the gap is label noise.
+- Real test pages (documents never trained on: the finance bureau's 决算 and the commerce 预算) are only the
+  shared Shanghai Putuo family; the remaining errors there are 款 code parts of 基本支出 column groups read as
+  amounts, 小计 in a header row, and cover/contents lines (目录, 上海市普陀区财政局) called TITLE or TEXT.
+  List them with `benchmarks/bench_label.py --ablation --data datasets/real-autolabel:test`. Labels of the
+  real pages come from rules, not people (hand check: 99.4 %), so part of any gap is label noise.
+- "…" / "。。。" template rows are OTHER by convention (auto-labeller, rules and generator agree).
 - Rare labels (RATE, OPERATOR, MEASURE_UNIT, TARGET/ACTUAL) have far fewer examples than AMOUNT/NAME; check
   their rows in the per-label tables before trusting them on a new document family.
 """
@@ -189,8 +189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="write a checkpoint's model card")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--compare", type=Path, nargs="*", default=[], help="checkpoints to show as F1 columns")
-    parser.add_argument("--eval", nargs="*", default=[], help="<folder>:<split> sets to evaluate first (all "
-                        "checkpoints), e.g. runs/real-autolabel:test")
+    parser.add_argument(
+        "--eval",
+        nargs="*",
+        default=[],
+        help="<folder>:<split> sets to evaluate first (all checkpoints), e.g. runs/real-autolabel:test",
+    )
     args = parser.parse_args(argv)
     for folder in [args.folder, *args.compare]:
         if args.eval:

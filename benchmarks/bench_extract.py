@@ -76,7 +76,7 @@ def truth_for(pdfs: list[Path], dpi: int, max_pages: int, finance_all: bool) -> 
     pages: list[TruthPage] = []
     for pdf in pdfs:
         keep_all = max_pages == 0 or (finance_all and "finance-bureau" in pdf.name)
-        opts = H.EvaluateOptions(dpi=dpi, max_pages=None if keep_all else max_pages)
+        opts = H.EvaluateOptions(labels=False, dpi=dpi, max_pages=None if keep_all else max_pages)
         pages += H.collect_truth([pdf], opts)
     return pages
 
@@ -139,7 +139,7 @@ def run_tool(tool: str, pages: list[H.PreparedPage], work: Path, pipeline: Any) 
 
 def score_run(pages: list[H.PreparedPage], run: H.EngineRun, seed: int) -> dict[str, Any]:
     engine = "juesuan" if run.engine.startswith("juesuan") else run.engine
-    opts = H.EvaluateOptions(seed=seed, mlflow=False, revalidate_without_repair=False)
+    opts = H.EvaluateOptions(labels=False, seed=seed, mlflow=False, revalidate_without_repair=False)
     summary, _, _ = H.score(pages, H.EngineRun(engine, *_fields(run)), opts)
     return summary
 
@@ -155,7 +155,7 @@ def run_set(
     work = args.work / name
     tag = name if level is not None else None
     degrade = name.split("-")[-1] if level is None else "clean"
-    opts = H.EvaluateOptions(dpi=truth[0].dpi if truth else 200, degrade=degrade, seed=args.seed)
+    opts = H.EvaluateOptions(labels=False, dpi=truth[0].dpi if truth else 200, degrade=degrade, seed=args.seed)
     pages = H.prepare_pages(truth, work / "pages", opts, level=level, tag=tag)
     rows = []
     for tool in tools:

@@ -154,3 +154,17 @@ def test_orient_turns_and_deskews_in_one_call(text_page: np.ndarray) -> None:
     assert np.abs(out.astype(int) - text_page.astype(int)).mean() < 6  # back where it started, up to blur
     same, rotation, skew = pp.orient(scanned, None, detect_turn=False, max_skew_deg=0.0)
     assert (rotation, skew) == (0, 0.0) and same is scanned
+
+
+@pytest.mark.parametrize("index", [28, 31])
+def test_upright_synthetic_table_page_is_not_turned(index: int) -> None:
+    # Synthetic landscape tables in small type (seed 11): on the work copy their glyphs merge into wide blobs, so the
+    # tall-glyph cue said "turned 90" (log-odds -3.5) against a clear run cue (+2.9); the page was read sideways.
+    from juesuan.datasets.synth.generator import SynthOptions, generate_page
+
+    kinds = ["summary", "revenue", "expenditure", "gpb_expenditure", "basic_expenditure", "fiscal_summary"]
+    kinds += ["sangong", "performance", "project_expenditure"]
+    opts = SynthOptions(seed=11, table_weights={k: 1.0 for k in kinds}, dpi_choices=(150, 200, 300))
+    page = generate_page(11, index, opts).image
+    assert pp.text_lines_horizontal(page)[0]
+    assert not pp.text_lines_horizontal(pp.rotate(page, 90))[0]

@@ -84,7 +84,9 @@ class OcrOptions(_Options):
 
 class StructureOptions(_Options):
     kind: Literal["default"] = "default"
-    merge_continued: bool = Field(True, description="merge a table continued on the next page (续表) into the one before")
+    merge_continued: bool = Field(
+        True, description="merge a table continued on the next page (续表) into the one before"
+    )
     split_dual: bool = Field(True, description="split side-by-side column groups (基本支出决算表) into logical rows")
     min_col_gap_px: float = Field(12.0, ge=1, description="borderless tables: narrower x-gaps do not separate columns")
 

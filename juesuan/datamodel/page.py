@@ -139,7 +139,7 @@ class GridResult:
 
 @dataclass(frozen=True, slots=True)
 class CellText:
-    """The text of one grid cell. ``tokens`` are its lines, top to bottom; ``text`` joins them (no separator for CJK)."""
+    """The text of one grid cell. ``tokens`` are its lines, top to bottom; ``text`` joins them (no CJK separator)."""
 
     cell: GridCell
     text: str

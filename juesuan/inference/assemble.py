@@ -12,6 +12,7 @@ where they differ.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Sequence
@@ -98,9 +99,7 @@ def _split_code_pair(texts: Sequence[str]) -> bool:
 
     The continuation page of finance-bureau 2024 基本支出决算表 (page 17) starts with such a row and no header.
     """
-    return any(
-        len(a) == 3 and a.isdigit() and len(b) == 2 and b.isdigit() for a, b in zip(texts, texts[1:], strict=False)
-    )
+    return any(len(a) == 3 and a.isdigit() and len(b) == 2 and b.isdigit() for a, b in itertools.pairwise(texts))
 
 
 def _find_header_rows(block: _Block) -> int:

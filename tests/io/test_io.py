@@ -47,19 +47,16 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["doc.json"]
 
 
+def _table(title: str, rows: list[Row]) -> Table:
+    """A 科目编码 | 科目名称 | 决算数 table in 万元."""
+    columns = [Column(index=0, header="科目编码"), Column(index=1, header="科目名称"), Column(index=2, header="决算数")]
+    return Table(id="t1", pages=[0], bbox=[0, 0, 10, 10], title=title, unit="万元", columns=columns, rows=rows)
+
+
 def _doc() -> Document:
-    table = Table(
-        id="t1",
-        pages=[0],
-        bbox=[0, 0, 10, 10],
-        title="收入决算表",
-        unit="万元",
-        columns=[
-            Column(index=0, header="科目编码"),
-            Column(index=1, header="科目名称"),
-            Column(index=2, header="决算数"),
-        ],
-        rows=[
+    table = _table(
+        "收入决算表",
+        [
             Row(
                 index=0,
                 code="2010601",
@@ -102,18 +99,9 @@ def test_validation_report_is_written_next_to_the_document(tmp_path: Path) -> No
         cells = [Cell(col=0, text=code or ""), Cell(col=1, text=name), Cell(col=2, text=amount, value=float(amount))]
         return Row(index=i, code=code, name=name, kind=kind, cells=cells)
 
-    table = Table(
-        id="t1",
-        pages=[0],
-        bbox=[0, 0, 10, 10],
-        title="一般公共预算财政拨款支出决算表",
-        unit="万元",
-        columns=[
-            Column(index=0, header="科目编码"),
-            Column(index=1, header="科目名称"),
-            Column(index=2, header="决算数"),
-        ],
-        rows=[
+    table = _table(
+        "一般公共预算财政拨款支出决算表",
+        [
             row(0, None, "合计", "30.00", "total"),
             row(1, "201", "一般公共服务支出", "12.00"),
             row(2, "20106", "财政事务", "12.00"),

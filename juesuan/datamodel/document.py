@@ -46,6 +46,9 @@ class Cell(_Model):
     confidence: float = 1.0
     # Set by repair (validation): the OCR text before the correction and why it was changed.
     repair: dict[str, Any] | None = None
+    # Who gave the value: None = the machine (OCR or text layer); "human" = a person (review tool, edited
+    # document.json, import). Repair never changes a human cell.
+    source: Literal["human"] | None = None
 
 
 class Row(_Model):
@@ -78,6 +81,12 @@ class Table(_Model):
     columns: list[Column] = Field(default_factory=list)
     rows: list[Row] = Field(default_factory=list)
     type_confidence: float | None = None
+    # Structure quality, so people know which tables to look at (filled by assemble/validation):
+    confidence: float | None = None  # 0..1, how clearly the chosen structure beat its alternatives
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)  # short machine-readable reasons, e.g. "orphans:3"
+    orphans: int = 0  # amounts attached to no row with a code or a name
+    null_numeric: int = 0  # numeric-looking cells left without a value
 
 
 class Violation(_Model):
@@ -100,9 +109,19 @@ class Validation(_Model):
     repairs: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class DocumentInfo(_Model):
+    """What the document is, read from its cover and titles (None when not found)."""
+
+    issuer: str | None = None  # the department or unit, e.g. 上海市普陀区财政局
+    year: int | None = None  # the reporting year (the budget/final-accounts year, not the publication date)
+    kind: Literal["决算", "预算"] | None = None
+    title: str | None = None
+
+
 class Document(_Model):
     schema_version: str = SCHEMA_VERSION
     source: Source
+    info: DocumentInfo = Field(default_factory=DocumentInfo)
     pages: list[PageInfo] = Field(default_factory=list)
     tables: list[Table] = Field(default_factory=list)
     validation: Validation = Field(default_factory=Validation)

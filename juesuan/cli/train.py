@@ -113,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
 def run_type_classifier(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from juesuan.models.type_classifier import SEED
     from juesuan.training.promote import promote_type_classifier
     from juesuan.training.table_type import train_tracked
-    from juesuan.validation.type_classifier import SEED
 
     command = "juesuan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_tracked(

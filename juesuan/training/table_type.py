@@ -24,8 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from juesuan.validation.schema import Schema, load_schema
-from juesuan.validation.type_classifier import (
+from juesuan.models.type_classifier import (
     SEED,
     noisy_copies,
     predict_types,
@@ -37,6 +36,7 @@ from juesuan.validation.type_classifier import (
     training_texts,
     yaml_digest,
 )
+from juesuan.validation.schema import Schema, load_schema
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,8 @@ def train_tracked(
 
 def load_version_model(version: Any, dest: Path) -> Any:
     """The fitted pipeline of a registered version (downloaded into ``dest``)."""
+    from juesuan.models.type_classifier import load_bundle
     from juesuan.training import tracking
-    from juesuan.validation.type_classifier import load_bundle
 
     folder = tracking.download_version(version, dest)
     path = folder / BUNDLE_NAME if folder.is_dir() else folder

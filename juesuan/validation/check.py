@@ -15,6 +15,7 @@ from typing import Any
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Validation, Violation
+from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation import cross, narrative
 from juesuan.validation.repair import repair_table
@@ -32,7 +33,6 @@ from juesuan.validation.rules import (
     load_identities,
 )
 from juesuan.validation.schema import Schema, load_schema, normalize_text
-from juesuan.validation.type_classifier import TableTypeClassifier
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Classification-code catalogue: 支出功能分类 (类 3 digits, 款 5, 项 7) and 部门经济分类 (类 3, 款 5).
 
-Data in ``configs/codes/classification.tsv`` (built by ``python -m juesuan.validation.catalogue_build``; every row
+Data in ``configs/codes/classification.tsv`` (built by ``scripts/catalogue_build.py``; every row
 names its sources). Used to check that a row's 科目编码 and 科目名称 agree and to choose between OCR readings of
 either. Function codes start with 2 and economic codes with 3, so a code alone tells its system.
 """

@@ -2,7 +2,7 @@
 
 Titles and headers come from OCR, so matching is tolerant: text is normalised (full-width, brackets, spaces, line
 breaks, years, numbering), exact aliases win, and the rest goes to a character n-gram classifier trained on the
-aliases with OCR-style noise (:mod:`juesuan.validation.type_classifier`).
+aliases with OCR-style noise (:mod:`juesuan.models.type_classifier`).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from juesuan.models.type_classifier import OTHER, real_titles
 from juesuan.validation.schema import load_schema
-from juesuan.validation.type_classifier import OTHER, real_titles
 
 TABLES = [
     ("2025年部门收入预算总表", "部门收入预算总表"),
@@ -45,9 +45,9 @@ def test_type_classifier_run_is_tracked_registered_and_gated(
     from mlflow import MlflowClient
 
     from juesuan.cli import main as cli_main
+    from juesuan.models.type_classifier import load_bundle
     from juesuan.training import table_type, tracking
     from juesuan.training.promote import promote_type_classifier
-    from juesuan.validation.type_classifier import load_bundle
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr(table_type, "REAL_DIR", real_dir)

@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 from validation_tables import GBE_ROWS, document_of, make_table
 
 from juesuan.datamodel.amounts import parse_amount
+from juesuan.evaluation.perturb import names_cell, perturbations
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate, check_table, document_values
-from juesuan.validation.perturb import names_cell, perturbations
 from juesuan.validation.repair import repair_table
 from juesuan.validation.rules import TableView, build_rules, load_identities
 from juesuan.validation.schema import load_schema

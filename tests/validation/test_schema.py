@@ -1,6 +1,6 @@
+from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.validation.rules import column_field, column_group
 from juesuan.validation.schema import load_schema
-from juesuan.validation.type_classifier import TableTypeClassifier
 
 # Every table title printed in the shared real PDFs (pdftotext of ../shared/data/real/*.pdf) with its type.
 REAL_TITLES = {

@@ -4,7 +4,7 @@ A developer tool, not part of the pipeline: it reads ``pdftotext -layout`` outpu
 seeds' TSV tables, and merges what they print with the national names in :data:`NATIONAL` (only names we are sure of).
 Every entry records where it came from (``real:<file>``, ``seed:<file>``, ``national``), so a person can check it.
 
-    PYTHONPATH=. python -m juesuan.validation.catalogue_build \
+    PYTHONPATH=. python scripts/catalogue_build.py \
         --real ../shared/data/real --seeds ../shared/data/seeds -o configs/codes/classification.tsv
 
 Printed names win over national ones only when they are not a truncation (a prefix) of a longer name: table cells

@@ -1,6 +1,6 @@
 """Measure detection and repair on real tables: perturb one character of one amount the way OCR does.
 
-    PYTHONPATH=. python -m juesuan.validation.perturb --seeds ../shared/data/seeds [--documents out/*/document.json]
+    PYTHONPATH=. python -m juesuan.evaluation.perturb --seeds ../shared/data/seeds [--documents out/*/document.json]
 
 For every amount cell that takes part in at least one identity, each OCR-style slip (a confusable digit, a dropped
 or extra digit, a lost leading digit, a dropped/extra decimal point, a comma read as a point) is applied alone, the

@@ -5,7 +5,7 @@ the repo alone and nothing is downloaded. The fitted model ships as ``juesuan/re
 together with the sha256 of the YAML it came from; when the YAML changed since, it is retrained in memory (seeded,
 a few seconds) and a warning says to rebuild it:
 
-    PYTHONPATH=. python -m juesuan.validation.type_classifier --write
+    PYTHONPATH=. python -m juesuan.models.type_classifier --write
 
 MLflow-tracked training (params, held-out scores, registered model ``juesuan-table-type-classifier`` and its
 ``champion`` gate) lives in :mod:`juesuan.training.table_type`: ``juesuan train --type-classifier``.
@@ -249,7 +249,7 @@ class TableTypeClassifier:
                 return bundle["model"]
             log.warning(
                 "%s is stale (types.yaml changed); retraining in memory — rebuild it with "
-                "`python -m juesuan.validation.type_classifier --write`",
+                "`python -m juesuan.models.type_classifier --write`",
                 MODEL_PATH.name,
             )
         return train(self.schema)

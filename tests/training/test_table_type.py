@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from juesuan.models.type_classifier import OTHER, real_titles
+from juesuan.models.type_classifier import OTHER
+from juesuan.training.table_type import real_titles
 from juesuan.validation.schema import load_schema
 
 TABLES = [

@@ -45,7 +45,7 @@ def main() -> int:
 
     import torch
 
-    from juesuan.inference.label import TokenLabeler
+    from juesuan.inference.label import ClassifierLabeler, RulesLabeler
     from juesuan.options import LabelOptions
     from juesuan.training.data import labelled_to_ocr
 
@@ -54,8 +54,10 @@ def main() -> int:
     inputs = [labelled_to_ocr(p) for p in pages]
     n_tokens = sum(len(p.tokens) for p in pages)
     stages = {
-        "rules": TokenLabeler(LabelOptions(kind="rules")),
-        "classifier": TokenLabeler(LabelOptions(kind="classifier", model_dir=args.model_dir, threads=args.threads)),
+        "rules": RulesLabeler(LabelOptions(kind="rules")),
+        "classifier": ClassifierLabeler(
+            LabelOptions(kind="classifier", model_dir=args.model_dir, threads=args.threads)
+        ),
     }
     outputs = {}
     print(

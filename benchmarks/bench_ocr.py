@@ -47,8 +47,8 @@ def parse_pages(spec: str) -> list[int]:
 def prepare(pdf: Path, pages: Sequence[int], dpi: int, degrade: str, seed: int) -> list[GridResult]:
     from PIL import Image
 
+    from juesuan.inference import registry
     from juesuan.inference.grid import RuledGrid
-    from juesuan.inference.layout import build_layout
     from juesuan.inference.rasterize import Rasterizer
 
     rasterizer = Rasterizer(RasterizeOptions(dpi=dpi))
@@ -64,7 +64,7 @@ def prepare(pdf: Path, pages: Sequence[int], dpi: int, degrade: str, seed: int) 
                 Image.fromarray(degrade_image(page.image, rng, degrade)).save(target, dpi=(dpi, dpi))
                 requests.append((target, 0))
             images = rasterizer(requests)
-    layouts = build_layout(LayoutOptions())(images)
+    layouts = registry.build("layout", LayoutOptions())(images)
     return RuledGrid(GridOptions())(layouts)
 
 

@@ -7,16 +7,27 @@ A typo in YAML is an error (``extra="forbid"``), not a silent default. Each stag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from juesuan.errors import ConfigError
+from juesuan.inference.registry import check_kind
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+# A stage's ``kind`` is checked against the stage registry (juesuan/inference/registry.py), the one list of kinds.
+RasterizeKind = Annotated[str, AfterValidator(partial(check_kind, "rasterize"))]
+LayoutKind = Annotated[str, AfterValidator(partial(check_kind, "layout"))]
+GridKind = Annotated[str, AfterValidator(partial(check_kind, "grid"))]
+OcrKind = Annotated[str, AfterValidator(partial(check_kind, "ocr"))]
+StructureKind = Annotated[str, AfterValidator(partial(check_kind, "structure"))]
+LabelKind = Annotated[str, AfterValidator(partial(check_kind, "label"))]
 
 
 class _Options(BaseModel):
@@ -24,7 +35,7 @@ class _Options(BaseModel):
 
 
 class RasterizeOptions(_Options):
-    kind: Literal["pdfium"] = "pdfium"
+    kind: RasterizeKind = "pdfium"
     dpi: int = Field(200, ge=72, le=600, description="render resolution for PDFs; images keep their own")
     max_pixels: int = Field(120_000_000, ge=1_000_000, description="refuse pages larger than this (gigantic page)")
     rotate: bool = Field(True, description="detect 90/180/270 page rotation of scanned landscape pages")
@@ -43,7 +54,7 @@ class RasterizeOptions(_Options):
 
 
 class LayoutOptions(_Options):
-    kind: Literal["picodet_cdla", "lines_only"] = "picodet_cdla"
+    kind: LayoutKind = "picodet_cdla"
     score_threshold: float = Field(0.5, ge=0, le=1)
     use_ruling_lines: bool = Field(True, description="recover tables the detector missed from ruling-line evidence")
     input_size: int = Field(800, ge=320, le=1600, description="detector input height; the CDLA graph is fixed 800x608")
@@ -57,7 +68,7 @@ class LayoutOptions(_Options):
 
 
 class GridOptions(_Options):
-    kind: Literal["ruled"] = "ruled"
+    kind: GridKind = "ruled"
     min_line_frac: float = Field(0.02, gt=0, lt=1, description="shortest ruling line kept, as a page-width fraction")
     merge_tol_px: int = Field(6, ge=1, description="separators closer than this are one line")
     bridge_gap_in: float = Field(0.02, ge=0, le=0.2, description="gaps in a rule up to this (inches) are bridged")
@@ -69,7 +80,7 @@ class GridOptions(_Options):
 
 
 class OcrOptions(_Options):
-    kind: Literal["ppocr_v6", "ppocr_v4", "tesseract"] = "ppocr_v6"
+    kind: OcrKind = "ppocr_v6"
     rec_batch_size: int = Field(32, ge=1, description="crops per ONNX recognition call; raise it on GPU")
     cell_crops: bool = Field(True, description="recognise ruled-grid cell crops directly instead of detecting text")
     use_cls: bool = Field(False, description="run the 180-degree text-line classifier")
@@ -83,7 +94,7 @@ class OcrOptions(_Options):
 
 
 class StructureOptions(_Options):
-    kind: Literal["default"] = "default"
+    kind: StructureKind = "default"
     merge_continued: bool = Field(
         True, description="merge a table continued on the next page (续表) into the one before"
     )
@@ -92,7 +103,7 @@ class StructureOptions(_Options):
 
 
 class LabelOptions(_Options):
-    kind: Literal["classifier", "rules"] = "classifier"
+    kind: LabelKind = "classifier"
     model_dir: str = Field(str(MODELS_DIR / "token-classifier"), description="checkpoint folder (safetensors)")
     batch_size: int = Field(16, ge=1, description="windows (≤ 512 tokens each) per model call")
     device: Literal["cpu", "cuda"] = "cpu"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from juesuan.errors import ConfigError
+from juesuan.inference.registry import PEERS, kinds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,12 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--engine",
         default="juesuan",
-        choices=["juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table"],
+        choices=["juesuan", *PEERS],
         help="what to evaluate (default juesuan; the others are the peer baselines)",
     )
     p.add_argument("--workers", type=int, default=1, help="juesuan worker processes (default 1)")
-    p.add_argument("--ocr", choices=["ppocr_v6", "ppocr_v4", "tesseract"], default=None, help="juesuan OCR engine")
-    p.add_argument("--labeler", choices=["classifier", "rules"], default=None, help="juesuan token labeller")
+    p.add_argument("--ocr", choices=kinds("ocr"), default=None, help="juesuan OCR engine")
+    p.add_argument("--labeler", choices=kinds("label"), default=None, help="juesuan token labeller")
     p.add_argument("--no-repair", action="store_true", help="validate but repair nothing (cell accuracy before repair)")
     p.add_argument("--require-header", action="store_true", help="a value also needs a matching column header")
     p.add_argument(

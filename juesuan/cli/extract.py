@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from juesuan.errors import ConfigError
+from juesuan.inference.registry import kinds
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,16 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--pages", default=None, help="pages to read, counted from 1: '3-9', '1,4,6-8' (default all)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=None, help="where neural stages run")
-    p.add_argument("--ocr", choices=["ppocr_v6", "ppocr_v4", "tesseract"], default=None, help="OCR engine")
+    p.add_argument("--ocr", choices=kinds("ocr"), default=None, help="OCR engine")
     p.add_argument(
         "--text-layer",
         choices=["never", "auto"],
         default=None,
         help="auto: read a digital PDF's text layer instead of OCR (default never)",
     )
-    p.add_argument(
-        "--labeler", choices=["classifier", "rules"], default=None, help="token labeller (default classifier)"
-    )
+    p.add_argument("--labeler", choices=kinds("label"), default=None, help="token labeller (default classifier)")
     p.add_argument("--no-repair", action="store_true", help="report identity violations but repair nothing")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.add_argument("--no-previews", action="store_true", help="do not write pages/*.png previews")

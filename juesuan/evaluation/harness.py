@@ -31,11 +31,12 @@ from juesuan.datamodel.document import Document
 from juesuan.errors import ConfigError, InputError
 from juesuan.evaluation import metrics as m_
 from juesuan.evaluation.truth import TruthCell, TruthPage, load_labelled_truth, pdf_truth
+from juesuan.inference.registry import PEERS
 from juesuan.options import PipelineOptions
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table")
+ENGINES = ("juesuan", *PEERS)
 IMG2TABLE_SITE_ENV = "JUESUAN_IMG2TABLE_SITE"  # a pip --target folder holding img2table + opencv-contrib
 
 

@@ -31,10 +31,9 @@ import numpy as np
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Cell, Document, PageInfo, Row, Source, Table
 from juesuan.datamodel.page import BBox, Token
+from juesuan.inference.registry import PEERS
 
 log = logging.getLogger(__name__)
-
-PEERS = ("ppocr_v6", "ppocr_v4", "tesseract", "img2table")
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _PIECE = re.compile(r"[0-9０-９.,，．()（）%％+\-－]+|[^0-9０-９.,，．()（）%％+\-－]+")

@@ -1,6 +1,6 @@
 """Token labelling stage (字段标注): a label from configs/labels.yaml on every table cell and every page token.
 
-Two kinds, picked by ``LabelOptions.kind`` from :data:`LABEL_STAGES`:
+Two kinds, picked by ``LabelOptions.kind`` from the stage registry (:mod:`juesuan.inference.registry`):
 
 * ``classifier`` — the layout-aware token classifier shipped in ``models/token-classifier`` (loaded on first call,
   pages batched). When the checkpoint is missing it logs one warning and falls back to the rules, so an install
@@ -267,19 +267,3 @@ def apply_labels(page: OcrResult, where: Sequence[Address], labels: Sequence[str
             tables.append(TableOcr(table.region, table.grid, table.cells, toks))
     tokens = tuple(_with_label(t, token_label.get(("page", k), t.label)) for k, t in enumerate(page.tokens))
     return OcrResult(page.page, page.regions, tuple(tables), tokens)
-
-
-LABEL_STAGES: dict[str, type[Any]] = {"classifier": ClassifierLabeler, "rules": RulesLabeler}
-
-
-class TokenLabeler:
-    """The stage the pipeline builds: dispatches on ``options.kind`` (see :data:`LABEL_STAGES`)."""
-
-    def __init__(self, options: LabelOptions | None = None) -> None:
-        self.options = options or LabelOptions()
-        if self.options.kind not in LABEL_STAGES:
-            raise ConfigError(f"unknown label kind {self.options.kind!r}; known: {', '.join(sorted(LABEL_STAGES))}")
-        self._impl = LABEL_STAGES[self.options.kind](self.options)
-
-    def __call__(self, pages: Sequence[OcrResult]) -> list[OcrResult]:
-        return list(self._impl(pages))

@@ -124,15 +124,3 @@ class LinesOnlyLayout:
             )
             for page in pages
         ]
-
-
-LAYOUT_STAGES: dict[str, type[PicoDetLayout] | type[LinesOnlyLayout]] = {
-    "picodet_cdla": PicoDetLayout,
-    "lines_only": LinesOnlyLayout,
-}
-
-
-def build_layout(options: LayoutOptions) -> PicoDetLayout | LinesOnlyLayout:
-    if options.kind not in LAYOUT_STAGES:
-        raise ConfigError(f"unknown layout kind {options.kind!r}; known: {', '.join(sorted(LAYOUT_STAGES))}")
-    return LAYOUT_STAGES[options.kind](options)

@@ -38,6 +38,7 @@ from juesuan.datamodel.page import (
     Token,
 )
 from juesuan.errors import ConfigError
+from juesuan.inference import registry
 from juesuan.inference.cells import assign_tokens_to_cells, join_tokens
 from juesuan.models.ppocr import DbTextDetector, DetParams, PpOcrEngine, RecLine, crop_quad
 from juesuan.options import OcrOptions
@@ -579,7 +580,7 @@ def full_page_ocr(
     if kind == "tesseract":
         return tesseract_tokens(image, threads=threads)
     if kind not in ("ppocr_v6", "ppocr_v4"):
-        raise ConfigError(f"unknown OCR kind {kind!r}; known: ppocr_v4, ppocr_v6, tesseract")
+        raise ConfigError(f"unknown OCR kind {kind!r}; known: {', '.join(registry.kinds('ocr'))}")
     if engine is None:
         engine = PpOcrEngine(kind, threads)
     elif engine.kind != kind:

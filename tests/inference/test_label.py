@@ -20,7 +20,8 @@ from juesuan.datamodel.page import (
     Token,
 )
 from juesuan.errors import ConfigError
-from juesuan.inference.label import LABEL_STAGES, ClassifierLabeler, RulesLabeler, TokenLabeler
+from juesuan.inference import registry
+from juesuan.inference.label import ClassifierLabeler, RulesLabeler
 from juesuan.options import MODELS_DIR, LabelOptions
 
 ROWS = [
@@ -67,7 +68,7 @@ def cell_labels(page: OcrResult) -> list[list[str | None]]:
 
 def test_rules_label_cells_and_page_tokens() -> None:
     page = table_page()
-    [labelled] = TokenLabeler(LabelOptions(kind="rules"))([page])
+    [labelled] = registry.build("label", LabelOptions(kind="rules"))([page])
     got = cell_labels(labelled)
     assert got[:5] == EXPECTED[:5]
     assert got[5][1:] == ["TOTAL_LABEL", "AMOUNT"]
@@ -104,9 +105,11 @@ def test_classifier_without_weights_falls_back_or_fails(tmp_path: Path) -> None:
 
 
 def test_unknown_kind_lists_the_known_ones() -> None:
-    assert set(LABEL_STAGES) == {"classifier", "rules"}
-    with pytest.raises(ValueError):
-        LabelOptions(kind="nope")  # type: ignore[arg-type]
+    assert registry.kinds("label") == ("classifier", "rules")
+    assert isinstance(registry.build("label", LabelOptions(kind="rules")), RulesLabeler)
+    assert isinstance(registry.build("label", LabelOptions()), ClassifierLabeler)
+    with pytest.raises(ValueError, match="unknown label kind 'nope'; known: classifier, rules"):
+        LabelOptions(kind="nope")
 
 
 @pytest.mark.slow
@@ -115,7 +118,7 @@ def test_shipped_classifier_labels_a_table_page() -> None:
     model_dir = MODELS_DIR / "token-classifier"
     assert (model_dir / "model.safetensors").is_file(), "the shipped model is missing: run juesuan train"
     pages = [table_page(), table_page(ROWS[:3])]
-    out = TokenLabeler(LabelOptions(kind="classifier", model_dir=str(model_dir), threads=1))(pages)
+    out = registry.build("label", LabelOptions(kind="classifier", model_dir=str(model_dir), threads=1))(pages)
     assert len(out) == 2
     assert cell_labels(out[0]) == EXPECTED
     assert [t.label for t in out[0].tokens][:2] == ["TITLE", "UNIT"]

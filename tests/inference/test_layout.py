@@ -9,13 +9,8 @@ import pytest
 
 from juesuan.datamodel.page import PageImage, PageRef, Region, RegionKind
 from juesuan.errors import ConfigError
-from juesuan.inference.layout import (
-    LAYOUT_STAGES,
-    LinesOnlyLayout,
-    PicoDetLayout,
-    build_layout,
-    regions_from_detections,
-)
+from juesuan.inference import registry
+from juesuan.inference.layout import LinesOnlyLayout, PicoDetLayout, regions_from_detections
 from juesuan.inference.rasterize import Rasterizer, text_layer_tokens
 from juesuan.models.picodet import CDLA_LABELS, Detection, hard_nms
 from juesuan.options import LayoutOptions, RasterizeOptions
@@ -26,9 +21,9 @@ def _page(width: int = 300, height: int = 200) -> PageImage:
 
 
 def test_stage_dict_and_build() -> None:
-    assert set(LAYOUT_STAGES) == {"picodet_cdla", "lines_only"}
-    assert isinstance(build_layout(LayoutOptions(kind="lines_only")), LinesOnlyLayout)
-    assert isinstance(build_layout(LayoutOptions()), PicoDetLayout)
+    assert registry.kinds("layout") == ("lines_only", "picodet_cdla")
+    assert isinstance(registry.build("layout", LayoutOptions(kind="lines_only")), LinesOnlyLayout)
+    assert isinstance(registry.build("layout", LayoutOptions()), PicoDetLayout)
     with pytest.raises(ConfigError, match="picodet_cdla"):
         PicoDetLayout(LayoutOptions(kind="lines_only"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from juesuan.datamodel.labelled import LabelledPage
-from juesuan.inference.label import TokenLabeler
+from juesuan.inference.label import RulesLabeler
 from juesuan.models.token_classifier import TokenUnit
 from juesuan.options import LabelOptions
 from juesuan.training.data import NoiseOptions, add_ocr_noise, entity_tags, labelled_to_ocr, page_units
@@ -46,7 +46,7 @@ def test_labelled_page_round_trips_through_the_rules_stage(tiny_pages: list[Labe
     result, gold = labelled_to_ocr(tiny_pages[2])
     assert len(result.tables) == 1 and len(gold) == 2
     assert len(result.tables[0].cells) == len(gold[0])
-    [labelled] = TokenLabeler(LabelOptions(kind="rules"))([result])
+    [labelled] = RulesLabeler(LabelOptions(kind="rules"))([result])
     got = [ct.label for ct in labelled.tables[0].cells]
     accuracy = sum(a == b for a, b in zip(got, gold[0], strict=True)) / len(got)
     assert accuracy > 0.9

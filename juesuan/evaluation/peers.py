@@ -31,6 +31,7 @@ import numpy as np
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Cell, Document, PageInfo, Row, Source, Table
 from juesuan.datamodel.page import BBox, Token
+from juesuan.geometry import text_lines
 from juesuan.inference.registry import PEERS
 
 log = logging.getLogger(__name__)
@@ -64,27 +65,12 @@ def split_pieces(tokens: Sequence[Token]) -> list[Token]:
     return out
 
 
-def group_rows(tokens: Sequence[Token]) -> list[list[Token]]:
-    """Pieces into rows by vertical overlap (centre inside the running row's span), each row left to right."""
-    rows: list[list[Token]] = []
-    spans: list[tuple[float, float]] = []
-    for tok in sorted(tokens, key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0])):
-        cy = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
-        if rows and spans[-1][0] <= cy <= spans[-1][1]:
-            rows[-1].append(tok)
-            spans[-1] = (min(spans[-1][0], tok.bbox_px[1]), max(spans[-1][1], tok.bbox_px[3]))
-            continue
-        rows.append([tok])
-        spans.append((tok.bbox_px[1], tok.bbox_px[3]))
-    return [sorted(r, key=lambda t: t.bbox_px[0]) for r in rows]
-
-
 def rows_to_document(
     tokens: Sequence[Token], width: int, height: int, dpi: int, name: str = "page", page: int = 0
 ) -> Document:
     """Naive rows of one page as a pseudo document, for :func:`match_page`."""
     rows: list[Row] = []
-    for line in group_rows(split_pieces(tokens)):
+    for line in text_lines(split_pieces(tokens)):
         rows += segment_row(line, page, start=len(rows))
     table = Table(id=f"{name}#p{page}", pages=[page], bbox=[0.0, 0.0, float(width), float(height)], rows=rows)
     return Document(

@@ -31,6 +31,7 @@ from typing import Any
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.datamodel.page import BBox, Token
+from juesuan.geometry import DisjointSets, text_lines
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _INTEGER = re.compile(r"^\d{1,10}$")
@@ -213,21 +214,14 @@ def _touch(a: Segment, b: Segment, tol: float = _TOUCH_PX) -> bool:
 def table_boxes(horizontal: Sequence[Segment], vertical: Sequence[Segment]) -> list[BBox]:
     """Connected components of ruling segments with ≥ 2 horizontal and ≥ 2 vertical lines, top to bottom."""
     segs = [(s, True) for s in horizontal] + [(s, False) for s in vertical]
-    parent = list(range(len(segs)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(segs))
     for i in range(len(segs)):
         for j in range(i + 1, len(segs)):
             if segs[i][1] != segs[j][1] and _touch(segs[i][0], segs[j][0]):
-                parent[find(i)] = find(j)
+                sets.union(i, j)
     groups: dict[int, list[tuple[Segment, bool]]] = {}
     for i, seg in enumerate(segs):
-        groups.setdefault(find(i), []).append(seg)
+        groups.setdefault(sets.find(i), []).append(seg)
     boxes: list[BBox] = []
     for members in groups.values():
         n_h = sum(1 for _, is_h in members if is_h)
@@ -515,19 +509,7 @@ def table_titles(words: Sequence[Token], tables: Sequence[BBox], page_height: fl
 
 def _text_lines(words: Sequence[Token]) -> list[tuple[float, str]]:
     """(bottom y, text) of each text line, words joined left to right."""
-    lines: list[list[Token]] = []
-    for tok in sorted(words, key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0])):
-        yc = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
-        if lines:
-            y0 = min(t.bbox_px[1] for t in lines[-1])
-            y1 = max(t.bbox_px[3] for t in lines[-1])
-            if y0 <= yc <= y1:
-                lines[-1].append(tok)
-                continue
-        lines.append([tok])
-    return [
-        (max(t.bbox_px[3] for t in ln), "".join(t.text for t in sorted(ln, key=lambda t: t.bbox_px[0]))) for ln in lines
-    ]
+    return [(max(t.bbox_px[3] for t in ln), "".join(t.text for t in ln)) for ln in text_lines(words)]
 
 
 def _title_type(title: str | None) -> str | None:

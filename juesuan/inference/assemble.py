@@ -17,10 +17,12 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Column, Row, Table
-from juesuan.datamodel.page import CellText, OcrResult, TableOcr, Token
+from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
+from juesuan.geometry import text_lines
 from juesuan.inference.cells import join_tokens, reading_lines
 from juesuan.options import StructureOptions
 
@@ -247,6 +249,10 @@ class Assembler:
     def __init__(self, options: StructureOptions | None = None) -> None:
         self.options = options or StructureOptions()
 
+    def text_blocks(self, pages: Sequence[OcrResult]) -> list[dict[str, Any]]:
+        """The document's text outside tables (see :func:`text_blocks`)."""
+        return text_blocks(pages)
+
     def __call__(self, pages: Sequence[OcrResult]) -> list[Table]:
         blocks: list[_Block] = []
         for page in pages:
@@ -429,3 +435,45 @@ def _unit_in_cells(block: _Block) -> str | None:
             if m:
                 return m.group(1)
     return None
+
+
+def _join_text(a: str, b: str) -> str:
+    """Join text pieces: no space between CJK, one space between Latin/digits."""
+    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+        return f"{a} {b}"
+    return a + b
+
+
+def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
+    """Non-table text per layout region (titles, unit lines, 情况说明 narrative), for narrative checks and search."""
+    blocks: list[dict[str, Any]] = []
+    for r in results:
+        regions = [g for g in r.regions if g.kind is not RegionKind.TABLE]
+        buckets: dict[int, list[Token]] = {}
+        for tok in r.tokens:
+            cx = (tok.bbox_px[0] + tok.bbox_px[2]) / 2
+            cy = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
+            hit = -1
+            for k, g in enumerate(regions):
+                x0, y0, x1, y1 = g.bbox_px
+                if x0 <= cx <= x1 and y0 <= cy <= y1:
+                    hit = k
+                    break
+            buckets.setdefault(hit, []).append(tok)
+        for k, toks in sorted(buckets.items(), key=lambda kv: min(t.bbox_px[1] for t in kv[1])):
+            lines = text_lines(toks)
+            text = ""
+            for line in lines:
+                piece = ""
+                for t in line:
+                    piece = _join_text(piece, t.text)
+                text = _join_text(text, piece)
+            kind = regions[k].kind.value if k >= 0 else "text"
+            bbox = [
+                min(t.bbox_px[0] for t in toks),
+                min(t.bbox_px[1] for t in toks),
+                max(t.bbox_px[2] for t in toks),
+                max(t.bbox_px[3] for t in toks),
+            ]
+            blocks.append({"page": r.page.ref.index, "kind": kind, "bbox": [round(v, 1) for v in bbox], "text": text})
+    return blocks

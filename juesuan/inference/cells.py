@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Sequence
 
 from juesuan.datamodel.page import CellText, GridCell, TableGrid, Token
+from juesuan.geometry import reading_lines
 
 
 def is_cjk(ch: str) -> bool:
@@ -35,26 +36,6 @@ def _separator(left: str, right: str, gap_px: float, height_px: float) -> str:
     if gap_px < 0.25 * max(height_px, 1.0):
         return ""
     return " "
-
-
-def reading_lines(tokens: Sequence[Token]) -> list[list[Token]]:
-    """Group tokens into lines (vertical overlap with the line so far) top→bottom, each sorted left→right."""
-    lines: list[tuple[float, float, list[Token]]] = []  # (y0, y1, tokens)
-    for tok in sorted(tokens, key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0])):
-        y0, y1 = tok.bbox_px[1], tok.bbox_px[3]
-        h = max(y1 - y0, 1.0)
-        placed = False
-        for i, (ly0, ly1, members) in enumerate(lines):
-            overlap = min(y1, ly1) - max(y0, ly0)
-            if overlap > 0.5 * min(h, max(ly1 - ly0, 1.0)):
-                members.append(tok)
-                lines[i] = (min(ly0, y0), max(ly1, y1), members)
-                placed = True
-                break
-        if not placed:
-            lines.append((y0, y1, [tok]))
-    lines.sort(key=lambda line: (line[0] + line[1]) / 2)
-    return [sorted(members, key=lambda t: t.bbox_px[0]) for _, _, members in lines]
 
 
 def join_tokens(tokens: Sequence[Token]) -> str:

@@ -26,6 +26,7 @@ from juesuan.datamodel.page import (
     TableCandidate,
     TableGrid,
 )
+from juesuan.geometry import DisjointSets
 from juesuan.options import GridOptions
 
 log = logging.getLogger(__name__)
@@ -184,24 +185,16 @@ def group_structures(masks: LineMasks, dpi: int, options: GridOptions) -> list[S
     """Connected sets of rules that form a table: at least two horizontal and two vertical rules."""
     tol = options.merge_tol_px + 2
     hs, vs = _attached(list(masks.h_segments), list(masks.v_segments), tol, 1.0 * dpi)
-    n = len(hs) + len(vs)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(hs) + len(vs))
     for i, h in enumerate(hs):
         for j, v in enumerate(vs):
             if h.lo - tol <= v.pos <= h.hi + tol and v.lo - tol <= h.pos <= v.hi + tol:
-                parent[find(i)] = find(len(hs) + j)
+                sets.union(i, len(hs) + j)
     groups: dict[int, tuple[list[Segment], list[Segment]]] = {}
     for i, h in enumerate(hs):
-        groups.setdefault(find(i), ([], []))[0].append(h)
+        groups.setdefault(sets.find(i), ([], []))[0].append(h)
     for j, v in enumerate(vs):
-        groups.setdefault(find(len(hs) + j), ([], []))[1].append(v)
+        groups.setdefault(sets.find(len(hs) + j), ([], []))[1].append(v)
     min_size = 0.3 * dpi
     out: list[Structure] = []
     for g_h, g_v in groups.values():
@@ -312,21 +305,14 @@ def build_grid(
         cover = _coverage(vs, col_edges[c_edge], lo, hi, band(col_edges, c_edge))
         return cover >= options.min_separator_coverage
 
-    parent = list(range(n_rows * n_cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(n_rows * n_cols)
     for r in range(n_rows):
         for c in range(n_cols):
             if c + 1 < n_cols and not v_present(c + 1, r):
-                parent[find(r * n_cols + c)] = find(r * n_cols + c + 1)
+                sets.union(r * n_cols + c, r * n_cols + c + 1)
             if r + 1 < n_rows and not h_present(r + 1, c):
-                parent[find(r * n_cols + c)] = find((r + 1) * n_cols + c)
-    rects = _rectangles(parent, find, n_rows, n_cols)
+                sets.union(r * n_cols + c, (r + 1) * n_cols + c)
+    rects = _rectangles(sets, n_rows, n_cols)
     cells = tuple(
         GridCell(r0, c0, r1 - r0, c1 - c0, (col_edges[c0], row_edges[r0], col_edges[c1], row_edges[r1]))
         for r0, c0, r1, c1 in sorted(rects)
@@ -357,13 +343,12 @@ def _coverage(segs: Sequence[Segment], pos: float, lo: float, hi: float, tol: fl
     return covered / (hi - lo)
 
 
-def _rectangles(parent: list[int], find: object, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
+def _rectangles(sets: DisjointSets, n_rows: int, n_cols: int) -> list[tuple[int, int, int, int]]:
     """Merged grid positions → rectangles (r0, c0, r1, c1), growing a non-rectangular group to its bounding box."""
-    finder = find  # type: ignore[assignment]
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(n_rows):
         for c in range(n_cols):
-            groups.setdefault(finder(r * n_cols + c), []).append((r, c))  # type: ignore[operator]
+            groups.setdefault(sets.find(r * n_cols + c), []).append((r, c))
     rects = [
         (min(p[0] for p in g), min(p[1] for p in g), max(p[0] for p in g) + 1, max(p[1] for p in g) + 1)
         for g in groups.values()

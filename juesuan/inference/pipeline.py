@@ -21,7 +21,7 @@ import numpy as np
 
 from juesuan import __version__
 from juesuan.datamodel.document import Document, PageInfo, Source
-from juesuan.datamodel.page import OcrResult, PageImage, RegionKind, Token
+from juesuan.datamodel.page import OcrResult, PageImage
 from juesuan.inference import registry
 from juesuan.options import PipelineOptions
 
@@ -137,7 +137,7 @@ class Pipeline:
                 for r in results
             ],
             tables=list(tables),
-            text=text_blocks(results),
+            text=self.stage("assemble").text_blocks(results),
         )
         if self.options.validation.enabled:
             from juesuan.validation.check import annotate_and_validate
@@ -165,61 +165,3 @@ class Pipeline:
         indices = list(range(n)) if pages is None else [i for i in pages if 0 <= i < n]
         outputs = self.process_pages(path, indices, previews=False)
         return self.finish(path, sha256 or sha256_file(path), n, outputs)
-
-
-def _lines(tokens: Sequence[Token]) -> list[list[Token]]:
-    """Group tokens into text lines by vertical overlap, each line left to right."""
-    lines: list[list[Token]] = []
-    for tok in sorted(tokens, key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0])):
-        cy = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
-        if lines:
-            last = lines[-1]
-            y0 = min(t.bbox_px[1] for t in last)
-            y1 = max(t.bbox_px[3] for t in last)
-            if y0 <= cy <= y1:
-                last.append(tok)
-                continue
-        lines.append([tok])
-    return [sorted(line, key=lambda t: t.bbox_px[0]) for line in lines]
-
-
-def _join(a: str, b: str) -> str:
-    """Join text pieces: no space between CJK, one space between Latin/digits."""
-    if a and b and a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
-        return f"{a} {b}"
-    return a + b
-
-
-def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
-    """Non-table text per layout region (titles, unit lines, 情况说明 narrative), for narrative checks and search."""
-    blocks: list[dict[str, Any]] = []
-    for r in results:
-        regions = [g for g in r.regions if g.kind is not RegionKind.TABLE]
-        buckets: dict[int, list[Token]] = {}
-        for tok in r.tokens:
-            cx = (tok.bbox_px[0] + tok.bbox_px[2]) / 2
-            cy = (tok.bbox_px[1] + tok.bbox_px[3]) / 2
-            hit = -1
-            for k, g in enumerate(regions):
-                x0, y0, x1, y1 = g.bbox_px
-                if x0 <= cx <= x1 and y0 <= cy <= y1:
-                    hit = k
-                    break
-            buckets.setdefault(hit, []).append(tok)
-        for k, toks in sorted(buckets.items(), key=lambda kv: min(t.bbox_px[1] for t in kv[1])):
-            lines = _lines(toks)
-            text = ""
-            for line in lines:
-                piece = ""
-                for t in line:
-                    piece = _join(piece, t.text)
-                text = _join(text, piece)
-            kind = regions[k].kind.value if k >= 0 else "text"
-            bbox = [
-                min(t.bbox_px[0] for t in toks),
-                min(t.bbox_px[1] for t in toks),
-                max(t.bbox_px[2] for t in toks),
-                max(t.bbox_px[3] for t in toks),
-            ]
-            blocks.append({"page": r.page.ref.index, "kind": kind, "bbox": [round(v, 1) for v in bbox], "text": text})
-    return blocks

@@ -11,7 +11,6 @@ from juesuan.datamodel.page import Token
 from juesuan.evaluation.metrics import cell_metrics, match_page
 from juesuan.evaluation.peers import (
     TesseractPeer,
-    group_rows,
     parse_tesseract_tsv,
     rows_to_document,
     split_pieces,
@@ -25,11 +24,6 @@ def test_split_pieces_cuts_cjk_from_numbers() -> None:
     assert pieces[0].bbox_px[2] == pytest.approx(pieces[1].bbox_px[0])
     assert pieces[1].bbox_px[2] == pytest.approx(160)
     assert [p.text for p in split_pieces([Token("201 06 01", (0, 0, 90, 20))])] == ["201", "06", "01"]
-
-
-def test_group_rows_by_vertical_overlap() -> None:
-    toks = [Token("a", (0, 100, 10, 120)), Token("b", (50, 104, 60, 122)), Token("c", (0, 140, 10, 160))]
-    assert [[t.text for t in r] for r in group_rows(toks)] == [["a", "b"], ["c"]]
 
 
 def test_rows_to_document_codes_labels_and_dual_groups() -> None:

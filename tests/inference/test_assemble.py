@@ -185,3 +185,23 @@ def test_headerless_dual_groups_below_an_empty_row_are_split() -> None:
     assert [c.value for c in by_code["30228"].cells if c.value is not None and c.col > 0] == [24.42]
     assert [c.value for c in by_code["30309"].cells if c.value is not None and c.col > 0] == [0.31]
     assert all(r.code is None or len(r.code) <= 7 for r in table.rows)
+
+
+def test_text_blocks_group_tokens_by_region_and_line() -> None:
+    """Text outside tables becomes one block per layout region (titles, the unit line, 情况说明), lines joined."""
+    import numpy as np
+
+    title = Region(RegionKind.TITLE, (100.0, 40.0, 900.0, 90.0), 0.9, "detector")
+    page = PageImage(ref=PageRef("hand.pdf", 2, 200), image=np.zeros((10, 10, 3), np.uint8))
+    tokens = (
+        Token("支出决算表", (420.0, 50.0, 600.0, 80.0)),
+        Token("2024年度", (200.0, 52.0, 400.0, 82.0)),
+        Token("单位：万元", (700.0, 120.0, 880.0, 140.0)),
+        Token("Page", (60.0, 1500.0, 120.0, 1520.0)),
+        Token("3", (130.0, 1500.0, 140.0, 1520.0)),
+    )
+    result = OcrResult(page=page, regions=(title,), tables=(), tokens=tokens)
+    blocks = Assembler().text_blocks([result])
+    assert [(b["kind"], b["text"]) for b in blocks] == [("title", "2024年度支出决算表"), ("text", "单位：万元Page 3")]
+    assert blocks[0]["page"] == 2
+    assert blocks[1]["bbox"] == [60.0, 120.0, 880.0, 1520.0]

@@ -27,12 +27,10 @@ from juesuan.datamodel.amounts import is_empty_mark, is_percent, is_placeholder,
 from juesuan.datamodel.labelled import LabelledCell, LabelledPage, LabelledTable, LabelledToken
 from juesuan.datamodel.page import CellText, TableGrid, Token
 from juesuan.datasets.labelled_page import split_for_document, write_manifest
+from juesuan.lexicon import CLASSIFIED_CODE, KUAN_XIANG_PIECE, TOTAL_WORD_AT_END
 
 log = logging.getLogger(__name__)
 
-_TOTAL = re.compile(r"(合\s*计|总\s*计|小\s*计)$")
-_CODE = re.compile(r"^[23]\d{2}(\d{2}){0,2}$")
-_CODE_PART = re.compile(r"^\d{2}$")
 _UNIT = re.compile(r"^(金额)?单位[：:]|^(编制)?部门[：:]|^编制单位[：:]|^单位名称[：:]|^预算单位[：:]")
 _PAGE_NO = re.compile(r"^[-—–\s]*\d{1,3}[-—–\s]*$|^第\s*\d+\s*页|^公开\s*\d+\s*表$")
 _HEADING = re.compile(r"^(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
@@ -60,7 +58,7 @@ def is_amount_text(text: str) -> bool:
 def _is_data_text(text: str) -> bool:
     # Not 合计: headers say 本年收入合计, and real 收入决算表 print 合计 in the 类|款|项 header row.
     s = normalize(text)
-    return bool(is_amount_text(s) or _CODE.match(s) or _ORDINAL.match(s))
+    return bool(is_amount_text(s) or CLASSIFIED_CODE.match(s) or _ORDINAL.match(s))
 
 
 _FIELD_WORD = re.compile(r"(数|额|费|合计|小计|栏次)$")
@@ -128,7 +126,7 @@ def cell_label(text: str, role: str, numeric_table: bool = True) -> str:
         return "HEADER"
     if is_placeholder(s):
         return "OTHER"  # template rows "…": no code, no name, no amount
-    if _TOTAL.search(s) and not is_amount_text(s) and len(s) <= 16:
+    if TOTAL_WORD_AT_END.search(s) and not is_amount_text(s) and len(s) <= 16:
         return "TOTAL_LABEL"
     if role == "CODE":
         return "CODE" if (s.isdigit() or not s) else "NAME"
@@ -142,7 +140,7 @@ def cell_label(text: str, role: str, numeric_table: bool = True) -> str:
         return "OTHER"
     if role == "TEXT":
         return "TEXT"
-    if _CODE.match(s) or (role == "AMOUNT" and _CODE_PART.match(s) and numeric_table):
+    if CLASSIFIED_CODE.match(s) or (role == "AMOUNT" and KUAN_XIANG_PIECE.match(s) and numeric_table):
         return "CODE"
     if s.isdigit() and len(s) <= 3:
         return "OTHER"  # 序号 / 行次

@@ -33,12 +33,11 @@ from juesuan.datamodel.document import Cell, Document, PageInfo, Row, Source, Ta
 from juesuan.datamodel.page import BBox, Token
 from juesuan.geometry import text_lines
 from juesuan.inference.registry import PEERS
+from juesuan.lexicon import HAN, INTEGER
 
 log = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _PIECE = re.compile(r"[0-9０-９.,，．()（）%％+\-－]+|[^0-9０-９.,，．()（）%％+\-－]+")
-_INTEGER = re.compile(r"^\d{1,10}$")
 
 
 # -------------------------------------------------------------------------------------------- naive row grouping
@@ -96,7 +95,7 @@ def segment_row(line: Sequence[Token], page: int = 0, start: int = 0) -> list[Ro
     pending: list[str] = []  # integers right before the next label: its 类/款/项 code
     for tok in line:
         text = normalize(tok.text)
-        if _CJK.search(tok.text):
+        if HAN.search(tok.text):
             height = tok.bbox_px[3] - tok.bbox_px[1]
             if label is not None and not cells and not pending and tok.bbox_px[0] - label_end < 1.5 * height:
                 label += tok.text  # one label read as two pieces
@@ -105,7 +104,7 @@ def segment_row(line: Sequence[Token], page: int = 0, start: int = 0) -> list[Ro
             close(codes, label, cells)
             codes, label, cells, pending = pending, tok.text, [], []
             label_end = tok.bbox_px[2]
-        elif _INTEGER.match(text) and _next_is_label(line, tok):
+        elif INTEGER.match(text) and _next_is_label(line, tok):
             pending.append(text)
         elif parse_amount(tok.text) is not None:
             box = [float(v) for v in tok.bbox_px]
@@ -117,9 +116,9 @@ def segment_row(line: Sequence[Token], page: int = 0, start: int = 0) -> list[Ro
 def _next_is_label(line: Sequence[Token], tok: Token) -> bool:
     later = [t for t in line if t.bbox_px[0] > tok.bbox_px[0]]
     for t in later:
-        if _CJK.search(t.text):
+        if HAN.search(t.text):
             return True
-        if not _INTEGER.match(normalize(t.text)):
+        if not INTEGER.match(normalize(t.text)):
             return False
     return False
 

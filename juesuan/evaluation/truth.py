@@ -32,9 +32,8 @@ from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.datamodel.page import BBox, Token
 from juesuan.geometry import DisjointSets, text_lines
+from juesuan.lexicon import HAN, INTEGER
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_INTEGER = re.compile(r"^\d{1,10}$")
 _COLUMN_NUMBER_ROWS = {"栏次", "行次"}
 _INDEX_HEADERS = ("序号", "栏次", "行次")
 _CODE_LEVELS = {"类", "款", "项"}
@@ -294,11 +293,11 @@ class _Placed:
 
     @property
     def is_label(self) -> bool:
-        return bool(_CJK.search(self.token.text))
+        return bool(HAN.search(self.token.text))
 
     @property
     def is_integer(self) -> bool:
-        return bool(_INTEGER.match(normalize(self.token.text)))
+        return bool(INTEGER.match(normalize(self.token.text)))
 
 
 def truth_from_boxes(
@@ -501,13 +500,13 @@ def table_titles(words: Sequence[Token], tables: Sequence[BBox], page_height: fl
     for i, box in enumerate(tables):
         floor = max(tables[i - 1][3] if i else 0.0, box[1] - 0.3 * page_height)
         above = [w for w in words if w.bbox_px[3] <= box[1] + _TOUCH_PX and w.bbox_px[1] >= floor]
-        lines = _text_lines(above)
+        lines = _line_texts(above)
         named = [ln for ln in lines if "表" in ln[1] and not _UNIT_LINE.search(ln[1])]
         titles.append(max(named, key=lambda ln: ln[0])[1] if named else None)
     return titles
 
 
-def _text_lines(words: Sequence[Token]) -> list[tuple[float, str]]:
+def _line_texts(words: Sequence[Token]) -> list[tuple[float, str]]:
     """(bottom y, text) of each text line, words joined left to right."""
     return [(max(t.bbox_px[3] for t in ln), "".join(t.text for t in ln)) for ln in text_lines(words)]
 

@@ -24,18 +24,15 @@ from juesuan.datamodel.document import Cell, Column, Row, Table
 from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
 from juesuan.geometry import text_lines
 from juesuan.inference.cells import join_tokens, reading_lines
+from juesuan.lexicon import GRAND_TOTAL, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
 from juesuan.options import StructureOptions
 
 log = logging.getLogger(__name__)
 
-_CODE_PART = re.compile(r"^\d{2,3}$")
-_CODE_FULL = re.compile(r"^\d{3}(?:\d{2}){0,3}$")
 _LEVEL_WORD = re.compile(r"^[类款项]$")
 # 一、 / （二） / 十四、: a numbered line item is data even when its amounts are empty (a 续表 starting with them)
 _ENUMERATED = re.compile(r"^[（(]?[一二三四五六七八九十百]+[、)）.．]")
 _UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
-_TOTAL = re.compile(r"(合\s*计|总\s*计)")
-_SUBTOTAL = re.compile(r"小\s*计")
 _NAME_HEADER = re.compile(r"(科目名称|项目名称|名称|项\s*目|单位名称)$")
 _CODE_HEADER = re.compile(r"(科目编码|编码|代码|[类款项])$")
 SIDE_HEADER = "分组"
@@ -89,7 +86,7 @@ def _row_has_amount(block: _Block, r: int) -> bool:
         if ct is None or ct.cell.row_span > 1:
             continue
         t = _text(ct)
-        if _is_number(t) and not _CODE_PART.match(t) and not _CODE_FULL.match(t):
+        if _is_number(t) and not SUBJECT_CODE_PIECE.match(t) and not SUBJECT_CODE.match(t):
             return True
         if ct.label in {"AMOUNT", "TOTAL_AMOUNT"}:
             return True
@@ -114,7 +111,7 @@ def _find_header_rows(block: _Block) -> int:
         if (
             _row_has_amount(block, r)
             or _split_code_pair(texts)
-            or any((_CODE_FULL.match(t) and len(t) >= 5) or _ENUMERATED.match(t) for t in texts)
+            or any((SUBJECT_CODE.match(t) and len(t) >= 5) or _ENUMERATED.match(t) for t in texts)
         ):
             return r
     # no amounts at all (an empty template table): data start at a row labelled exactly 合计/总计
@@ -152,7 +149,7 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
         texts = [_text(ct) for ct in cells if _text(ct)]
         labels = [ct.label for ct in cells if ct is not None and ct.label]
         head = block.headers[c] if c < len(block.headers) else ""
-        codes = sum(1 for t in texts if _CODE_PART.match(t) or _CODE_FULL.match(t))
+        codes = sum(1 for t in texts if SUBJECT_CODE_PIECE.match(t) or SUBJECT_CODE.match(t))
         words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]", t) and not _is_number(t))
         if labels and labels.count("CODE") > len(labels) / 2:
             code_cols.append(c)
@@ -171,9 +168,9 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
 
 def _row_kind(texts: Sequence[str], name: str | None) -> str:
     probe = name or "".join(texts[:3])
-    if _SUBTOTAL.search(probe):
+    if SUBTOTAL.search(probe):
         return "subtotal"
-    if _TOTAL.search(probe):
+    if GRAND_TOTAL.search(probe):
         return "total"
     return "item"
 

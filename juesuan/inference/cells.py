@@ -12,19 +12,7 @@ from collections.abc import Sequence
 
 from juesuan.datamodel.page import CellText, GridCell, TableGrid, Token
 from juesuan.geometry import reading_lines
-
-
-def is_cjk(ch: str) -> bool:
-    """CJK ideographs and full-width punctuation: joined without a space (``一般公共`` + ``服务``)."""
-    o = ord(ch)
-    return (
-        0x3000 <= o <= 0x303F  # CJK punctuation
-        or 0x3400 <= o <= 0x4DBF
-        or 0x4E00 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF  # full-width forms
-        or 0x2E80 <= o <= 0x2FDF
-    )
+from juesuan.lexicon import is_cjk
 
 
 def _separator(left: str, right: str, gap_px: float, height_px: float) -> str:

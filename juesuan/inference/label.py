@@ -23,15 +23,15 @@ from typing import Any
 from juesuan.datamodel.amounts import is_placeholder
 from juesuan.datamodel.page import CellText, OcrResult, TableOcr, Token
 from juesuan.errors import ConfigError
+from juesuan.lexicon import SUBJECT_CODE_SPACED as _CODE
+from juesuan.lexicon import TOTAL_WORD as _TOTAL
 from juesuan.options import LabelOptions
 
 log = logging.getLogger(__name__)
 
-_CODE = re.compile(r"^\d{3}(\s?\d{2}){0,3}$")
 _AMOUNT = re.compile(r"^[-−(（]?[¥￥]?\d{1,3}([,，]\d{3})*(\.\d+)?[)）]?$|^[-−(（]?\d+(\.\d+)?[)）]?$")
 _RATE = re.compile(r"^[-−]?\d+(\.\d+)?\s*[%％]$")
 _OPERATOR = re.compile(r"^(≥|≤|=|＝|>|<|＞|＜|≧|≦|大于等于|小于等于|定性|定量|正向|反向)+$")
-_TOTAL = re.compile(r"(合\s*计|总\s*计|小\s*计|共\s*计)")
 _PAGE_NO = re.compile(r"^[-—\s]*(第\s*)?\d{1,3}\s*(页|/\s*\d+)?[-—\s]*$")
 _DASH = re.compile(r"^[-—–－/\\]+$")
 _UNIT_LINE = re.compile(r"^(编制)?(单位|部门)(名称)?\s*[:：]|[（(]?单位\s*[:：]\s*(万?元)|^金额单位")

@@ -623,7 +623,7 @@ def tesseract_tokens(
 
 def parse_tesseract_tsv(tsv: str) -> list[Token]:
     """Words (level 5) of Tesseract's TSV grouped by line and joined into runs (see ``tesseract_tokens``)."""
-    from juesuan.inference.cells import is_cjk
+    from juesuan.lexicon import is_cjk
 
     lines: dict[tuple[str, str, str, str], list[tuple[str, BBox, float]]] = {}
     for row in tsv.splitlines()[1:]:

@@ -26,6 +26,7 @@ import numpy as np
 from juesuan.datamodel.page import BBox, PageImage, PageRef, Token
 from juesuan.errors import InputError
 from juesuan.inference import preprocess
+from juesuan.lexicon import is_cjk
 from juesuan.options import RasterizeOptions
 
 if TYPE_CHECKING:
@@ -69,17 +70,6 @@ def sniff_kind(path: Path) -> str | None:
 
 # --------------------------------------------------------------------------------------------------------------
 # PDF text layer
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x3400 <= code <= 0x9FFF  # CJK ideographs (+ ext A)
-        or 0xF900 <= code <= 0xFAFF
-        or 0x3000 <= code <= 0x303F  # CJK punctuation
-        or 0xFF00 <= code <= 0xFFEF  # full-width forms
-        or 0x20000 <= code <= 0x2FFFF
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +217,7 @@ def _group_words(chars: Sequence[_Char]) -> list[Token]:
             prev_mid = (prev.line_y[0] + prev.line_y[1]) / 2
             mid = (ch.line_y[0] + ch.line_y[1]) / 2
             gap = ch.loose[0] - prev.loose[2]  # advance boxes: a comma's ink is narrow, its advance is not
-            limit = 0.6 if (_is_cjk(prev.text) and _is_cjk(ch.text)) else 0.35
+            limit = 0.6 if (is_cjk(prev.text) and is_cjk(ch.text)) else 0.35
             if abs(mid - prev_mid) > 0.5 * em or gap > limit * em or ch.box[2] < prev.box[0]:
                 flush()
         run.append(ch)

@@ -29,6 +29,7 @@ import yaml
 
 from juesuan.datamodel.amounts import is_empty_mark, is_percent, normalize, parse_amount
 from juesuan.datamodel.document import Table
+from juesuan.lexicon import TOTAL_ROW_NAME
 from juesuan.validation.schema import TABLES_DIR, Schema, normalize_text
 
 _ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]")
@@ -373,16 +374,13 @@ def _hierarchy(view: TableView) -> Iterable[Equation]:
             )
 
 
-_TOTAL_NAME = re.compile(r"^(合计|总计|支出合计|合计数)$")
-
-
 def _total_rows(view: TableView) -> list[int]:
     return [
         pos
         for pos, row in enumerate(view.table.rows)
         if not row.code
         and (
-            _TOTAL_NAME.match(normalize_text(row.name or ""))
+            TOTAL_ROW_NAME.match(normalize_text(row.name or ""))
             or (row.kind == "total" and not normalize_text(row.name or ""))
         )
     ]
@@ -395,7 +393,7 @@ def _total_row(view: TableView) -> Iterable[Equation]:
     top = min(len(c) for c in coded)
     tops = [coded[c] for c in sorted(coded) if len(c) == top]
     for pos in _total_rows(view):
-        if not _TOTAL_NAME.match(view.row_label(pos)):
+        if not TOTAL_ROW_NAME.match(view.row_label(pos)):
             continue
         for col in view.amount_cols:
             yield Equation(

@@ -30,7 +30,7 @@ import numpy as np
 from juesuan.datamodel.document import Document
 from juesuan.datamodel.labelled import LabelledToken
 from juesuan.datamodel.page import Token
-from juesuan.evaluation.truth import GoldLabel
+from juesuan.evaluation.gold import GoldLabel
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from typing import Any
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.datamodel.page import BBox, Token
+from juesuan.evaluation.gold import GoldLabel
 from juesuan.geometry import DisjointSets, text_lines
 from juesuan.lexicon import HAN, INTEGER
 
@@ -77,19 +78,6 @@ class TruthTable:
     n_values: int  # truth numeric cells inside; a table with 0 cannot be "found" and is reported apart
     type: str | None = None  # labelled pages; PDFs: the title's type by configs/tables aliases (schema.match_title)
     title: str | None = None  # PDFs: the text-layer line above the table that names it (…表); None on a 续 page
-
-
-@dataclass(frozen=True, slots=True)
-class GoldLabel:
-    """The token label of one table cell (``evaluation.labels``): labelled pages' tokens, or the text layer labelled
-    by the auto-labelling rules."""
-
-    table: int
-    row: int
-    col: int
-    label: str
-    bbox_px: BBox  # union of the cell's tokens
-    text: str
 
 
 @dataclass(frozen=True, slots=True)

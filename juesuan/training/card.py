@@ -53,8 +53,8 @@ def evaluate_into(folder: Path, specs: Sequence[str]) -> None:
     appeared after the model was trained).
     """
     from juesuan.models.token_classifier import load_checkpoint
-    from juesuan.training.promote import load_eval_pages
-    from juesuan.training.train import confusion_png, evaluate, report_table
+    from juesuan.training.config import load_eval_pages
+    from juesuan.training.metrics import confusion_png, evaluate, report_table
 
     model, vocab, cfg, labels = load_checkpoint(folder)
     out = Path(folder) / "eval"

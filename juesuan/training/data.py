@@ -330,3 +330,15 @@ def labelled_to_ocr(page: LabelledPage) -> tuple[Any, list[list[str | None]]]:
         PageImage(ref, image), tuple(t.region for t in tables), tuple(tables), tuple(tok for tok, _ in outside)
     )
     return result, gold
+
+
+def length_batches(windows: Sequence[Any], batch_size: int, rng: np.random.Generator) -> list[list[Any]]:
+    """Shuffled batches of similar length: pages run from 10 to 500 tokens, and padding to the longest window in
+    a random batch would spend most of the (CPU) step on padding."""
+    order = list(rng.permutation(len(windows)))
+    pool = batch_size * 32
+    batches = []
+    for start in range(0, len(order), pool):
+        group = sorted(order[start : start + pool], key=lambda i: len(windows[i].char_ids))
+        batches += [[windows[i] for i in group[k : k + batch_size]] for k in range(0, len(group), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]

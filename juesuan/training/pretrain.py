@@ -69,7 +69,7 @@ def seed_text_pages(path: Path, lines_per_page: int = 45) -> list[list[TokenUnit
 def unlabelled_units(
     cfg: Any, train_pages: Sequence[LabelledPage], exclude_documents: set[str]
 ) -> list[list[TokenUnit]]:
-    from juesuan.training.train import resolve
+    from juesuan.training.config import resolve
 
     seen: set[str] = set()
     pages = []
@@ -120,7 +120,8 @@ def pretrain(
     Returns (model, vocab, info)."""
     import torch
 
-    from juesuan.training.train import length_batches, resolve
+    from juesuan.training.config import resolve
+    from juesuan.training.data import length_batches
 
     pages = unlabelled_units(cfg, train_pages, set(held_out))
     vocab = CharVocab.build((u.text for page in pages for u in page), max_size=cfg.model.vocab_size)

@@ -25,6 +25,8 @@ from typing import Any
 
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.errors import ConfigError
+from juesuan.training.config import gather_data, load_config, load_eval_pages, resolve
+from juesuan.training.metrics import evaluate
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +42,8 @@ class Promotion:
     per_set: dict[str, tuple[float, float | None]] = field(default_factory=dict)
 
 
-def load_eval_pages(specs: Sequence[str]) -> dict[str, list[LabelledPage]]:
-    """``<folder or jsonl>[:split]`` → pages (split defaults to test)."""
-    from juesuan.training.data import load_pages
-    from juesuan.training.train import resolve
-
-    out: dict[str, list[LabelledPage]] = {}
-    for spec in specs:
-        folder, sep, split = spec.rpartition(":")
-        if not sep or "/" in split:
-            folder, split = spec, "test"
-        pages = load_pages(resolve(folder), split)
-        if not pages:
-            raise ConfigError(f"evaluation set {spec} is empty or missing")
-        out[f"{Path(folder).name}-{split}"] = pages
-    return out
-
-
 def _evaluate_folder(folder: Path, eval_sets: Mapping[str, list[LabelledPage]]) -> dict[str, dict[str, Any]]:
     from juesuan.models.token_classifier import load_checkpoint
-    from juesuan.training.train import evaluate
 
     model, vocab, cfg, labels = load_checkpoint(folder)
     return {name: evaluate(model, vocab, cfg, labels, pages) for name, pages in eval_sets.items()}
@@ -210,7 +194,6 @@ def promote_type_classifier(
 
 def main(argv: Sequence[str] | None = None) -> int:
     from juesuan.training import tracking
-    from juesuan.training.train import gather_data, load_config, resolve
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--version", required=True, help="registered version to consider")

@@ -22,14 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.errors import ConfigError
 from juesuan.models.token_classifier import (
     CharVocab,
-    ModelConfig,
     TokenUnit,
     collate,
     count_parameters,
@@ -38,202 +35,31 @@ from juesuan.models.token_classifier import (
     predict,
     save_checkpoint,
 )
+from juesuan.training.config import ROOT, TrainConfig, gather_data, load_config, resolve
 from juesuan.training.data import (
-    NoiseOptions,
-    SynthSource,
     add_ocr_noise,
-    entity_tags,
-    load_pages,
+    length_batches,
     page_units,
     pages_sha256,
-    synth_pages,
 )
+from juesuan.training.metrics import confusion_png, evaluate, report_table
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parents[2]
 
-
-class _Cfg(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DataConfig(_Cfg):
-    datasets: list[str] = Field(default_factory=list, description="dataset folders (train/dev/test.jsonl) or JSONL")
-    optional: list[str] = Field(default_factory=list, description="datasets (and eval sets) that may be missing")
-    eval_sets: list[str] = Field(
-        default_factory=list,
-        description="fixed evaluation sets as <folder>:<split>; default: the test split of every dataset",
-    )
-    synth: SynthSource | None = Field(None, description="synthetic pages generated in memory (issue-5 generator)")
-    oversample: int = Field(
-        1,
-        ge=1,
-        description="repeat the pages of data.datasets this many times per epoch "
-        "(a few dozen real pages next to a thousand synthetic ones)",
-    )
-    max_train_pages: int | None = Field(None, ge=1, description="cap for a smoke run")
-    max_eval_pages: int | None = Field(None, ge=1)
-
-
-class OptimConfig(_Cfg):
-    lr: float = Field(5e-4, gt=0)
-    weight_decay: float = Field(0.01, ge=0)
-    batch_size: int = Field(16, ge=1, description="windows per step")
-    max_steps: int = Field(3000, ge=1)
-    warmup_steps: int = Field(100, ge=0)
-    eval_every: int = Field(250, ge=1)
-    patience: int = Field(4, ge=1, description="early stopping: evaluations without dev-F1 improvement")
-    max_minutes: float | None = Field(None, gt=0, description="wall-clock budget; stop at the next evaluation")
-
-
-class PretrainConfig(_Cfg):
-    enabled: bool = True
-    steps: int = Field(1500, ge=1)
-    batch_size: int = Field(16, ge=1)
-    lr: float = Field(5e-4, gt=0)
-    mask_prob: float = Field(0.15, gt=0, lt=1)
-    output_dir: str = "runs/pretrain-base"
-    extra_pages: list[str] = Field(default_factory=list, description="unlabelled page sources (JSONL, seeds .txt)")
-    max_minutes: float | None = Field(None, gt=0)
-
-
-class TrackingConfig(_Cfg):
-    dir: str = "runs/mlflow"
-    experiment: str = "token-classifier"
-    register_model: bool = True
-
-
-class TrainConfig(_Cfg):
-    seed: int = 13
-    threads: int = Field(2, ge=1, description="torch.set_num_threads")
-    device: str = "cpu"
-    output_dir: str = "models/token-classifier"
-    init: str | None = Field(None, description="checkpoint to fine-tune from (retraining); else pretrain/scratch")
-    labels: list[str] | None = Field(None, description="default: configs/labels.yaml")
-    data: DataConfig = DataConfig()
-    model: ModelConfig = ModelConfig()
-    optim: OptimConfig = OptimConfig()
-    pretrain: PretrainConfig = PretrainConfig()
-    noise: NoiseOptions = NoiseOptions()
-    tracking: TrackingConfig = TrackingConfig()
-
-
-def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    from juesuan.options import deep_merge
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read training config: {exc}") from exc
-    try:
-        return TrainConfig.model_validate(deep_merge(data, overrides or {}))
-    except ValueError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-
-
-def resolve(path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else ROOT / p
-
-
-# ---------------------------------------------------------------- evaluation
-
-
-def evaluate(
-    model: Any,
-    vocab: CharVocab,
-    cfg: ModelConfig,
-    labels: Sequence[str],
-    pages: Sequence[LabelledPage],
-    batch_size: int = 16,
-    device: str = "cpu",
-) -> dict[str, Any]:
-    """Entity P/R/F1 (seqeval, micro and per label), token accuracy and the token confusion matrix."""
-    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-
-    units = [page_units(p) for p in pages]
-    model.eval()
-    pred_ids = predict(model, vocab, cfg, units, batch_size=batch_size, device=device)
-    index = {lab: i for i, lab in enumerate(labels)}
-    y_true, y_pred = [], []
-    n = len(labels)
-    confusion = np.zeros((n, n), dtype=np.int64)
-    correct = total = 0
-    for page_u, ids in zip(units, pred_ids, strict=True):
-        gold = [u.label for u in page_u]
-        pred = [labels[i] for i in ids]
-        y_true.append(entity_tags(page_u, gold))
-        y_pred.append(entity_tags(page_u, pred))
-        for g, p in zip(gold, pred, strict=True):
-            if g in index:
-                confusion[index[g], index[p]] += 1
-                correct += g == p
-                total += 1
-    report = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
-    per_label = {
-        k: {m: float(v[m]) for m in ("precision", "recall", "f1-score", "support")}
-        for k, v in report.items()
-        if k in labels
-    }
-    return {
-        "f1": float(f1_score(y_true, y_pred, zero_division=0)),
-        "precision": float(precision_score(y_true, y_pred, zero_division=0)),
-        "recall": float(recall_score(y_true, y_pred, zero_division=0)),
-        "token_accuracy": correct / max(total, 1),
-        "pages": len(pages),
-        "tokens": total,
-        "per_label": per_label,
-        "confusion": confusion.tolist(),
-    }
-
-
-def confusion_png(confusion: Sequence[Sequence[int]], labels: Sequence[str], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    m = np.asarray(confusion, dtype=float)
-    norm = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(9, 8))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            if m[i, j]:
-                ax.text(
-                    j,
-                    i,
-                    int(m[i, j]),
-                    ha="center",
-                    va="center",
-                    fontsize=5,
-                    color="white" if norm[i, j] > 0.5 else "black",
-                )
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def report_table(metrics: dict[str, Any]) -> str:
-    """Per-label markdown table (for the model card and the MLflow artifact)."""
-    lines = ["| label | precision | recall | F1 | support |", "| --- | ---: | ---: | ---: | ---: |"]
-    for label, m in metrics["per_label"].items():
-        lines.append(
-            f"| {label} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1-score']:.4f} | {int(m['support'])} |"
-        )
-    lines.append(
-        f"| **micro** | {metrics['precision']:.4f} | {metrics['recall']:.4f} | {metrics['f1']:.4f} | "
-        f"{sum(int(m['support']) for m in metrics['per_label'].values())} |"
-    )
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- training
+# Re-exported: the config, metrics and data helpers live in leaf modules that card, promote and pretrain import, so
+# none of them imports this module back (tests/test_import_cycles.py).
+__all__ = [
+    "ROOT",
+    "TrainConfig",
+    "confusion_png",
+    "evaluate",
+    "gather_data",
+    "length_batches",
+    "load_config",
+    "report_table",
+    "resolve",
+    "train",
+]
 
 
 def _lr_lambda(warmup: int, total: int):  # linear warmup, cosine decay to 10 %
@@ -244,18 +70,6 @@ def _lr_lambda(warmup: int, total: int):  # linear warmup, cosine decay to 10 %
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t))
 
     return f
-
-
-def length_batches(windows: Sequence[Any], batch_size: int, rng: np.random.Generator) -> list[list[Any]]:
-    """Shuffled batches of similar length: pages run from 10 to 500 tokens, and padding to the longest window in
-    a random batch would spend most of the (CPU) step on padding."""
-    order = list(rng.permutation(len(windows)))
-    pool = batch_size * 32
-    batches = []
-    for start in range(0, len(order), pool):
-        group = sorted(order[start : start + pool], key=lambda i: len(windows[i].char_ids))
-        batches += [[windows[i] for i in group[k : k + batch_size]] for k in range(0, len(group), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def fit(
@@ -346,46 +160,6 @@ def fit(
         model.load_state_dict(best_state)
     history.update(steps=step, epochs=epoch, best_dev_f1=best_f1)
     return history
-
-
-def gather_data(cfg: TrainConfig) -> tuple[list[LabelledPage], list[LabelledPage], dict[str, list[LabelledPage]]]:
-    """(train pages, dev pages, named fixed evaluation sets)."""
-    train: list[LabelledPage] = []
-    dev: list[LabelledPage] = []
-    for source in cfg.data.datasets:
-        path = resolve(source)
-        if not path.exists():
-            if source in cfg.data.optional:
-                log.warning("optional dataset %s is missing; training without it", path)
-                continue
-            raise ConfigError(f"dataset {path} does not exist (generate it: see configs/train/token_classifier.yaml)")
-        train += load_pages(path, "train") * cfg.data.oversample
-        if path.is_dir():
-            dev += load_pages(path, "dev")
-    evals: dict[str, list[LabelledPage]] = {}
-    if cfg.data.synth is not None:
-        train += synth_pages(cfg.data.synth, "train", ROOT)
-        dev += synth_pages(cfg.data.synth, "dev", ROOT)
-        test = synth_pages(cfg.data.synth, "test", ROOT)
-        if test:
-            evals["synth-test"] = test[: cfg.data.max_eval_pages] if cfg.data.max_eval_pages else test
-    eval_specs = cfg.data.eval_sets or [f"{s}:test" for s in cfg.data.datasets if resolve(s).is_dir()]
-    for spec in eval_specs:
-        folder, _, split = spec.rpartition(":")
-        if not resolve(folder).exists() and folder in cfg.data.optional:
-            continue
-        pages = load_pages(resolve(folder), split)
-        if cfg.data.max_eval_pages:
-            pages = pages[: cfg.data.max_eval_pages]
-        if pages:
-            evals[f"{Path(folder).name}-{split}"] = pages
-    if cfg.data.max_train_pages:
-        train = train[: cfg.data.max_train_pages]
-    if cfg.data.max_eval_pages:
-        dev = dev[: cfg.data.max_eval_pages]
-    if not train:
-        raise ConfigError("no training pages: data.datasets names no train split")
-    return train, dev, evals
 
 
 def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:

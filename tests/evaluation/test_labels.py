@@ -8,8 +8,8 @@ import pytest
 
 from juesuan.datamodel.document import Cell, Document, PageInfo, Row, Source, Table
 from juesuan.datamodel.labelled import LabelledToken
+from juesuan.evaluation.gold import GoldLabel
 from juesuan.evaluation.labels import gold_cells, label_metrics, match_labels
-from juesuan.evaluation.truth import GoldLabel
 
 
 def _doc(cells: list[Cell]) -> Document:

@@ -1,0 +1,117 @@
+"""No import cycles inside juesuan/: data flows one way, so imports do too (docs/STYLE: layout).
+
+Read statically from the AST of every module, so it needs no optional dependency and sees every branch. Every
+``import`` statement counts, at module level, inside functions (lazy imports) and under ``TYPE_CHECKING``: a lazy
+import only postpones a two-way dependency, the two modules still cannot be read, tested or moved apart, and which
+one finishes loading first becomes an accident of call order. A package's ``__init__`` is an edge only where a module
+names it (``from juesuan import __version__``), not for every submodule import, as Python runs the (empty) parent
+``__init__`` once and it imports nothing back.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import juesuan
+
+PACKAGE = Path(juesuan.__file__).resolve().parent
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, dict[str, int]]:
+    """module → {imported juesuan module: first line}, for every module under juesuan/."""
+    paths = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+    def resolve(name: str) -> str | None:
+        while name and name not in paths:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, dict[str, int]] = {}
+    for name, path in paths.items():
+        edges: dict[str, int] = {}
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative import
+                    base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                found = resolve(target) if target.split(".")[0] == "juesuan" else None
+                if found is not None and found != name:
+                    edges.setdefault(found, node.lineno)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_cycle_finder_sees_lazy_and_long_cycles() -> None:
+    graph = {"a": {"b": 1}, "b": {"c": 9}, "c": {"a": 40}, "d": {"a": 2}, "e": {}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b": 1}, "b": {}}) == []
+
+
+def test_graph_reads_function_level_and_relative_imports() -> None:
+    graph = import_graph()
+    assert "juesuan.validation.check" in graph["juesuan.inference.pipeline"]  # imported inside Pipeline.finish
+    assert "juesuan.inference.registry" in graph["juesuan.inference.pipeline"]  # from juesuan.inference import registry
+    assert len(graph) > 80
+
+
+def test_no_import_cycle_inside_juesuan() -> None:
+    graph = import_graph()
+    report = [
+        f"{a} imports {b} (line {line})" for c in cycles(graph) for a in c for b, line in graph[a].items() if b in c
+    ]
+    assert report == []

@@ -115,3 +115,24 @@ def test_no_import_cycle_inside_juesuan() -> None:
         f"{a} imports {b} (line {line})" for c in cycles(graph) for a in c for b, line in graph[a].items() if b in c
     ]
     assert report == []
+
+
+def test_no_import_error_fallback_around_our_own_modules() -> None:
+    """An ``except ImportError`` around ``juesuan.*`` hides a broken module behind a silent fallback; optional
+    third-party extras (ray, mlflow, cv2) may still be guarded."""
+    guarded = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Try):
+                continue
+            caught = {ast.unparse(h.type) for h in node.handlers if h.type is not None}
+            if not caught & {"ImportError", "ModuleNotFoundError", "(ImportError, ModuleNotFoundError)"}:
+                continue
+            for inner in (n for stmt in node.body for n in ast.walk(stmt)):
+                names = [inner.module or ""] if isinstance(inner, ast.ImportFrom) else []
+                names += [a.name for a in inner.names] if isinstance(inner, ast.Import) else []
+                if isinstance(inner, ast.Call) and ast.unparse(inner.func).endswith("import_module") and inner.args:
+                    names.append(str(getattr(inner.args[0], "value", "")))
+                if any(n.split(".")[0] == "juesuan" for n in names):
+                    guarded.append(f"{module_name(path)}:{node.lineno}")
+    assert guarded == []

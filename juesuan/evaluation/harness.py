@@ -356,11 +356,9 @@ def rotation_matrix(degrees: int, width: int, height: int) -> np.ndarray:
 
 
 def before_repair(doc: Document, pipeline: PipelineOptions) -> Document | None:
-    """The document re-checked with repair off and repaired cells put back to their OCR text (None: no validator)."""
-    try:
-        from juesuan.validation.check import annotate_and_validate
-    except ImportError:
-        return None
+    """The document re-checked with repair off and repaired cells put back to their OCR text."""
+    from juesuan.validation.check import annotate_and_validate
+
     reverted = doc.model_copy(deep=True)
     for table in reverted.tables:
         for row in table.rows:

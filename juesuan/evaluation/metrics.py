@@ -365,10 +365,8 @@ def _same_title(predicted: str | None, truth: str) -> bool:
     """Titles equal after folding spaces, punctuation, year and 续表 (OCR spacing is not a wrong title)."""
     if not predicted:
         return False
-    try:
-        from juesuan.validation.schema import normalize_title
-    except ImportError:
-        return normalize_name(predicted) == normalize_name(truth)
+    from juesuan.validation.schema import normalize_title
+
     return normalize_name(normalize_title(predicted)) == normalize_name(normalize_title(truth))
 
 

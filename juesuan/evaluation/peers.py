@@ -135,51 +135,12 @@ class RapidOcrPeer:
         self._engine: Callable[[np.ndarray], list[Token]] | None = None
 
     def _load(self) -> Callable[[np.ndarray], list[Token]]:
-        shared = self._shared_full_page()
-        if shared is not None:
-            return shared
-        if self.version == "v6":
-            from rapidocr import RapidOCR
+        """``juesuan.inference.ocr.full_page_ocr``: the same code path as the pipeline's OCR, sessions reused."""
+        from juesuan.inference.ocr import PpOcrEngine, full_page_ocr
 
-            engine6 = RapidOCR(
-                params={
-                    "Global.use_cls": False,
-                    "Global.log_level": "warning",
-                    "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
-                    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                }
-            )
-
-            def run6(image: np.ndarray) -> list[Token]:
-                res = engine6(image)
-                if res.boxes is None:
-                    return []
-                return [_quad_token(b, t, s) for b, t, s in zip(res.boxes, res.txts, res.scores, strict=False)]
-
-            return run6
-        from rapidocr_onnxruntime import RapidOCR as RapidOCRv4
-
-        engine4 = RapidOCRv4(intra_op_num_threads=self.threads, inter_op_num_threads=1, use_cls=False)
-
-        def run4(image: np.ndarray) -> list[Token]:
-            result, _ = engine4(image, use_cls=False)
-            return [_quad_token(b, t, float(s)) for b, t, s in (result or [])]
-
-        return run4
-
-    def _shared_full_page(self) -> Callable[[np.ndarray], list[Token]] | None:
-        """``juesuan.inference.ocr.full_page_ocr`` when the OCR stage provides it: one code path, sessions reused."""
-        try:
-            ocr = importlib.import_module("juesuan.inference.ocr")
-        except ImportError:
-            return None
-        fn = getattr(ocr, "full_page_ocr", None)
-        engine_cls = getattr(ocr, "PpOcrEngine", None)
-        if fn is None or engine_cls is None:
-            return None
         kind = f"ppocr_{self.version}"
-        engine = engine_cls(kind, self.threads)
-        return lambda image: list(fn(image, kind, threads=self.threads, engine=engine))
+        engine = PpOcrEngine(kind, self.threads)
+        return lambda image: list(full_page_ocr(image, kind, threads=self.threads, engine=engine))
 
     def tokens(self, image: np.ndarray, dpi: int | None = None) -> list[Token]:
         self._engine = self._engine or self._load()

@@ -19,7 +19,6 @@ Rules (docs/evaluation.md):
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -102,60 +101,10 @@ class TruthPage:
 
 
 def text_layer_words(pdf_path: Path, page_index: int, dpi: int) -> list[Token]:
-    """Text-layer words in page pixels: ``rasterize.text_layer_tokens`` when the vision stage has it, else ours."""
-    try:
-        rasterize = importlib.import_module("juesuan.inference.rasterize")
-        fn = getattr(rasterize, "text_layer_tokens", None)
-    except ImportError:
-        fn = None
-    if fn is not None:
-        return list(fn(Path(pdf_path), page_index, dpi))
-    return _pdfium_words(Path(pdf_path), page_index, dpi)
+    """Text-layer words in page pixels, read the way the pipeline reads a digital PDF (``text_layer_tokens``)."""
+    from juesuan.inference.rasterize import text_layer_tokens
 
-
-def _pdfium_words(pdf_path: Path, page_index: int, dpi: int) -> list[Token]:
-    """Characters from pypdfium2 joined into words; a space, line break or a gap wider than half a glyph splits."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    try:
-        page = pdf[page_index]
-        height_pt = page.get_height()
-        scale = dpi / 72.0
-        textpage = page.get_textpage()
-        words: list[Token] = []
-        chars: list[tuple[str, tuple[float, float, float, float]]] = []
-
-        def flush() -> None:
-            if chars:
-                text = "".join(c for c, _ in chars)
-                x0 = min(b[0] for _, b in chars)
-                x1 = max(b[2] for _, b in chars)
-                top = max(b[3] for _, b in chars)
-                bottom = min(b[1] for _, b in chars)
-                box = (x0 * scale, (height_pt - top) * scale, x1 * scale, (height_pt - bottom) * scale)
-                words.append(Token(text=text, bbox_px=box))
-                chars.clear()
-
-        for i in range(textpage.count_chars()):
-            ch = textpage.get_text_range(i, 1)
-            if not ch or ch.isspace():
-                flush()
-                continue
-            box = textpage.get_charbox(i)
-            if chars:
-                prev = chars[-1][1]
-                h = max(prev[3] - prev[1], box[3] - box[1], 1.0)
-                gap = box[0] - prev[2]
-                v_shift = abs((box[1] + box[3]) / 2 - (prev[1] + prev[3]) / 2)
-                if gap > 0.5 * h or gap < -h or v_shift > 0.5 * h:
-                    flush()
-            chars.append((ch, box))
-        flush()
-        textpage.close()
-        return words
-    finally:
-        pdf.close()
+    return list(text_layer_tokens(Path(pdf_path), page_index, dpi))
 
 
 Segment = tuple[float, float, float, float]  # x0, y0, x1, y1 page pixels; horizontal: y0 == y1, vertical: x0 == x1
@@ -503,10 +452,8 @@ def _title_type(title: str | None) -> str | None:
     """The table type the configs/tables catalogue gives this title (rules, not the pipeline's classifier)."""
     if not title:
         return None
-    try:
-        from juesuan.validation.schema import load_schema
-    except ImportError:
-        return None
+    from juesuan.validation.schema import load_schema
+
     match = load_schema().match_title(title)
     return match.id if match else None
 

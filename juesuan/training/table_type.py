@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from juesuan.settings import project_dir
 from juesuan.validation.schema import Schema, load_schema
 from juesuan.validation.type_classifier import (
     SEED,
@@ -40,7 +41,7 @@ from juesuan.validation.type_classifier import (
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_dir()
 EXPERIMENT = "table-type-classifier"
 BUNDLE_NAME = "table_type_classifier.joblib"
 REAL_DIR = ROOT / "datasets" / "real-autolabel"

@@ -38,6 +38,7 @@ from juesuan.models.token_classifier import (
     predict,
     save_checkpoint,
 )
+from juesuan.settings import project_dir
 from juesuan.training.data import (
     NoiseOptions,
     SynthSource,
@@ -50,7 +51,7 @@ from juesuan.training.data import (
 )
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_dir()  # relative paths in training configs are relative to the checkout
 
 
 class _Cfg(BaseModel):

@@ -127,6 +127,9 @@ class ExportOptions(_Options):
     xlsx: bool = True
     previews: bool = True
     preview_max_width: int = Field(1400, ge=200)
+    markdown: bool = Field(True, description="document.md: tables with title, unit, pages; violations beneath")
+    html: bool = Field(True, description="document.html: repaired and violated cells marked, pages linked to previews")
+    facts: bool = Field(True, description="facts.csv: one row per amount (long format), per document and per batch")
 
 
 class PipelineOptions(_Options):

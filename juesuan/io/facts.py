@@ -64,10 +64,19 @@ def _roles(table: Table) -> dict[int, str | None]:
 
 
 def _decimal(value: float) -> Decimal:
+    """The float from document.json back to the amount as printed (two decimals when it has at most two)."""
     try:
-        return Decimal(repr(value))
+        d = Decimal(repr(value))
     except InvalidOperation:  # pragma: no cover - floats from JSON are always finite
         return Decimal(0)
+    cents = d.quantize(Decimal("0.01"))
+    return cents if d == cents else d
+
+
+def _yuan(value: Decimal, factor: Decimal) -> Decimal:
+    """1511.89 万元 → 15118900 元 (no trailing zeros; fractions of a 元 kept)."""
+    out = value * factor
+    return out.quantize(Decimal(1)) if out == out.to_integral_value() else out.normalize()
 
 
 def document_facts(doc: Document, name: str | None = None) -> list[dict[str, Any]]:
@@ -105,7 +114,7 @@ def document_facts(doc: Document, name: str | None = None) -> list[dict[str, Any
                         "column": column.field if column is not None else None,
                         "column_header": column.header if column is not None else None,
                         "value": value,
-                        "value_yuan": value * factor if is_amount and factor is not None else None,
+                        "value_yuan": _yuan(value, factor) if is_amount and factor is not None else None,
                         "confidence": round(cell.confidence, 5),
                         "repaired": bool(mark and mark.repaired),
                         "human": bool(mark and mark.human),
@@ -122,7 +131,7 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format(value.normalize() if value == value.to_integral() else value, "f")
+        return format(value, "f")
     return str(value)
 
 

@@ -50,8 +50,8 @@ def read_docinfo(lines: Sequence[str], table_titles: Sequence[str] = ()) -> Docu
     for line in cleaned[: MAX_COVER_LINES * 2]:
         if _NOT_COVER.match(line):
             continue
-        if line.startswith("目录"):
-            break
+        if line.startswith("目录") or line.endswith("表"):
+            break  # a table title (收入决算表) is not a cover: the document opens on its tables
         if len(line) > MAX_COVER_LINE_CHARS or _UNIT_LINE.search(line) or _LABEL.search(line):
             break
         cover.append(line)

@@ -5,8 +5,8 @@ Modules are imported only for the command that runs (and all of them for ``--hel
 
 Conventions (tests/cli/test_conventions.py): results on stdout, logs and errors on stderr (plain lines, never
 wrapped, when stderr is not a terminal); ``-q``/``-v`` work before or after the subcommand; ``-o`` is always where
-the output goes. Exit codes: 0 all good, 1 some input failed, 2 usage or configuration error, 3 extracted (or
-re-validated) but validation found errors (``--fail-on warning|error|never`` moves that line).
+the output goes. Exit codes: 0 all good, 1 some input failed (or is missing), 2 usage or configuration error,
+3 extracted (or re-validated) but validation found errors (``--fail-on warning|error|never`` moves that line).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from juesuan import __version__
-from juesuan.errors import JuesuanError
+from juesuan.errors import InputError, JuesuanError
 
 COMMANDS: dict[str, str] = {
     "extract": "juesuan.cli.extract",
@@ -142,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.configure(args.config_dir, args.models_dir)
     try:
         return int(args.run(args))
+    except InputError as exc:
+        print(f"juesuan {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_FAILED
     except JuesuanError as exc:
         print(f"juesuan {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

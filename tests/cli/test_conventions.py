@@ -100,7 +100,7 @@ def test_validate_exit_codes(outdir: Path, tmp_path: Path) -> None:
     broken.parent.mkdir()
     broken.write_text("{not json", encoding="utf-8")
     assert main(["validate", str(broken)]) == 1
-    assert main(["validate", str(tmp_path / "missing")]) == 2  # usage: the path does not exist
+    assert main(["validate", str(tmp_path / "missing")]) == 1  # an input that is not there
 
 
 def test_results_on_stdout_logs_on_stderr_unwrapped(outdir: Path) -> None:
@@ -137,3 +137,16 @@ def test_document_loaded_after_validate_is_the_one_on_disk(outdir: Path) -> None
     assert main(["validate", str(outdir), "-q"]) == 0
     doc = Document.load(outdir / "document.json")
     assert doc.validation.passed and doc.tables[0].rows[3].cells[2].value == 12.0
+
+
+def test_data_show_without_images_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # datasets/real-autolabel commits its manifests but not its images (a clean clone has none)
+    first = (ROOT / "datasets" / "real-autolabel" / "test.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "test.jsonl").write_text(first + "\n", encoding="utf-8")
+    assert main(["data", "show", str(tmp_path / "ds"), "-o", str(tmp_path / "png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("juesuan data: error: ") and "1 of 1 page images are missing" in err
+    assert "Traceback" not in err

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from juesuan import settings
 from juesuan.errors import ConfigError
 from juesuan.inference.registry import check_kind
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# Resolved on import (juesuan/settings.py); load_options and LabelOptions resolve again when called.
+CONFIG_DIR = settings.config_dir()
+MODELS_DIR = settings.models_dir()
 
 
 # A stage's ``kind`` is checked against the stage registry (juesuan/inference/registry.py), the one list of kinds.
@@ -104,7 +106,10 @@ class StructureOptions(_Options):
 
 class LabelOptions(_Options):
     kind: LabelKind = "classifier"
-    model_dir: str = Field(str(MODELS_DIR / "token-classifier"), description="checkpoint folder (safetensors)")
+    model_dir: str = Field(
+        default_factory=lambda: str(settings.models_dir() / "token-classifier"),
+        description="checkpoint folder (safetensors); default: token-classifier/ in settings.models_dir",
+    )
     batch_size: int = Field(16, ge=1, description="windows (≤ 512 tokens each) per model call")
     device: Literal["cpu", "cuda"] = "cpu"
     threads: int = Field(0, ge=0, description="torch.set_num_threads for the classifier (0: leave torch's default)")
@@ -133,6 +138,9 @@ class ExportOptions(_Options):
     xlsx: bool = True
     previews: bool = True
     preview_max_width: int = Field(1400, ge=200)
+    markdown: bool = Field(True, description="document.md: tables with title, unit, pages; violations beneath")
+    html: bool = Field(True, description="document.html: repaired and violated cells marked, pages linked to previews")
+    facts: bool = Field(True, description="facts.csv: one row per amount (long format), per document and per batch")
 
 
 class PipelineOptions(_Options):
@@ -160,8 +168,8 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
 def load_options(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> PipelineOptions:
     """Read YAML (default configs/pipeline.yaml when it exists), merge overrides, validate once."""
     data: dict[str, Any] = {}
-    if path is None and (CONFIG_DIR / "pipeline.yaml").is_file():
-        path = CONFIG_DIR / "pipeline.yaml"
+    if path is None and (settings.config_dir() / "pipeline.yaml").is_file():
+        path = settings.config_dir() / "pipeline.yaml"
     if path is not None:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}

@@ -31,7 +31,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   echo "setup: installing torch 2.13.0 (CPU)"
   "${PIP[@]}" install "torch==2.13.0" || "${PIP[@]}" install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
 fi
-if [[ ! -x "$VENV/bin/juesuan" ]] || ! "$VENV/bin/python" -c "import rapidocr, rapidocr_onnxruntime, rapid_layout, mlflow, ray, hypothesis" 2>/dev/null; then
+if [[ ! -x "$VENV/bin/juesuan" ]] || ! "$VENV/bin/python" -c "import rapidocr, rapidocr_onnxruntime, rapid_layout, mlflow, ray, hypothesis, pandas, pyarrow" 2>/dev/null; then
   echo "setup: installing juesuan and its dependencies (a few minutes the first time)"
   "${PIP[@]}" install -e ".[train,ray,dev]"
 fi
@@ -46,6 +46,6 @@ echo "setup: ok ($("$VENV/bin/python" --version), torch $("$VENV/bin/python" -c 
 # 3. The main job on the bundled scanned sample.
 if ((RUN_SAMPLE)); then
   rm -rf out/sample
-  "$VENV/bin/juesuan" extract datasets/samples/*.pdf -o out/sample --workers 2
-  echo "sample outputs: $(pwd)/out/sample  (document.json, tables/*.csv, tables.xlsx, pages/*.png)"
+  "$VENV/bin/juesuan" extract datasets/samples/*.pdf -o out/sample --workers 2 --fail-on never
+  echo "sample outputs: $(pwd)/out/sample  (document.json, document.md, document.html, facts.csv, tables/*.csv, tables.xlsx, pages/*.png; facts.parquet for the batch)"
 fi

@@ -28,3 +28,15 @@ def test_bundled_sample_extracts_three_clean_tables(tmp_path: Path) -> None:
     assert any(r["code"] == "30226" and r["name"] == "劳务费" for r in basic["rows"])
     assert [v for v in doc["validation"]["violations"] if v["severity"] == "error"] == []
     assert (tmp_path / "finance-bureau-2024_scan" / "validation.md").is_file()
+    # analyst outputs (issue 15): the 三公 table keeps the 单位：万元 printed above it on page 5
+    assert [t["unit"] for t in doc["tables"]] == ["万元", "万元", "万元"]
+    assert doc["info"]["kind"] == "决算"  # no cover in the sample: from the table titles
+    for name in ("document.md", "document.html", "facts.csv", "tables.xlsx"):
+        assert (tmp_path / "finance-bureau-2024_scan" / name).is_file()
+    import pandas as pd
+
+    facts = pd.read_parquet(tmp_path / "facts.parquet")
+    amounts = sum(c["value"] is not None for t in doc["tables"] for r in t["rows"] for c in r["cells"])
+    assert len(facts) == amounts
+    row = facts[(facts.subject_code == "2010601") & (facts.column == "income_total")].iloc[0]
+    assert (row.value, row.value_yuan, row.page) == (1511.90, 15_119_000.0, 1)

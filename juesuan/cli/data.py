@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     synth = subparsers.add_parser("synth", help="generate labelled synthetic scanned disclosure pages")
     synth.add_argument("--pages", type=int, required=True, help="number of pages")
-    synth.add_argument("-o", "--output", type=Path, required=True, help="dataset folder (images/ + *.jsonl)")
+    synth.add_argument("-o", "--output", "--out", type=Path, required=True, help="dataset folder (images/ + *.jsonl)")
     synth.add_argument("--seed", type=int, default=0, help="page i is drawn from default_rng([seed, i])")
     synth.add_argument("--start", type=int, default=0, help="first page index (to extend a dataset)")
     synth.add_argument("--workers", type=int, default=2, help="processes (this machine has 2 cores)")
@@ -22,11 +22,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     synth.set_defaults(run=run_synth)
 
     label = subparsers.add_parser("label", help="auto-label digital PDFs from their text layer")
-    label.add_argument("--from-text-layer", dest="pdfs", nargs="+", type=Path, required=True, metavar="PDF")
-    label.add_argument("-o", "--output", type=Path, required=True, help="dataset folder")
-    label.add_argument("--dpi", type=int, default=150)
+    label.add_argument(
+        "--from-text-layer",
+        dest="pdfs",
+        nargs="+",
+        type=Path,
+        required=True,
+        metavar="PDF",
+        help="digital PDFs whose text layer gives the labels",
+    )
+    label.add_argument("-o", "--output", "--out", type=Path, required=True, help="dataset folder")
+    label.add_argument("--dpi", type=int, default=150, help="rasterize at this dpi (default 150)")
     label.add_argument("--degrade", default="scan", help="scan-simulation preset applied to the rasterized page")
-    label.add_argument("--seed", type=int, default=0)
+    label.add_argument("--seed", type=int, default=0, help="seed of the scan simulation")
     label.add_argument(
         "--split",
         action="append",
@@ -39,27 +47,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     data = subparsers.add_parser("data", help="inspect and convert labelled-page datasets")
     sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     stats = sub.add_parser("stats", help="counts per split, label, table type, source")
-    stats.add_argument("folder", type=Path)
+    stats.add_argument("folder", type=Path, help="dataset folder (train/dev/test.jsonl)")
     stats.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     show = sub.add_parser("show", help="draw token boxes and labels on page images (PNG) for checking by eye")
-    show.add_argument("folder", type=Path)
-    show.add_argument("-o", "--output", type=Path, required=True)
+    show.add_argument("folder", type=Path, help="dataset folder")
+    show.add_argument("-o", "--output", "--out", type=Path, required=True, help="folder for the PNGs")
     show.add_argument("--ids", nargs="*", default=None, help="page ids (default: the first --limit pages)")
-    show.add_argument("--limit", type=int, default=5)
+    show.add_argument("--limit", type=int, default=5, help="pages drawn when --ids is not given (default 5)")
     sheet = sub.add_parser("contact-sheet", help="one PNG with N random page thumbnails")
-    sheet.add_argument("folder", type=Path)
-    sheet.add_argument("-o", "--output", type=Path, required=True)
-    sheet.add_argument("-n", type=int, default=16)
-    sheet.add_argument("--seed", type=int, default=0)
+    sheet.add_argument("folder", type=Path, help="dataset folder")
+    sheet.add_argument("-o", "--output", "--out", type=Path, required=True, help="PNG file to write")
+    sheet.add_argument("-n", type=int, default=16, help="thumbnails (default 16)")
+    sheet.add_argument("--seed", type=int, default=0, help="which pages are drawn")
     ls_out = sub.add_parser("to-label-studio", help="export pages as Label Studio OCR tasks (JSON)")
-    ls_out.add_argument("folder", type=Path)
-    ls_out.add_argument("-o", "--output", type=Path, required=True)
+    ls_out.add_argument("folder", type=Path, help="dataset folder")
+    ls_out.add_argument("-o", "--output", "--out", type=Path, required=True, help="Label Studio tasks JSON to write")
     ls_out.add_argument(
         "--image-root", default="/data/local-files/?d=", help="URL prefix Label Studio serves images from"
     )
     ls_in = sub.add_parser("from-label-studio", help="import a Label Studio JSON export as a labelled-page manifest")
-    ls_in.add_argument("export", type=Path)
-    ls_in.add_argument("-o", "--output", type=Path, required=True, help="manifest JSONL to write")
+    ls_in.add_argument("export", type=Path, help="Label Studio JSON export")
+    ls_in.add_argument("-o", "--output", "--out", type=Path, required=True, help="manifest JSONL to write")
     ls_in.add_argument("--images", type=Path, required=True, help="folder the manifest's image paths are relative to")
     data.set_defaults(run=run_data)
 

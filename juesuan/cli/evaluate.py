@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         ),
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="PDFs with a text layer, or labelled .jsonl")
-    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    p.add_argument(
+        "-o", "--output", "--out", dest="out", type=Path, required=True, metavar="OUTDIR", help="output folder"
+    )
     p.add_argument("--config", type=Path, default=None, help="pipeline YAML (default: configs/pipeline.yaml)")
     p.add_argument("--dpi", type=int, default=200, help="rasterize PDFs at this dpi (default 200)")
     p.add_argument("--degrade", default="scan", help="scan preset: clean, scan, fax, photo_stamp, heavy (default scan)")

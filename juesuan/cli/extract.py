@@ -1,13 +1,19 @@
-"""`juesuan extract INPUT... -o OUTDIR`: the main job."""
+"""`juesuan extract INPUT... -o OUTDIR`: the main job.
+
+Results (one summary line, failed files) go to stdout/stderr as the CLI conventions say (``juesuan/cli/__init__``);
+exit 0 all good, 1 some input failed, 3 extracted but validation found errors (``--fail-on``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from juesuan.cli import EXIT_INPUT_FAILED, add_fail_on, validation_exit_code
 from juesuan.errors import ConfigError
 from juesuan.inference.registry import kinds
 
@@ -19,7 +25,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description="Extract every table of scanned fiscal disclosures (PDF, PNG/JPG/TIFF, or folders of them).",
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="PDF or image files, or folders (recursive)")
-    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="output folder")
+    p.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        type=Path,
+        required=True,
+        metavar="OUTDIR",
+        help="output folder: OUTDIR/<document>/ per input, plus OUTDIR/facts.csv and facts.parquet for the batch",
+    )
     p.add_argument("--config", type=Path, default=None, help="pipeline YAML (default: configs/pipeline.yaml)")
     p.add_argument("--dpi", type=int, default=None, help="render resolution for PDFs (default 200)")
     p.add_argument("--pages", default=None, help="pages to read, counted from 1: '3-9', '1,4,6-8' (default all)")
@@ -51,6 +66,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("--ray-address", default=None, help="existing Ray cluster address (default: start a local one)")
     p.add_argument("--summary-json", type=Path, default=None, help="also write the run summary as JSON here")
+    p.add_argument(
+        "--formats",
+        default=None,
+        help="exports besides document.json, comma-separated from csv,xlsx,md,html,facts,previews (default: all)",
+    )
+    add_fail_on(p)
     p.set_defaults(run=run)
 
 
@@ -82,6 +103,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         put("validation.repair", False)
     if args.no_validate:
         put("validation.enabled", False)
+    if args.formats is not None:
+        from juesuan.io.export import formats_overrides
+
+        try:
+            for key, value in formats_overrides(args.formats).items():
+                put(f"export.{key}", value)
+        except ValueError as exc:
+            raise ConfigError(f"--formats: {exc}") from exc
     if args.no_previews:
         put("export.previews", False)
     return o
@@ -157,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
     data = summary.to_dict()
     for doc in summary.documents:
         if doc.status == "failed":
-            print(f"FAILED  {doc.error}")
+            print(f"FAILED  {doc.error}", file=sys.stderr)
+    counts = _finish_batch(summary, Path(args.out), options.export.facts)
     print(
         f"documents: {data['ok']} ok, {data['skipped']} skipped, {data['failed']} failed | pages {data['pages']} | "
         f"tables {data['tables']} | rows {data['rows']} | {data['seconds']} s | {data['pages_per_second']} pages/s"
@@ -174,4 +204,28 @@ def run(args: argparse.Namespace) -> int:
         from juesuan.io.atomic import write_text
 
         write_text(args.summary_json, json.dumps(data, ensure_ascii=False, indent=1))
-    return 1 if data["failed"] else 0
+    if data["failed"]:
+        return EXIT_INPUT_FAILED
+    return validation_exit_code(counts, args.fail_on)
+
+
+def _finish_batch(summary: Any, out: Path, facts: bool) -> list[tuple[int, int]]:
+    """Batch facts over the documents of this run (done or skipped), and (errors, warnings) per document."""
+    from juesuan.datamodel.document import Document
+    from juesuan.io.facts import write_batch_facts
+
+    docs: list[tuple[str, Document]] = []
+    for result in summary.documents:
+        if result.status in ("ok", "skipped") and result.outdir:
+            path = Path(result.outdir) / "document.json"
+            if path.is_file():
+                docs.append((Path(result.outdir).name, Document.load(path)))
+    if facts and docs:
+        write_batch_facts(out, docs)
+    return [
+        (
+            sum(v.severity == "error" for v in d.validation.violations),
+            sum(v.severity == "warning" for v in d.validation.violations),
+        )
+        for _, d in docs
+    ]

@@ -88,6 +88,12 @@ class Table(_Model):
     orphans: int = 0  # amounts attached to no row with a code or a name
     null_numeric: int = 0  # numeric-looking cells left without a value
 
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame: row_code, row_name, row_kind, then one column per header (amounts as floats)."""
+        from juesuan.io.frames import table_frame
+
+        return table_frame(self)
+
 
 class Violation(_Model):
     rule: str
@@ -130,6 +136,30 @@ class Document(_Model):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1)
+
+    def to_markdown(self) -> str:
+        """document.md: each table under its title, unit and pages, violations beneath (juesuan/io/markdown.py)."""
+        from juesuan.io.markdown import document_markdown
+
+        return document_markdown(self)
+
+    def to_html(self) -> str:
+        """document.html without preview links: repaired, person-given and violated cells marked."""
+        from juesuan.io.html import document_html
+
+        return document_html(self, href=None)
+
+    def facts(self) -> Any:
+        """facts.csv as a pandas DataFrame: one row per amount, with issuer, year, unit and value in 元."""
+        import pandas as pd
+
+        from juesuan.io.facts import FACT_COLUMNS, document_facts
+
+        rows = document_facts(self)
+        frame = pd.DataFrame(rows, columns=list(FACT_COLUMNS))
+        for col in ("value", "value_yuan"):
+            frame[col] = pd.to_numeric(frame[col].map(lambda v: None if v is None else float(v)))
+        return frame
 
     @classmethod
     def load(cls, path: Path) -> Document:

@@ -17,9 +17,10 @@ import yaml
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.errors import InputError
 from juesuan.io.atomic import atomic_path, sha256_file
+from juesuan.settings import config_dir
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
-LABELS_YAML = Path(__file__).resolve().parents[2] / "configs" / "labels.yaml"
+LABELS_YAML = config_dir() / "labels.yaml"
 
 
 @lru_cache(maxsize=4)

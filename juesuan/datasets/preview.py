@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from juesuan.datasets.labelled_page import image_path, load_labels, read_dataset
+from juesuan.datasets.labelled_page import LabelledPage, image_path, load_labels, read_dataset
+from juesuan.errors import InputError
 
 # One colour per label, fixed so screenshots compare across runs.
 _PALETTE = [
@@ -31,6 +32,17 @@ _PALETTE = [
 ]
 
 
+def require_images(folder: Path, pages: Sequence[LabelledPage]) -> None:
+    """Fail with one line, not a traceback, when page images are absent (large datasets do not commit them)."""
+    missing = [image_path(folder, p) for p in pages if not image_path(folder, p).is_file()]
+    if missing:
+        raise InputError(
+            Path(folder),
+            f"{len(missing)} of {len(pages)} page images are missing (first: {missing[0]}); this dataset's images "
+            "are not committed: regenerate them with the command in its README.md",
+        )
+
+
 def label_colours() -> dict[str, tuple[int, int, int]]:
     return {name: _PALETTE[i % len(_PALETTE)] for i, name in enumerate(load_labels())}
 
@@ -45,6 +57,7 @@ def draw_pages(folder: Path, out_dir: Path, ids: Sequence[str] | None = None, li
         pages = [p for p in pages if p.id in wanted]
     else:
         pages = pages[:limit]
+    require_images(folder, pages)
     colours = label_colours()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +89,7 @@ def contact_sheet(folder: Path, out: Path, n: int = 16, seed: int = 0, thumb: in
     pages = [p for split in read_dataset(folder).values() for p in split]
     rng = np.random.default_rng(seed)
     picked = [pages[int(i)] for i in rng.choice(len(pages), size=min(n, len(pages)), replace=False)]
+    require_images(folder, picked)
     cols = 4
     rows = (len(picked) + cols - 1) // cols
     sheet = Image.new("RGB", (cols * (thumb + 8) + 8, rows * (thumb + 8) + 8), (235, 235, 235))

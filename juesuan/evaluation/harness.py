@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -296,7 +297,7 @@ def _run_peer_subprocess(engine: str, pages: Sequence[PreparedPage], site: str) 
         request = Path(tmp) / "request.json"
         request.write_text(json.dumps({"engine": engine, "pages": [[str(p.image), p.truth.dpi] for p in pages]}))
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])
+        root = str(Path(str(resources.files("juesuan"))).parent)  # the folder holding the juesuan package
         env["PYTHONPATH"] = os.pathsep.join([site, root, env.get("PYTHONPATH", "")])
         t0 = time.perf_counter()
         proc = subprocess.run(

@@ -45,6 +45,7 @@ from juesuan.options import OcrOptions
 
 log = logging.getLogger(__name__)
 
+UNIT_BAND_IN = 0.45  # band above a table read for the unit line when no layout region covers it
 TEXT_KINDS = (RegionKind.TITLE, RegionKind.TEXT, RegionKind.TABLE_CAPTION, RegionKind.HEADER)
 # Region crops are detected at page scale (200 dpi text is 25-35 px tall, what DB sees on a full page), not
 # upsampled to a 736 px short side as rapidocr does for a whole image; 2000 px caps the long side as rapidocr does.
@@ -476,6 +477,18 @@ class PpOcr:
                 if region.kind not in TEXT_KINDS:
                     continue
                 box = _clip_box(region.bbox_px, w, h)
+                job = self._det_job(index, None, page, box, claimed)
+                if job is not None:
+                    plan.det_jobs.append(job)
+                claimed.append(box)
+            # 单位：万元 sits right above a table, often too small or faint for the layout model to box it (the
+            # bundled sample's 三公 table, page 5): read the unclaimed band above each table too.
+            band = round(UNIT_BAND_IN * page.ref.dpi)
+            for table in grid.tables:
+                x0, y0, x1, _ = _clip_box(_table_box(table), w, h)
+                if y0 < 8:
+                    continue
+                box = (x0, max(0, y0 - band), x1, y0)
                 job = self._det_job(index, None, page, box, claimed)
                 if job is not None:
                     plan.det_jobs.append(job)

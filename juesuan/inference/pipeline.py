@@ -139,6 +139,9 @@ class Pipeline:
             tables=list(tables),
             text=self.stage("assemble").text_blocks(results),
         )
+        from juesuan.inference.docinfo import DocInfoReader
+
+        doc.info = DocInfoReader()([doc])[0]  # issuer, year, 决算/预算, title from the cover or first heading
         if self.options.validation.enabled:
             from juesuan.validation.check import annotate_and_validate
 

@@ -19,6 +19,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from juesuan.validation.schema import TABLES_DIR, Schema, load_schema, normalize
 
 log = logging.getLogger(__name__)
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "resources" / "table_type_classifier.joblib"
+MODEL_PATH = Path(str(resources.files("juesuan") / "resources" / "table_type_classifier.joblib"))
 OTHER = "__other__"
 SEED = 20240601
 

@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from juesuan.datamodel.labelled import LabelledPage
 from juesuan.errors import ConfigError
 from juesuan.models.token_classifier import ModelConfig
+from juesuan.settings import project_dir
 from juesuan.training.data import NoiseOptions, SynthSource, load_pages, synth_pages
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_dir()  # relative paths in training configs are relative to the checkout
 
 
 class _Cfg(BaseModel):

@@ -39,11 +39,12 @@ from juesuan.models.type_classifier import (
     training_texts,
     yaml_digest,
 )
+from juesuan.settings import project_dir
 from juesuan.validation.schema import Schema, load_schema, normalize_title
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_dir()
 EXPERIMENT = "table-type-classifier"
 BUNDLE_NAME = "table_type_classifier.joblib"
 REAL_DIR = ROOT / "datasets" / "real-autolabel"

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from juesuan.settings import project_dir
+
 log = logging.getLogger(__name__)
 
 REGISTERED_MODEL = "juesuan-token-classifier"
@@ -20,7 +22,7 @@ DESCRIPTIONS = {
     TYPE_CLASSIFIER_MODEL: "Table-type classifier: char n-grams of title + header (juesuan, issue 6)",
 }
 CHAMPION = "champion"
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "runs" / "mlflow"
+DEFAULT_DIR = project_dir() / "runs" / "mlflow"
 
 
 def tracking_uri(folder: Path | str | None = None) -> str:

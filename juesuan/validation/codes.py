@@ -12,9 +12,9 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from juesuan.options import CONFIG_DIR
+from juesuan.settings import config_dir
 
-CATALOGUE_PATH = CONFIG_DIR / "codes" / "classification.tsv"
+CATALOGUE_PATH = config_dir() / "codes" / "classification.tsv"
 
 
 @dataclass(frozen=True, slots=True)

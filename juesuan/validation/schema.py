@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from juesuan.options import CONFIG_DIR
+from juesuan.settings import config_dir
 
-TABLES_DIR = CONFIG_DIR / "tables"
+TABLES_DIR = config_dir() / "tables"
 
 _TRANS = str.maketrans(
     {"(": "（", ")": "）", '"': "“", "'": "“", "”": "“", "‘": "“", "’": "“", "「": "“", "」": "“", "：": ":"}

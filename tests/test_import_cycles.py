@@ -1,9 +1,11 @@
 """No import cycles inside juesuan/: data flows one way, so imports do too (docs/STYLE: layout).
 
 Read statically from the AST of every module, so it needs no optional dependency and sees every branch. Every
-``import`` statement counts, at module level, inside functions (lazy imports) and under ``TYPE_CHECKING``: a lazy
-import only postpones a two-way dependency, the two modules still cannot be read, tested or moved apart, and which
-one finishes loading first becomes an accident of call order. A package's ``__init__`` is an edge only where a module
+``import`` statement that runs counts, at module level and inside functions (lazy imports): a lazy import only
+postpones a two-way dependency, the two modules still cannot be read, tested or moved apart, and which one finishes
+loading first becomes an accident of call order. Imports under ``if TYPE_CHECKING:`` never run: they name a type for
+annotations only (e.g. the exporters in io/ annotate ``Document``, whose convenience methods call them), so they are
+not edges. A package's ``__init__`` is an edge only where a module
 names it (``from juesuan import __version__``), not for every submodule import, as Python runs the (empty) parent
 ``__init__`` once and it imports nothing back.
 """
@@ -36,7 +38,7 @@ def import_graph() -> dict[str, dict[str, int]]:
     for name, path in paths.items():
         edges: dict[str, int] = {}
         package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -52,6 +54,20 @@ def import_graph() -> dict[str, dict[str, int]]:
                     edges.setdefault(found, node.lineno)
         graph[name] = edges
     return graph
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except the bodies of ``if TYPE_CHECKING:`` (their ``else`` still runs)."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING"}:
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return out
 
 
 def cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
@@ -100,6 +116,14 @@ def test_cycle_finder_sees_lazy_and_long_cycles() -> None:
     graph = {"a": {"b": 1}, "b": {"c": 9}, "c": {"a": 40}, "d": {"a": 2}, "e": {}}
     assert cycles(graph) == [["a", "b", "c"]]
     assert cycles({"a": {"b": 1}, "b": {}}) == []
+
+
+def test_type_checking_imports_are_not_edges() -> None:
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\nimport c\n"
+    )
+    names = {alias.name for node in _runtime_nodes(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert names == {"b", "c"}
 
 
 def test_graph_reads_function_level_and_relative_imports() -> None:

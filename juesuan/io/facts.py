@@ -14,10 +14,12 @@ import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from juesuan.datamodel.document import Document, Table
 from juesuan.io.marks import cell_marks
+
+if TYPE_CHECKING:
+    from juesuan.datamodel.document import Document, Table
 
 FACT_COLUMNS = (
     "document",

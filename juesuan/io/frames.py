@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from juesuan.datamodel.document import Table
+if TYPE_CHECKING:
+    from juesuan.datamodel.document import Table
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from html import escape
+from typing import TYPE_CHECKING
 
-from juesuan.datamodel.document import Document, Table
 from juesuan.io.markdown import _amount
 from juesuan.io.marks import CellMark, cell_marks
+
+if TYPE_CHECKING:
+    from juesuan.datamodel.document import Document, Table
 
 _CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}

@@ -7,9 +7,12 @@ text: ``†`` repaired by validation, ``‡`` given by a person, ``⚠`` named b
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from juesuan.datamodel.document import Document, Table
 from juesuan.io.marks import CellMark, cell_marks
+
+if TYPE_CHECKING:
+    from juesuan.datamodel.document import Document, Table
 
 
 def _esc(text: str) -> str:

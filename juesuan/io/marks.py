@@ -7,8 +7,11 @@ never disagree about a cell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from juesuan.datamodel.document import Document
+if TYPE_CHECKING:
+    from juesuan.datamodel.document import Document
+
 
 CellKey = tuple[str, int, int]  # (table id, Row.index, Cell.col)
 _SEVERITY_RANK = {"error": 2, "warning": 1, "info": 0}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from juesuan.cli import main
+from juesuan.datamodel.strict import undeclared_fields
 
 SAMPLE = Path(__file__).resolve().parent.parent / "datasets" / "samples" / "finance-bureau-2024_scan.pdf"
 
@@ -28,3 +29,4 @@ def test_bundled_sample_extracts_three_clean_tables(tmp_path: Path) -> None:
     assert any(r["code"] == "30226" and r["name"] == "劳务费" for r in basic["rows"])
     assert [v for v in doc["validation"]["violations"] if v["severity"] == "error"] == []
     assert (tmp_path / "finance-bureau-2024_scan" / "validation.md").is_file()
+    assert undeclared_fields(doc) == []  # every field of the OCR extraction is declared (tests/test_document_schema.py)

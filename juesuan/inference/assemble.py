@@ -17,10 +17,9 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from juesuan.datamodel.amounts import parse_amount
-from juesuan.datamodel.document import Cell, Column, Row, Table
+from juesuan.datamodel.document import Cell, Column, Row, Table, TextBlock
 from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
 from juesuan.geometry import text_lines
 from juesuan.inference.cells import join_tokens, reading_lines
@@ -246,7 +245,7 @@ class Assembler:
     def __init__(self, options: StructureOptions | None = None) -> None:
         self.options = options or StructureOptions()
 
-    def text_blocks(self, pages: Sequence[OcrResult]) -> list[dict[str, Any]]:
+    def text_blocks(self, pages: Sequence[OcrResult]) -> list[TextBlock]:
         """The document's text outside tables (see :func:`text_blocks`)."""
         return text_blocks(pages)
 
@@ -441,9 +440,9 @@ def _join_text(a: str, b: str) -> str:
     return a + b
 
 
-def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
+def text_blocks(results: Sequence[OcrResult]) -> list[TextBlock]:
     """Non-table text per layout region (titles, unit lines, 情况说明 narrative), for narrative checks and search."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[TextBlock] = []
     for r in results:
         regions = [g for g in r.regions if g.kind is not RegionKind.TABLE]
         buckets: dict[int, list[Token]] = {}
@@ -472,5 +471,5 @@ def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
                 max(t.bbox_px[2] for t in toks),
                 max(t.bbox_px[3] for t in toks),
             ]
-            blocks.append({"page": r.page.ref.index, "kind": kind, "bbox": [round(v, 1) for v in bbox], "text": text})
+            blocks.append(TextBlock(page=r.page.ref.index, kind=kind, bbox=[round(v, 1) for v in bbox], text=text))
     return blocks

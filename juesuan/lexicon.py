@@ -34,6 +34,9 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 """Contains a Han ideograph: a piece of text is a label (科目名称), not a number or a code. Full-width digits and
 punctuation do not count, unlike :func:`is_cjk`."""
 
+HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+"""Two Han ideographs in a row: a word, so a name column (a lone 类/款/项 level marker does not count)."""
+
 INTEGER = re.compile(r"^\d{1,10}$")
 """A bare integer: read beside a label, a 类/款/项 piece of its subject code (evaluation's row reader)."""
 

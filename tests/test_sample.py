@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from juesuan.cli import main
+from juesuan.datamodel.strict import undeclared_fields
 
 SAMPLE = Path(__file__).resolve().parent.parent / "datasets" / "samples" / "finance-bureau-2024_scan.pdf"
 
@@ -40,3 +41,4 @@ def test_bundled_sample_extracts_three_clean_tables(tmp_path: Path) -> None:
     assert len(facts) == amounts
     row = facts[(facts.subject_code == "2010601") & (facts.column == "income_total")].iloc[0]
     assert (row.value, row.value_yuan, row.page) == (1511.90, 15_119_000.0, 1)
+    assert undeclared_fields(doc) == []  # every field of the OCR extraction is declared (tests/test_document_schema.py)

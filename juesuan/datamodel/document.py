@@ -21,6 +21,69 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="allow")  # later schema additions must not break older readers
 
 
+class _Record(_Model):
+    """A typed record that still reads like the dict it replaced (``r["page"]``, ``r.get("page")``), so code and
+    notebooks written against older document.json dicts keep working."""
+
+    def __getitem__(self, key: str) -> Any:
+        if key in type(self).model_fields:
+            return getattr(self, key)
+        extra = self.model_extra or {}
+        if key in extra:
+            return extra[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+class Repair(_Record):
+    """An OCR reading that validation corrected because the identities pin the value down (``Cell.repair``)."""
+
+    original_text: str  # what OCR read
+    corrected_value: float
+    edit: str  # the kind of slip undone: confusion, dropped_digit, extra_point, ...
+    score: float  # how much likelier this edit is than the runner-up
+    identities: list[str] = Field(default_factory=list)  # rule ids that pass after the edit
+
+
+class RepairRecord(Repair):
+    """One entry of ``Validation.repairs``: the repair plus where it happened and what it reads as now."""
+
+    table: str
+    row: int  # Row.index
+    col: int
+    page: int | None = None
+    corrected_text: str
+    original_value: float | None = None
+    identity_labels: list[str] = Field(default_factory=list)  # the identities as people read them (zh)
+
+
+class CellAt(_Record):
+    """A cell of the violation's table: ``Row.index`` and column."""
+
+    row: int
+    col: int
+
+
+class CellInTable(CellAt):
+    """A cell of another table (cross-table checks)."""
+
+    table: str
+
+
+class TextBlock(_Record):
+    """Text outside tables, one block per layout region: titles, the unit line, 情况说明 narrative."""
+
+    page: int  # 0-based
+    kind: str = "text"  # the layout region kind (title, text, ...), "text" when no region holds it
+    bbox: list[float] = Field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    text: str = ""
+
+
 class Source(_Model):
     path: str
     sha256: str
@@ -45,7 +108,7 @@ class Cell(_Model):
     page: int = 0
     confidence: float = 1.0
     # Set by repair (validation): the OCR text before the correction and why it was changed.
-    repair: dict[str, Any] | None = None
+    repair: Repair | None = None
     # Who gave the value: None = the machine (OCR or text layer); "human" = a person (review tool, edited
     # document.json, import). Repair never changes a human cell.
     source: Literal["human"] | None = None
@@ -106,13 +169,19 @@ class Violation(_Model):
     severity: Literal["error", "warning", "info"] = "error"
     message_zh: str = ""
     message_en: str = ""
+    target: CellAt | None = None  # the cell the identity computes (its expected value is ``expected``)
+    page: int | None = None  # 0-based page of the target cell or of the narrative sentence
+    cells: list[list[int]] = Field(default_factory=list)  # every [row, col] the identity reads
+    tables: list[str] = Field(default_factory=list)  # cross-table checks: both table ids
+    other: CellInTable | None = None  # cross-table checks: the cell of the other table
+    text: str | None = None  # narrative checks: the sentence (first 160 characters)
 
 
 class Validation(_Model):
     passed: bool = True
     checks: int = 0
     violations: list[Violation] = Field(default_factory=list)
-    repairs: list[dict[str, Any]] = Field(default_factory=list)
+    repairs: list[RepairRecord] = Field(default_factory=list)
 
 
 class DocumentInfo(_Model):
@@ -131,7 +200,7 @@ class Document(_Model):
     pages: list[PageInfo] = Field(default_factory=list)
     tables: list[Table] = Field(default_factory=list)
     validation: Validation = Field(default_factory=Validation)
-    text: list[dict[str, Any]] = Field(default_factory=list)  # non-table text blocks: {"page", "bbox", "text"}
+    text: list[TextBlock] = Field(default_factory=list)  # non-table text blocks
     meta: dict[str, Any] = Field(default_factory=dict)  # options, timings, versions
 
     def to_json(self) -> str:

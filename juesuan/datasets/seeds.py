@@ -14,6 +14,7 @@ from pathlib import Path
 
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Cell, Column, Document, Row, Source, Table
+from juesuan.lexicon import HAN
 
 _UNIT = re.compile(r"(?:金额)?单位[:：]\s*(万元|元|千元)")
 _SKIP_TITLE = re.compile(r"^(部门|单位|编制部门|编制单位)[:：]|^表\s*[\d\-—]+$|^备注|^注[:：]|单位[:：]")
@@ -113,9 +114,7 @@ def parse_seed_tables(text: str, stem: str) -> tuple[list[Table], list[dict[str,
         for r, cells in enumerate(block[n_head:]):
             cells = cells + [""] * (width - len(cells))
             code = "".join(normalize(cells[c]) for c in code_cols if re.fullmatch(r"\d{2,3}", normalize(cells[c])))
-            name = next(
-                (c for k, c in enumerate(cells) if k not in code_cols and re.search(r"[\u4e00-\u9fff]", c)), None
-            )
+            name = next((c for k, c in enumerate(cells) if k not in code_cols and HAN.search(c)), None)
             label = "".join((name or "").split())
             kind = "total" if re.fullmatch(r"(合计|总计)", label) else "subtotal" if label == "小计" else "item"
             rows.append(

@@ -82,7 +82,7 @@ def covered_cells(table: Table) -> set[tuple[int, int]]:
 
 
 def names_cell(v: Violation, row: int, col: int) -> bool:
-    cells = (v.model_extra or {}).get("cells")
+    cells = v.cells
     if cells:
         return [row, col] in [list(c) for c in cells]
     return row in v.rows and col in v.cols

@@ -17,14 +17,13 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from juesuan.datamodel.amounts import parse_amount
-from juesuan.datamodel.document import Cell, Column, Row, Table
+from juesuan.datamodel.document import Cell, Column, Row, Table, TextBlock
 from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
 from juesuan.geometry import text_lines
 from juesuan.inference.cells import join_tokens, reading_lines
-from juesuan.lexicon import GRAND_TOTAL, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
+from juesuan.lexicon import GRAND_TOTAL, HAN, HAN_RUN, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
 from juesuan.options import StructureOptions
 
 log = logging.getLogger(__name__)
@@ -150,7 +149,7 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
         labels = [ct.label for ct in cells if ct is not None and ct.label]
         head = block.headers[c] if c < len(block.headers) else ""
         codes = sum(1 for t in texts if SUBJECT_CODE_PIECE.match(t) or SUBJECT_CODE.match(t))
-        words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]", t) and not _is_number(t))
+        words = sum(1 for t in texts if HAN.search(t) and not _is_number(t))
         if labels and labels.count("CODE") > len(labels) / 2:
             code_cols.append(c)
         elif labels and labels.count("NAME") > len(labels) / 2 and name_col is None:
@@ -206,7 +205,7 @@ def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bo
     for c in all_cols:
         head = block.headers[c].split("/")[-1] if block.headers[c] else ""
         texts = [_text(block.grid[r][c]) for r in range(first, block.n_rows)]
-        words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]{2,}", t) and not _is_number(t))
+        words = sum(1 for t in texts if HAN_RUN.search(t) and not _is_number(t))
         filled = len([t for t in texts if t])
         if _NAME_HEADER.search(head) and words >= max(1, filled // 2):
             starts.append(c)
@@ -246,7 +245,7 @@ class Assembler:
     def __init__(self, options: StructureOptions | None = None) -> None:
         self.options = options or StructureOptions()
 
-    def text_blocks(self, pages: Sequence[OcrResult]) -> list[dict[str, Any]]:
+    def text_blocks(self, pages: Sequence[OcrResult]) -> list[TextBlock]:
         """The document's text outside tables (see :func:`text_blocks`)."""
         return text_blocks(pages)
 
@@ -405,7 +404,7 @@ def _titles(page: OcrResult, blocks: Sequence[_Block]) -> None:
                 text = _UNIT.sub("", text.replace(" ", "")).strip()
             if not text or re.fullmatch(r"[\d\-—\s第页/共]+", text) or _is_number(text):
                 continue
-            if not re.search(r"[\u4e00-\u9fff]{2,}", text):
+            if not HAN_RUN.search(text):
                 continue
             cands.append((_line_height(line), y1, text))
         if cands:
@@ -441,9 +440,9 @@ def _join_text(a: str, b: str) -> str:
     return a + b
 
 
-def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
+def text_blocks(results: Sequence[OcrResult]) -> list[TextBlock]:
     """Non-table text per layout region (titles, unit lines, 情况说明 narrative), for narrative checks and search."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[TextBlock] = []
     for r in results:
         regions = [g for g in r.regions if g.kind is not RegionKind.TABLE]
         buckets: dict[int, list[Token]] = {}
@@ -472,5 +471,5 @@ def text_blocks(results: Sequence[OcrResult]) -> list[dict[str, Any]]:
                 max(t.bbox_px[2] for t in toks),
                 max(t.bbox_px[3] for t in toks),
             ]
-            blocks.append({"page": r.page.ref.index, "kind": kind, "bbox": [round(v, 1) for v in bbox], "text": text})
+            blocks.append(TextBlock(page=r.page.ref.index, kind=kind, bbox=[round(v, 1) for v in bbox], text=text))
     return blocks

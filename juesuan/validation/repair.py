@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from juesuan.datamodel.amounts import format_amount, normalize
-from juesuan.datamodel.document import Table
+from juesuan.datamodel.document import Repair, Table
 from juesuan.options import ValidationOptions
 from juesuan.validation.rules import CellRef, Equation, Inequality, TableRules, TableView, evaluate
 
@@ -325,7 +325,9 @@ def repair_table(
             "identities": sorted({e.rule for e in best.fixed}),
             "identity_labels": sorted({e.label_zh for e in best.fixed}),
         }
-        cell.repair = {k: record[k] for k in ("original_text", "corrected_value", "edit", "score", "identities")}
+        cell.repair = Repair(
+            **{k: record[k] for k in ("original_text", "corrected_value", "edit", "score", "identities")}
+        )
         cell.text = new_text
         cell.value = float(best.edit.value)
         values[ref] = best.edit.value

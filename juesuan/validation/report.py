@@ -8,14 +8,13 @@ _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def _cell_ref(table: Table | None, v: Violation) -> str:
-    extra = v.model_extra or {}
-    target = extra.get("target")
-    if table is None or not target:
+    target = v.target
+    if table is None or target is None:
         return ""
-    row = next((r for r in table.rows if r.index == target["row"]), None)
-    header = next((c.header for c in table.columns if c.index == target["col"]), "") or f"col {target['col'] + 1}"
+    row = next((r for r in table.rows if r.index == target.row), None)
+    header = next((c.header for c in table.columns if c.index == target.col), "") or f"col {target.col + 1}"
     label = (row.code or row.name or "") if row else ""
-    return f"row {target['row'] + 1} ({label}) × {header}"
+    return f"row {target.row + 1} ({label}) × {header}"
 
 
 def _fmt(x: float | None) -> str:
@@ -57,8 +56,7 @@ def render(doc: Document, info_limit: int = 50) -> str:
                 shown_info += 1
                 if shown_info > info_limit:
                     continue
-            extra = v.model_extra or {}
-            page = extra.get("page")
+            page = v.page
             page_s = str(page + 1) if isinstance(page, int) else ""
             msg = f"{v.message_zh}<br>{v.message_en}".replace("|", "/")
             lines.append(

@@ -29,11 +29,10 @@ import yaml
 
 from juesuan.datamodel.amounts import is_empty_mark, is_percent, normalize, parse_amount
 from juesuan.datamodel.document import Table
-from juesuan.lexicon import TOTAL_ROW_NAME
+from juesuan.lexicon import HAN, TOTAL_ROW_NAME
 from juesuan.validation.schema import TABLES_DIR, Schema, normalize_text
 
 _ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +122,7 @@ class TableView:
                     view.values[ref] = value
                     view.places[ref] = _places(text)
                 elif value is None and not is_empty_mark(text):
-                    if _HAN.search(text):
+                    if HAN.search(text):
                         texty[cell.col] = texty.get(cell.col, 0) + 1
                     elif re.search(r"\d", text):
                         view.unreadable.add(ref)  # 1,5O4.52: a number OCR garbled

@@ -16,6 +16,14 @@ from juesuan.options import PipelineOptions
 from tests.batch.test_runner import _tables
 
 SAMPLE = Path(__file__).resolve().parents[2] / "datasets" / "samples" / "finance-bureau-2024_scan.pdf"
+DRAWN: dict[str, list[list[str]]] = {}  # small_pages: the numbers drawn into each page's rows, by file stem
+
+
+def _first_row_texts(document: Path) -> list[str]:
+    """Cell texts of the first row of the first table: engines must agree on a row that exists, not on nothing."""
+    tables = _tables(document)
+    assert tables and tables[0]["rows"], f"{document}: no table rows"
+    return tables[0]["rows"][0][2]
 
 
 def _same_document(a: Path, b: Path) -> None:
@@ -62,11 +70,15 @@ def small_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
             cv2.line(img, (int(x), int(ys[0])), (int(x), int(ys[-1])), (0, 0, 0), 2)
         for y in ys:
             cv2.line(img, (int(xs[0]), int(y)), (int(xs[-1]), int(y)), (0, 0, 0), 2)
+        drawn: list[list[str]] = []
         for r in range(rows):
+            drawn.append([])
             for c in range(cols):
                 text = f"{rng.integers(10, 99999)}.{rng.integers(0, 99):02d}"
+                drawn[r].append(text)
                 cv2.putText(img, text, (int(xs[c]) + 12, int(ys[r]) + 40), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
         path = folder / f"page{k}.png"
+        DRAWN[path.stem] = drawn
         cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         paths.append(path)
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
@@ -86,6 +98,7 @@ def test_small_pages_match_local_and_batches_stay_bounded(small_pages: list[Path
         a = tmp_path / "local" / path.stem
         b = tmp_path / "pipe" / path.stem
         _same_document(a / "document.json", b / "document.json")
+        assert _first_row_texts(b / "document.json") == DRAWN[path.stem][0]
         assert sorted(p.name for p in (b / "pages").iterdir()) == sorted(p.name for p in (a / "pages").iterdir())
     stats = pipe.stats
     assert stats["neural_pages"] == 4
@@ -113,6 +126,9 @@ def test_sample_pdf_matches_local_fails_corrupt_alone_and_resumes(tmp_path: Path
     assert "corrupt.pdf" in (failed.error or "") and "\n" not in (failed.error or "")
     stem = SAMPLE.stem
     _same_document(tmp_path / "local" / stem / "document.json", tmp_path / "pipe" / stem / "document.json")
+    income = _tables(tmp_path / "pipe" / stem / "document.json")[0]
+    assert income["title"] == "收入决算表"  # and its 行政运行 row as tests/test_sample.py reads it from the scan
+    assert next(r for r in income["rows"] if r[0] == "2010601")[1] == "行政运行"
     assert pipe.stats["neural_pages"] == 6 and 0 < pipe.stats["neural_utilisation"] <= 1
 
     again = run_batch_pipelined([SAMPLE, corrupt], tmp_path / "pipe", opts, cpu_workers=1)
@@ -145,6 +161,7 @@ def test_layout_in_the_neural_process_and_two_workers(small_pages: list[Path], t
     for path in small_pages:
         name = f"{path.stem}/document.json"
         _same_document(tmp_path / "local" / name, tmp_path / "pipe" / name)
+        assert _first_row_texts(tmp_path / "pipe" / name) == DRAWN[path.stem][0]
     assert pipe.stats["neural_pages"] == 4 and pipe.stats["max_ready_pages"] <= 3
     assert pipe.stats["mean_batch_pages"] <= 3
 
@@ -165,3 +182,5 @@ def test_cuda_neural_stage_reads_the_same_tables_as_cpu(tmp_path: Path) -> None:
     assert pipe.stats["batch_pages"] == 16
     stem = SAMPLE.stem
     assert _tables(tmp_path / "cpu" / stem / "document.json") == _tables(tmp_path / "gpu" / stem / "document.json")
+    income = _tables(tmp_path / "gpu" / stem / "document.json")[0]
+    assert income["title"] == "收入决算表" and any(r[:2] == ("2010601", "行政运行") for r in income["rows"])

@@ -23,6 +23,12 @@ def _tables(path: Path) -> list[dict]:
     ]
 
 
+def _income_row(document: Path) -> tuple[str | None, str | None, list[str]]:
+    """行政运行 in the 收入决算表 (finance bureau 决算, page 8): engines must agree on a row that exists."""
+    income = next(t for t in _tables(document) if t["title"] == "收入决算表")
+    return next(r for r in income["rows"] if r[0] == "2010601")
+
+
 def test_bad_inputs_fail_alone_and_the_good_one_is_extracted(tmp_path: Path, table_png: Path, capsys) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -62,6 +68,8 @@ def test_two_workers_give_the_same_tables_as_one(tmp_path: Path, finance_pdf: Pa
     assert one.count("ok") == two.count("ok") == 1
     stem = finance_pdf.stem
     assert _tables(tmp_path / "w1" / stem / "document.json") == _tables(tmp_path / "w2" / stem / "document.json")
+    _code, name, texts = _income_row(tmp_path / "w2" / stem / "document.json")
+    assert name == "行政运行" and "1,511.89" in texts  # checked against the PDF's text layer
 
 
 @pytest.mark.ray
@@ -77,3 +85,4 @@ def test_ray_engine_gives_the_same_tables_as_local(tmp_path: Path, finance_pdf: 
     assert ray_run.count("ok") == 1 and ray_run.count("failed") == 1
     stem = finance_pdf.stem
     assert _tables(tmp_path / "local" / stem / "document.json") == _tables(tmp_path / "ray" / stem / "document.json")
+    assert _income_row(tmp_path / "ray" / stem / "document.json")[1] == "行政运行"

@@ -135,12 +135,14 @@ def test_evaluate_cli_with_tesseract(finance_pdf: Path, tmp_path: Path) -> None:
     result = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     m = result["metrics"]
     assert m["cells"] == 8 and m["pages"] == 1
-    assert 0.0 <= m["value_accuracy"] <= 1.0
     assert result["machine"]["cores"] >= 1
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# Evaluation: tesseract")
     assert (out / "mlflow.db").is_file()
     lines = (out / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 8 and {json.loads(x)["status"] for x in lines} <= {"ok", "wrong_value", "no_cell", "no_row"}
+    ok = sum(json.loads(x)["status"] == "ok" for x in lines)
+    assert m["value_accuracy"] == ok / 8  # the metric is the share of truth cells read right, cell by cell
+    assert ok == 4  # tesseract 5.3.0 chi_sim on this page at 150 dpi, scan preset, seed 7 (2026-11-27)
 
 
 def test_table_ids_of_one_page_documents_do_not_collide(finance_pdf: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from juesuan.models.token_classifier import (
     save_checkpoint,
     to_1000,
 )
+from juesuan.options import MODELS_DIR
 
 LABELS = ["TITLE", "CODE", "NAME", "AMOUNT", "OTHER"]
 SMALL = ModelConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_positions=16)
@@ -92,10 +94,16 @@ def test_checkpoint_round_trip_predicts_the_same(tmp_path: Path) -> None:
         assert torch.equal(loaded.grid_row.weight, model.grid_row.weight)
 
 
-def test_default_model_fits_the_size_budget() -> None:
-    model = build_model(ModelConfig(), LABELS * 4, 6000)
+def test_shipped_checkpoint_matches_its_card_and_fits_the_size_budget() -> None:
+    """The checkpoint that ships (not the class defaults, which nothing trains) has the size its model card states."""
+    folder = MODELS_DIR / "token-classifier"
+    model, _vocab, cfg, labels = load_checkpoint(folder)
     n = count_parameters(model)
-    assert 3_000_000 < n <= 20_000_000
+    stated = re.search(r"^\| parameters \| ([\d,]+) \|", (folder / "README.md").read_text(encoding="utf-8"), re.M)
+    assert stated is not None, "models/token-classifier/README.md lists no parameter count"
+    assert n == int(stated.group(1).replace(",", ""))
+    assert n <= 20_000_000  # CPU budget: one page labelled in well under a second on one core
+    assert (cfg.hidden_size, len(labels)) == (128, 17)
 
 
 @pytest.mark.parametrize("text", ["", "   "])

@@ -44,7 +44,7 @@ def test_inspector_checklist_cases_are_found() -> None:
     # case 6: 住房公积金 208.8 in the heading, 201.50 later; the table has 208.80
     table_v = by_rule["narrative_table"]
     assert [(v.found, v.expected) for v in table_v] == [(201.5, 208.8)]
-    assert all(v.model_extra["page"] == 10 for v in found)
+    assert all(v.page == 10 for v in found)
 
 
 def test_consistent_sentences_give_nothing() -> None:

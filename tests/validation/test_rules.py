@@ -84,5 +84,5 @@ def test_built_tables_pass_and_one_change_is_named(parts: list[Decimal], which: 
     changed[k][2] = [f"{parts[k - 1] + delta:.2f}", f"{parts[k - 1]:.2f}", ""]
     bad = make_table("t8", "一般公共预算基本支出预算表", ["合计", "人员经费", "公用经费"], [tuple(r) for r in changed])  # type: ignore[misc]
     doc2 = annotate_and_validate(document_of(bad), NO_REPAIR)
-    named = [v for v in doc2.validation.violations if v.severity == "error" and [k, 2] in v.model_extra["cells"]]
+    named = [v for v in doc2.validation.violations if v.severity == "error" and [k, 2] in v.cells]
     assert named

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FINANCE_NAME = "shanghai-putuo-finance-bureau_2024_决算.pdf"
-FINANCE_TRIMMED = FIXTURES / "real" / "finance-bureau-2024_决算_trimmed.pdf"
+FINANCE_TRIMMED = FIXTURES / "real" / "finance-bureau-2024" / FINANCE_NAME  # same name: tests compare names
 
 
 def needs_shared(what: Path) -> None:
@@ -53,6 +53,14 @@ def finance_pdf() -> Path:
     """The finance bureau 决算 from ../shared, else the vendored trimmed copy (tests/fixtures/real/make_fixtures.py)."""
     full = SHARED_REAL / FINANCE_NAME
     return full if full.is_file() else FINANCE_TRIMMED
+
+
+@pytest.fixture(scope="session")
+def finance_pdf_full() -> Path:
+    """The whole finance bureau 决算, for tests that read pages the trimmed copy leaves blank; skipped without it."""
+    full = SHARED_REAL / FINANCE_NAME
+    needs_shared(full)
+    return full
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -84,12 +84,12 @@ def test_real_revenue_table_page(finance_pdf: Path) -> None:
 
 
 @pytest.mark.slow
-def test_titled_table_after_another_table_keeps_its_header(finance_pdf: Path) -> None:
+def test_titled_table_after_another_table_keeps_its_header(finance_pdf_full: Path) -> None:
     # Bug seen on page 6 (index 5, 收入支出决算总表): it followed the 单位构成 table of page 5 and was taken for a
     # headerless 续表, so 收入/支出/项目/决算数 became NAME. A table with a title above it is never a continuation.
     opts = AutolabelOptions(dpi=100, degrade="clean")
-    _, _, heads = autolabel_page(finance_pdf, 4, opts)
-    _, page, _ = autolabel_page(finance_pdf, 5, opts, inherited=heads)
+    _, _, heads = autolabel_page(finance_pdf_full, 4, opts)
+    _, page, _ = autolabel_page(finance_pdf_full, 5, opts, inherited=heads)
     labels = {t.text: t.label for t in page.tokens}
     assert labels["项目"] == "HEADER" and labels["决算数"] == "HEADER" and labels["收入"] == "HEADER"
     assert labels["本年收入合计"] == "TOTAL_LABEL"

@@ -50,9 +50,9 @@ def test_wrapped_name_and_dual_layout(finance_pdf: Path) -> None:
     assert _find(page, code="2210203")[0].row_key == RowKey("2210203", "购房补贴")
 
 
-def test_continued_page_without_header_keeps_codes_out(finance_pdf: Path) -> None:
+def test_continued_page_without_header_keeps_codes_out(finance_pdf_full: Path) -> None:
     # Page 17 (0-based 16): second half of 基本支出决算表, no header row, two code columns side by side.
-    page = pdf_page_truth(finance_pdf, 16, dpi=100)
+    page = pdf_page_truth(finance_pdf_full, 16, dpi=100)
     values = {c.value for c in page.cells}
     assert Decimal(302) not in values and Decimal(30399) not in values
     assert _find(page, code="30228")[0].value == Decimal("24.42")

@@ -77,14 +77,15 @@ def test_wrong_input_size_is_a_config_error() -> None:
 
 
 @pytest.mark.slow
-def test_income_table_page_has_one_table_holding_the_total_row(finance_pdf: Path) -> None:
-    pages = Rasterizer(RasterizeOptions())([(finance_pdf, 7), (finance_pdf, 0), (finance_pdf, 15)])
+def test_income_table_page_has_one_table_holding_the_total_row(finance_pdf_full: Path) -> None:
+    pdf = finance_pdf_full
+    pages = Rasterizer(RasterizeOptions())([(pdf, 7), (pdf, 0), (pdf, 15)])
     results = PicoDetLayout(LayoutOptions())(pages)
     assert [r.page.ref.index for r in results] == [7, 0, 15]
     tables = results[0].tables()
     assert len(tables) == 1
     x0, y0, x1, y1 = tables[0].bbox_px
-    tokens = text_layer_tokens(finance_pdf, 7, 200)
+    tokens = text_layer_tokens(pdf, 7, 200)
     for text in ("合计", "2,946.25", "2,940.05", "一般公共服务支出", "6.20"):
         token = next(t for t in tokens if t.text == text)
         cx, cy = (token.bbox_px[0] + token.bbox_px[2]) / 2, (token.bbox_px[1] + token.bbox_px[3]) / 2

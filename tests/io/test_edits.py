@@ -73,3 +73,21 @@ def test_human_edit_survives_validate_and_shows_in_every_export(
     # a second validate finds no new edit and still keeps the person's value
     assert main(["validate", str(out), "--fail-on", "never"]) == 0
     assert Document.load(out / "document.json").tables[0].rows[3].cells[2].value == 17.0
+
+
+def test_validate_on_an_output_root_rewrites_the_batch_facts(tmp_path: Path, clean_doc: Document) -> None:
+    import pandas as pd
+
+    from juesuan.io.facts import write_batch_facts
+
+    docs = [(name, annotate_and_validate(clean_doc)) for name in ("a", "b")]
+    for name, doc in docs:
+        write_document_outputs(doc, tmp_path / name)
+    write_batch_facts(tmp_path, docs)
+    _edit_value(tmp_path / "b" / "document.json", "2080501", 18.5)
+    assert main(["validate", str(tmp_path), "--fail-on", "never"]) == 0
+    facts = pd.read_parquet(tmp_path / "facts.parquet")
+    edited = facts[(facts.document == "b") & (facts.subject_code == "2080501")].iloc[0]
+    assert (edited.value, edited.human) == (18.5, True)
+    assert facts[(facts.document == "a") & (facts.subject_code == "2080501")].value.tolist() == [18.0]
+    assert len(pd.read_csv(tmp_path / "facts.csv", encoding="utf-8-sig")) == 14

@@ -115,6 +115,14 @@ class Claims:
                 return None
         raise RuntimeError(f"{target}: could not create the claim file")  # pragma: no cover - unlink raced
 
+    def clear_stale(self, name: str) -> None:
+        """Remove ``name``'s claim if its holder is gone (a finished document whose run died before releasing)."""
+        if not self.path(name).exists():
+            return
+        with self._locked():
+            if self.path(name).exists() and self.is_stale(name, self.holder(name)):
+                self.path(name).unlink(missing_ok=True)
+
     def touch(self, name: str) -> None:
         """Show other hosts the holder is alive (their staleness test is the file's age)."""
         if name in self.held:

@@ -112,7 +112,7 @@ class BatchSummary:
             "seconds": round(self.seconds, 2),
             "pages_per_second": round(self.pages_per_second, 3),
             "peak_rss_mb": dict(self.peak_rss_mb),
-            "interrupted": self.interrupted,
+            "stopped": self.interrupted,  # a stop (SIGTERM, Ctrl-C) ended the run early
             **({"stats": dict(self.stats)} if self.stats else {}),
             "documents": [{**d.__dict__, "errors": d.errors} for d in self.documents],
         }
@@ -240,6 +240,7 @@ class BatchState:
                 continue
             if not force and (done := _done_result(path, target, sha, self.pages_key)) is not None:
                 log.info("%s: outputs exist for this sha256, skipped (use --force to redo)", path)
+                self.claims.clear_stale(names[path])  # a run killed after writing it, before releasing
                 self.summary.documents.append(done)
                 continue
             try:

@@ -12,6 +12,7 @@ Ray instance on loopback; otherwise it joins that cluster (``ray start --head`` 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +42,18 @@ def _chunk_task(options: PipelineOptions, path: str, indices: list[int]) -> tupl
     except Exception as exc:  # bad input or a bug: carried back to the driver, recorded against its document
         return "error", exc
     return "ok", (outputs, failures, peak_rss_mb())
+
+
+def _signal_handlers() -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore(handlers: dict[int, Any]) -> None:
+    for sig, handler in handlers.items():
+        if handler is not None and signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
 
 
 def run_batch_ray(
@@ -74,11 +87,13 @@ def run_batch_ray(
     try:
         if state.tasks:
             if not ray.is_initialized():
+                handlers = _signal_handlers()
                 if address:
                     ray.init(address=address, log_to_driver=False)
                 else:
                     ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
                 started_here = True
+                _restore(handlers)  # ray.init installs its own SIGTERM exit; the caller's stop handling wins
             _run(ray, state, options, workers, max_retries, on_page_done)
     finally:
         if started_here:

@@ -136,7 +136,8 @@ ChunkResult = tuple[list[PageOutput], list[PageFailure], float]  # outputs, page
 
 def _init_worker(options: PipelineOptions) -> None:
     global _WORKER  # one pipeline per worker process, built once (models load on first use)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the parent decides
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (and systemd's stop) reach every process; the parent decides
+        signal.signal(sig, signal.SIG_IGN)
     _WORKER = Pipeline(options)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_signal_stops_taking_pages_and_says_how_to_resume(
     engine: str, sig: str, to_group: bool, tiny_docs: list[Path], cheap_config: Path, tmp_path: Path
 ) -> None:
     docs, out, log = tiny_docs[:12], tmp_path / "out", tmp_path / "log.txt"  # more than the pipelined queue
-    proc = _spawn(docs, out, cheap_config, engine, log, "ocr=1.5")
+    proc = _spawn(docs, out, cheap_config, engine, log, "ocr=1.5", "--progress-every", "0")
     _wait_for(lambda: len(_finished(out)) >= 1, proc, log)
     signum = getattr(signal, sig)
     os.killpg(proc.pid, signum) if to_group else proc.send_signal(signum)  # Ctrl-C reaches the whole group
@@ -108,6 +109,7 @@ def test_signal_stops_taking_pages_and_says_how_to_resume(
     text = log.read_text()
     assert f"{sig}: finishing the pages in flight" in text
     assert "run the same command again to resume" in text
+    assert re.search(r"progress: \d+/12 pages, [\d.]+ pages/s, ETA [\d.]+ min", text), text  # not a terminal
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     done = _finished(out)
     assert summary["stopped"] is True

@@ -77,19 +77,24 @@ class Cluster:
         logs = "\n".join(p.read_text()[-2000:] for p in self.dir.glob("*.log"))
         pytest.fail(f"ray cluster did not reach {n} nodes:\n{logs}")
 
+    def session(self, name: str) -> list[tuple[int, str]]:
+        """(pid, command) of every process of a node: ``ray start`` made the session; workers set their own
+        process group but stay in it."""
+        sid = str(self.nodes[name].pid)
+        ps = subprocess.run(["ps", "-eo", "pid=,sid=,args="], capture_output=True, text=True).stdout
+        rows = [line.split(None, 2) for line in ps.splitlines() if line.strip()]
+        return [(int(r[0]), r[2] if len(r) > 2 else "") for r in rows if r[1] == sid]
+
     def kill(self, name: str) -> None:
-        proc = self.nodes.pop(name)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # the node: raylet, its object store and its workers
-        proc.wait()
+        """SIGKILL the whole node (raylet, object store, agents, workers), by pid."""
+        for pid, _ in self.session(name):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.nodes.pop(name).wait()
 
     def busy_on(self, name: str) -> bool:
-        """A chunk task runs on this node now (its worker process renames itself after the task)."""
-        pgid = self.nodes[name].pid
-        ps = subprocess.run(["ps", "-eo", "pgid=,args="], capture_output=True, text=True).stdout
-        return any(
-            line.split(None, 1)[0] == str(pgid) and "_chunk_task" in line for line in ps.splitlines() if line.strip()
-        )
+        """A chunk task runs on this node now (a Ray worker renames itself after its task)."""
+        return any("ray::_chunk_task" in args for _, args in self.session(name))
 
     def stop(self) -> None:
         for name in list(self.nodes):

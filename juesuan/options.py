@@ -153,6 +153,12 @@ class PipelineOptions(_Options):
     validation: ValidationOptions = ValidationOptions()
     export: ExportOptions = ExportOptions()
     page_batch: int = Field(4, ge=1, description="pages per stage call")
+    page_timeout_s: float = Field(
+        120.0, ge=0, description="a page slower than this fails alone; its document is written without it (0: none)"
+    )
+    claim_stale_after_s: float = Field(
+        3600.0, gt=0, description="a document claim from another host expires when untouched this long"
+    )
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

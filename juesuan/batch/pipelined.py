@@ -21,11 +21,14 @@ import concurrent.futures as cf
 import dataclasses
 import logging
 import multiprocessing as mp
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from juesuan.batch.pages import PageTimeout, deadline, peak_rss_mb
 from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
 from juesuan.datamodel.page import OcrResult
 from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels
@@ -55,14 +58,18 @@ def _run_stages(pipeline: Pipeline, names: Sequence[str], data: Any, timings: di
     return list(data)
 
 
-def prepare_page(pipeline: Pipeline, path: Path, index: int, stages: Sequence[str]) -> tuple[Any, dict[str, float]]:
-    """The CPU part of one page: rasterize (+ layout + grid); the result keeps its pixels for OCR."""
+def prepare_page(
+    pipeline: Pipeline, path: Path, index: int, stages: Sequence[str]
+) -> tuple[Any, dict[str, float], float]:
+    """The CPU part of one page: rasterize (+ layout + grid), within ``page_timeout_s``; the result keeps its pixels
+    for OCR. Also returns this process's peak RSS (MiB)."""
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    pages = pipeline.stage("rasterize")([(Path(path), index)])
-    timings["rasterize"] = time.perf_counter() - t0
-    (item,) = _run_stages(pipeline, [s for s in stages if s != "rasterize"], pages, timings)
-    return item, timings
+    with deadline(pipeline.options.page_timeout_s):
+        t0 = time.perf_counter()
+        pages = pipeline.stage("rasterize")([(Path(path), index)])
+        timings["rasterize"] = time.perf_counter() - t0
+        (item,) = _run_stages(pipeline, [s for s in stages if s != "rasterize"], pages, timings)
+    return item, timings, peak_rss_mb()
 
 
 # ---- worker side ------------------------------------------------------------------------------------------------
@@ -71,10 +78,12 @@ _WORKER: Pipeline | None = None
 
 def _init_worker(options: PipelineOptions) -> None:
     global _WORKER  # one pipeline per worker process, built once (models load on first use)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (and systemd's stop) reach every process; the parent decides
+        signal.signal(sig, signal.SIG_IGN)
     _WORKER = Pipeline(options)
 
 
-def _work(path: str, index: int, stages: tuple[str, ...]) -> tuple[Any, dict[str, float]]:
+def _work(path: str, index: int, stages: tuple[str, ...]) -> tuple[Any, dict[str, float], float]:
     assert _WORKER is not None, "worker not initialised"
     return prepare_page(_WORKER, Path(path), index, stages)
 
@@ -109,7 +118,7 @@ class _InlinePool:
                 fut.set_result(_finish_with(self.pipeline, *args))
             else:
                 fut.set_result(fn(*args))
-        except Exception as exc:
+        except (Exception, PageTimeout) as exc:
             fut.set_exception(exc)
         return fut
 
@@ -138,7 +147,7 @@ class _PipelinedState(BatchState):
         self.finishing: dict[cf.Future[Any], _Doc] = {}
 
     def _finish(self, d: _Doc) -> None:
-        if d.failed is not None or self.pool is None:
+        if d.failed is not None or not d.outputs or self.pool is None:
             super()._finish(d)
             return
         job = dataclasses.replace(d, outputs=list(d.outputs))  # the pool pickles it later; d is cleared now
@@ -155,6 +164,7 @@ class _PipelinedState(BatchState):
             self.finish_failed(d, exc)
             return
         result: DocResult = fut.result()
+        self.claims.release(d.name)
         result.seconds = round(time.perf_counter() - d.started, 3)
         self.summary.documents.append(result)
 
@@ -170,19 +180,24 @@ class _NeuralStage:
         self.pages = 0
 
     def run(self, ready: Sequence[_Ready]) -> list[tuple[OcrResult, dict[str, float]] | BaseException]:
+        """A batch of n pages gets n times ``page_timeout_s``; a batch that fails or runs out of time is redone
+        page by page, so one bad or hanging page fails alone (a timed-out page comes back as :class:`PageTimeout`)."""
         t0 = time.perf_counter()
+        timeout = self.pipeline.options.page_timeout_s
         try:
-            results: list[Any] = self._call(ready)
-        except Exception as first:
+            with deadline(timeout * len(ready)):
+                results: list[Any] = self._call(ready)
+        except (Exception, PageTimeout) as first:
             if len(ready) == 1:
                 results = [first]
             else:  # one bad page must not fail the other documents of the batch: redo them one by one
-                log.warning("neural batch of %d pages failed; retrying page by page", len(ready))
+                log.warning("neural batch of %d pages failed (%s); retrying page by page", len(ready), first)
                 results = []
                 for r in ready:
                     try:
-                        results.extend(self._call([r]))
-                    except Exception as exc:
+                        with deadline(timeout):
+                            results.extend(self._call([r]))
+                    except (Exception, PageTimeout) as exc:
                         results.append(exc)
         self.busy += time.perf_counter() - t0
         self.batches += 1
@@ -210,6 +225,7 @@ def run_batch_pipelined(
     pages: Sequence[int] | None = None,
     on_pages_total: Callable[[int], None] | None = None,
     on_page_done: Callable[[int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> BatchSummary:
     """Extract every input into ``outdir/<stem>/`` like :func:`run_batch`, with the neural stages in this process.
 
@@ -225,24 +241,47 @@ def run_batch_pipelined(
         batch_pages = 16 if options.ocr.device == "cuda" else options.page_batch
     batch_pages = max(1, batch_pages)
     queue_pages = max(batch_pages, queue_pages if queue_pages is not None else 2 * batch_pages + cpu_workers)
+    state = _PipelinedState(inputs, outdir, options, force=force, pages=pages, chunk=1, stop=stop)
+    try:
+        _stream(state, options, cpu_workers, queue_pages, batch_pages, layout_in_workers, on_pages_total, on_page_done)
+    finally:
+        summary = state.close()
+    log.info(
+        "pipelined: neural stage busy %.1f s of %.1f s (%.0f%%), waited %.1f s for CPU workers, "
+        "%d batches of %.1f pages",
+        summary.stats.get("neural_busy_s", 0.0),
+        summary.stats.get("neural_span_s", 0.0),
+        100 * summary.stats.get("neural_utilisation", 0.0),
+        summary.stats.get("neural_wait_s", 0.0),
+        summary.stats.get("neural_batches", 0),
+        summary.stats.get("mean_batch_pages", 0.0),
+    )
+    return summary
+
+
+def _stream(
+    state: _PipelinedState,
+    options: PipelineOptions,
+    cpu_workers: int,
+    queue_pages: int,
+    batch_pages: int,
+    layout_in_workers: bool,
+    on_pages_total: Callable[[int], None] | None,
+    on_page_done: Callable[[int], None] | None,
+) -> None:
     worker_stages, neural_stages = split_stages(layout_in_workers)
     worker_options = options_for_workers(options, layout_in_workers)
-
-    t_start = time.perf_counter()
-    state = _PipelinedState(inputs, outdir, options, force=force, pages=pages, chunk=1)
     if on_pages_total is not None:
         on_pages_total(state.total_pages)
     neural = _NeuralStage(state.parent, neural_stages)
     position = {id(d): k for k, d in enumerate(state.docs)}
-    todo = [(d, idx[0]) for d, idx in state.tasks]
-    todo.reverse()  # pop() from the end = document order
     previews = options.export.previews
     t_stream = time.perf_counter()
     waited = 0.0
     max_ready = 0
     neural_end = t_stream
     pool: Any
-    if cpu_workers == 0 or not todo:
+    if cpu_workers == 0 or not state.tasks:
         pool = _InlinePool(worker_options)
     else:
         pool = cf.ProcessPoolExecutor(
@@ -252,8 +291,11 @@ def run_batch_pipelined(
             initargs=(worker_options,),
         )
 
-    def page_done(d: _Doc, output: PageOutput | None, exc: BaseException | None) -> None:
-        state.record(d, None if output is None else [output], exc)  # the last page submits the document
+    def page_done(d: _Doc, output: PageOutput | None, exc: BaseException | None, index: int = -1) -> None:
+        if isinstance(exc, PageTimeout):  # left out; the document is written without it
+            state.page_left_out(d, index, str(exc))
+        else:
+            state.record(d, None if output is None else [output], exc)  # the last page submits the document
         if on_page_done is not None:
             on_page_done(1)
 
@@ -262,14 +304,16 @@ def run_batch_pipelined(
         preparing: dict[cf.Future[Any], tuple[_Doc, int]] = {}
         rendering: dict[cf.Future[Any], tuple[_Doc, OcrResult, dict[str, float]]] = {}
         ready: list[_Ready] = []
-        while todo or preparing or rendering or ready or state.finishing:
+        while state.has_work or preparing or rendering or ready or state.finishing:
             # pages held anywhere count against the queue: being prepared, waiting, or drawn as previews
-            while todo and len(preparing) + len(ready) + len(rendering) < queue_pages:
-                d, index = todo.pop()
+            while len(preparing) + len(ready) + len(rendering) < queue_pages and (task := state.take()) is not None:
+                d, (index,) = task
                 try:
                     preparing[pool.submit(_work, str(d.path), index, worker_stages)] = (d, index)
                 except cf.process.BrokenProcessPool as exc:  # a worker died: fail what is left, never hang
                     page_done(d, None, exc)
+            if not (preparing or rendering or ready or state.finishing):
+                continue
             # collect without blocking; block only when the neural stage has nothing to do
             done = {f for f in (*preparing, *rendering, *state.finishing) if f.done()}
             if not done and not ready:
@@ -282,9 +326,10 @@ def run_batch_pipelined(
                     d, index = preparing.pop(fut)
                     exc = fut.exception()
                     if exc is not None:
-                        page_done(d, None, exc)
+                        page_done(d, None, exc, index)
                     else:
-                        item, timings = fut.result()
+                        item, timings, rss = fut.result()
+                        state.worker_rss_mb = max(state.worker_rss_mb, rss)
                         ready.append(_Ready(d, (position[id(d)], index), item, timings))
                 elif fut in rendering:
                     d, result, timings = rendering.pop(fut)
@@ -298,7 +343,7 @@ def run_batch_pipelined(
                 batch, ready = ready[:batch_pages], ready[batch_pages:]
                 for r, res in zip(batch, neural.run(batch), strict=True):
                     if isinstance(res, BaseException):
-                        page_done(r.doc, None, res)
+                        page_done(r.doc, None, res, r.order[1])
                     elif previews:  # drawn in the pool: the neural process only runs models
                         result, timings = res
                         try:
@@ -314,9 +359,7 @@ def run_batch_pipelined(
         state.pool = None
     stream_seconds = time.perf_counter() - t_stream
     span = neural_end - t_stream  # the tail (last documents finishing in the pool) is not the neural stage's wait
-    summary = state.summary
-    summary.seconds = time.perf_counter() - t_start
-    summary.stats = {
+    state.summary.stats = {
         "cpu_workers": cpu_workers,
         "batch_pages": batch_pages,
         "queue_pages": queue_pages,
@@ -330,14 +373,3 @@ def run_batch_pipelined(
         "neural_span_s": round(span, 3),
         "neural_utilisation": round(neural.busy / span, 3) if span > 0 else 0.0,
     }
-    log.info(
-        "pipelined: neural stage busy %.1f s of %.1f s (%.0f%%), waited %.1f s for CPU workers, "
-        "%d batches of %.1f pages",
-        neural.busy,
-        span,
-        100 * summary.stats["neural_utilisation"],
-        waited,
-        neural.batches,
-        summary.stats["mean_batch_pages"],
-    )
-    return summary

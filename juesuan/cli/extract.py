@@ -7,9 +7,14 @@ exit 0 all good, 1 some input failed, 3 extracted but validation found errors (`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +76,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         default=None,
         help="exports besides document.json, comma-separated from csv,xlsx,md,html,facts,previews (default: all)",
     )
+    p.add_argument(
+        "--page-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="a page slower than S seconds is left out, its document marked incomplete (default 120; 0: none)",
+    )
+    p.add_argument(
+        "--progress-every",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="when stderr is not a terminal, log progress with ETA every S seconds (default 30)",
+    )
     add_fail_on(p)
     p.set_defaults(run=run)
 
@@ -113,6 +132,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             raise ConfigError(f"--formats: {exc}") from exc
     if args.no_previews:
         put("export.previews", False)
+    if args.page_timeout is not None:
+        put("page_timeout_s", args.page_timeout)
     return o
 
 
@@ -125,9 +146,65 @@ def _cuda_available() -> bool:
         return False
 
 
+class _ProgressLog:
+    """Progress as log lines (pages, pages/s, ETA) every ``every`` seconds, for logs and CI where no bar shows."""
+
+    def __init__(self, every: float) -> None:
+        import logging
+
+        self.log = logging.getLogger("juesuan.extract")
+        self.every = every
+        self.total: int | None = None
+        self.done = 0
+        self.t0 = self.t_last = time.monotonic()
+
+    def set_total(self, n: int) -> None:
+        self.total = n
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.t_last >= self.every:
+            self.t_last = now
+            rate = self.done / max(now - self.t0, 1e-9)
+            left = (self.total or self.done) - self.done
+            eta = f"{left / rate / 60:.1f} min" if rate > 0 else "?"
+            self.log.info("progress: %d/%s pages, %.2f pages/s, ETA %s", self.done, self.total, rate, eta)
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """First SIGTERM/Ctrl-C: start no new pages, finish those in flight; a second Ctrl-C aborts at once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        name = signal.Signals(signum).name
+        print(f"{name}: finishing the pages in flight, starting no new ones (Ctrl-C again aborts)", file=sys.stderr)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from juesuan.io.inputs import parse_pages
     from juesuan.options import load_options
@@ -140,20 +217,28 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]extract"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("pages"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal and not os.environ.get("JUESUAN_PROGRESS"),
-    ) as progress:
+    bar = console.is_terminal or bool(os.environ.get("JUESUAN_PROGRESS"))
+    plain = _ProgressLog(args.progress_every)
+    with (
+        _stop_on_signals() as stop,
+        Progress(
+            TextColumn("[bold]extract"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("pages"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+            disable=not bar,
+        ) as progress,
+    ):
         task = progress.add_task("pages", total=None)
-        callbacks = {
-            "on_pages_total": lambda n: progress.update(task, total=n),
-            "on_page_done": lambda n: progress.advance(task, n),
+        callbacks: dict[str, Any] = {
+            "on_pages_total": lambda n: (progress.update(task, total=n), plain.set_total(n)),
+            "on_page_done": lambda n: (progress.advance(task, n), None if bar else plain.advance(n)),
+            "stop": stop,
         }
         if args.engine == "ray":
             from juesuan.batch.ray import run_batch_ray
@@ -187,10 +272,15 @@ def run(args: argparse.Namespace) -> int:
     for doc in summary.documents:
         if doc.status == "failed":
             print(f"FAILED  {doc.error}", file=sys.stderr)
+        elif doc.status == "incomplete":
+            for line in doc.page_errors:
+                print(f"INCOMPLETE  {line}", file=sys.stderr)
     counts = _finish_batch(summary, Path(args.out), options.export.facts)
+    extra = "".join(f", {data[k]} {k}" for k in ("incomplete", "busy", "interrupted") if data[k])
     print(
-        f"documents: {data['ok']} ok, {data['skipped']} skipped, {data['failed']} failed | pages {data['pages']} | "
-        f"tables {data['tables']} | rows {data['rows']} | {data['seconds']} s | {data['pages_per_second']} pages/s"
+        f"documents: {data['ok']} ok, {data['skipped']} skipped, {data['failed']} failed{extra} | "
+        f"pages {data['pages']} | tables {data['tables']} | rows {data['rows']} | {data['seconds']} s | "
+        f"{data['pages_per_second']} pages/s | peak RSS {data['peak_rss_mb'].get('worker_max', 0):.0f} MiB/worker"
     )
     if "neural_utilisation" in summary.stats:
         s = summary.stats
@@ -199,7 +289,15 @@ def run(args: argparse.Namespace) -> int:
             f"waited {s['neural_wait_s']} s for CPU workers, "
             f"{s['neural_batches']} batches of {s['mean_batch_pages']} pages"
         )
-    print(f"outputs: {Path(args.out).resolve()}")
+    print(f"outputs: {Path(args.out).resolve()} (summary.json, summary.csv)")
+    if summary.interrupted:
+        done = data["ok"] + data["incomplete"] + data["skipped"]
+        print(
+            f"interrupted: {done} documents done, {data['interrupted']} not finished; "
+            "run the same command again to resume (finished documents are skipped)",
+            file=sys.stderr,
+        )
+        return 130
     if args.summary_json:
         from juesuan.io.atomic import write_text
 
@@ -216,7 +314,7 @@ def _finish_batch(summary: Any, out: Path, facts: bool) -> list[tuple[int, int]]
 
     docs: list[tuple[str, Document]] = []
     for result in summary.documents:
-        if result.status in ("ok", "skipped") and result.outdir:
+        if result.status in ("ok", "incomplete", "skipped") and result.outdir:
             path = Path(result.outdir) / "document.json"
             if path.is_file():
                 docs.append((Path(result.outdir).name, Document.load(path)))

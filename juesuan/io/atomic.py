@@ -1,4 +1,8 @@
-"""Atomic writes: write to a temp file in the same folder, fsync, then rename over the target."""
+"""Atomic writes: write to a temp file in the same folder, then rename over the target.
+
+``tempfile`` creates its files 0600 and folders 0700 (private on purpose); renamed into place they would keep that
+mode, so outputs are given the mode a plain ``open``/``mkdir`` would have had under the current umask.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def normal_mode(path: Path, directory: bool) -> None:
+    """Give ``path`` the mode ``mkdir``/``open`` would have given it (0755 / 0644 under the usual umask 022)."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temp path next to ``target``; on success rename it over ``target``, on error remove it."""
@@ -20,6 +35,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        normal_mode(tmp_path, directory=False)
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
@@ -44,6 +60,7 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
+        normal_mode(tmp, directory=True)
         yield tmp
         if target.exists():
             old = target.with_name(f".{target.name}.old")

@@ -18,7 +18,7 @@ from juesuan.datamodel.document import Document, Table
 from juesuan.io.atomic import atomic_dir
 from juesuan.options import ExportOptions
 
-_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")  # Excel forbids these in sheet names, XML the controls
 
 
 def table_matrix(table: Table) -> list[list[str]]:
@@ -71,6 +71,14 @@ def formats_overrides(formats: str) -> dict[str, bool]:
     return {_FORMAT_FIELD.get(f, f): f in chosen for f in FORMATS}
 
 
+def _xlsx_safe(values: list[object]) -> list[object]:
+    """XLSX cannot hold C0 control characters, which some PDF text layers carry (a ``\\x02`` inside a sentence of
+    shenzhen_water_2026_部门预算.pdf); drop them from the workbook only (document.json and CSV keep the text)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+
+
 def _xlsx_bytes(doc: Document) -> bytes:
     """A sheet per table; repaired cells yellow, person-given blue, identity errors red (warnings orange), with a
     comment saying why, so the marks survive a print-out as well as the screen."""
@@ -96,15 +104,17 @@ def _xlsx_bytes(doc: Document) -> bytes:
     for table in doc.tables:
         ws = wb.create_sheet(_sheet_name(table, used))
         ws.append(
-            [
-                f"{table.title or ''}",
-                f"unit: {table.unit or ''}",
-                f"type: {table.type or ''}",
-                f"pages: {', '.join(str(p + 1) for p in table.pages)}",
-            ]
+            _xlsx_safe(
+                [
+                    f"{table.title or ''}",
+                    f"unit: {table.unit or ''}",
+                    f"type: {table.type or ''}",
+                    f"pages: {', '.join(str(p + 1) for p in table.pages)}",
+                ]
+            )
         )
         matrix = table_matrix(table)
-        ws.append(matrix[0])
+        ws.append(_xlsx_safe(list(matrix[0])))
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row_obj, line in zip(table.rows, matrix[1:], strict=False):
@@ -113,7 +123,7 @@ def _xlsx_bytes(doc: Document) -> bytes:
             for i, text in enumerate(line[3:]):
                 c = by_col.get(i)
                 values.append(c.value if c is not None and c.value is not None else text)
-            ws.append(values)
+            ws.append(_xlsx_safe(values))
             for col, c in by_col.items():
                 mark = marks.get((table.id, row_obj.index, col))
                 if mark is None:

@@ -1,0 +1,72 @@
+"""Document claims: one holder at a time, stale claims of dead processes and silent hosts expire."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from juesuan.batch.claims import HOST, Claims
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _write_claim(path: Path, pid: int, host: str) -> None:
+    path.write_text(json.dumps({"pid": pid, "host": host, "started": time.time(), "token": "x"}), encoding="utf-8")
+
+
+def test_one_holder_until_released(tmp_path: Path) -> None:
+    a, b = Claims(tmp_path), Claims(tmp_path)
+    b.me = b.me.__class__(b.me.pid, b.me.host, b.me.started, "other-token")  # a second run in this process
+    assert a.acquire("doc") is None
+    holder = b.acquire("doc")
+    assert holder is not None and holder.pid == os.getpid() and holder.host == HOST
+    assert f"pid {os.getpid()} on {HOST}" in holder.describe()
+    a.release("doc")
+    assert not (tmp_path / ".doc.claim").exists()
+    assert b.acquire("doc") is None
+    a.release("doc")  # not a's any more: b's claim stays
+    assert b.holder("doc") is not None and b.holder("doc").token == "other-token"  # type: ignore[union-attr]
+    b.release_all()
+    assert not (tmp_path / ".doc.claim").exists()
+
+
+def test_claim_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    _write_claim(tmp_path / ".doc.claim", _dead_pid(), HOST)
+    claims = Claims(tmp_path)
+    assert claims.acquire("doc") is None
+    assert claims.holder("doc") is not None and claims.holder("doc").pid == os.getpid()  # type: ignore[union-attr]
+
+
+def test_claim_of_a_live_process_holds(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _write_claim(tmp_path / ".doc.claim", proc.pid, HOST)
+        holder = Claims(tmp_path).acquire("doc")
+        assert holder is not None and holder.pid == proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_claim_from_another_host_expires_when_untouched(tmp_path: Path) -> None:
+    path = tmp_path / ".doc.claim"
+    _write_claim(path, 1, "elsewhere")
+    claims = Claims(tmp_path, stale_after_s=60)
+    held = claims.acquire("doc")
+    assert held is not None and held.host == "elsewhere"  # touched just now: alive
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    assert claims.acquire("doc") is None
+
+
+def test_damaged_claim_file_is_stale(tmp_path: Path) -> None:
+    (tmp_path / ".doc.claim").write_text("{not json", encoding="utf-8")
+    assert Claims(tmp_path).acquire("doc") is None

@@ -93,7 +93,11 @@ class StructureOptions(_Options):
 
 class LabelOptions(_Options):
     kind: Literal["classifier", "rules"] = "classifier"
-    model_dir: str = Field(str(MODELS_DIR / "token-classifier"), description="checkpoint folder (safetensors)")
+    model_dir: str = Field(
+        str(MODELS_DIR / "token-classifier"),
+        description="checkpoint folder (safetensors), or a registry URI models:/juesuan-token-classifier@champion "
+        "(juesuan/models/source.py; env JUESUAN_MODEL, extract --model)",
+    )
     batch_size: int = Field(16, ge=1, description="windows (≤ 512 tokens each) per model call")
     device: Literal["cpu", "cuda"] = "cpu"
     threads: int = Field(0, ge=0, description="torch.set_num_threads for the classifier (0: leave torch's default)")

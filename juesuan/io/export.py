@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+import shutil
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -91,11 +92,25 @@ def _xlsx_bytes(doc: Document) -> bytes:
 
 
 def write_document_outputs(
-    doc: Document, outdir: Path, previews: Mapping[int, bytes] | None = None, options: ExportOptions | None = None
+    doc: Document,
+    outdir: Path,
+    previews: Mapping[int, bytes] | None = None,
+    options: ExportOptions | None = None,
+    keep: Sequence[str] = (),
 ) -> Path:
-    """Write ``outdir`` (= OUTDIR/<stem>) atomically; document.json is written last inside the temp folder."""
+    """Write ``outdir`` (= OUTDIR/<stem>) atomically; document.json is written last inside the temp folder.
+
+    ``keep`` names entries of the existing folder carried into the new one unless rewritten here (the review tool
+    keeps ``pages/`` and its ``corrections.jsonl`` while every export is rebuilt from the edited document).
+    """
     options = options or ExportOptions()
     with atomic_dir(Path(outdir)) as tmp:
+        for name in keep:
+            old = Path(outdir) / name
+            if old.is_dir():
+                shutil.copytree(old, tmp / name)
+            elif old.is_file():
+                shutil.copy2(old, tmp / name)
         if options.csv:
             (tmp / "tables").mkdir()
             for table in doc.tables:
@@ -103,7 +118,7 @@ def write_document_outputs(
         if options.xlsx:
             (tmp / "tables.xlsx").write_bytes(_xlsx_bytes(doc))
         if options.previews and previews:
-            (tmp / "pages").mkdir()
+            (tmp / "pages").mkdir(exist_ok=True)
             for index, png in sorted(previews.items()):
                 (tmp / "pages" / f"page-{index + 1:03d}.png").write_bytes(png)
         if doc.validation.checks or doc.validation.violations:

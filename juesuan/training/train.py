@@ -98,7 +98,7 @@ class PretrainConfig(_Cfg):
 
 
 class TrackingConfig(_Cfg):
-    dir: str = "runs/mlflow"
+    dir: str | None = Field(None, description="embedded MLflow folder; default: the project store (tracking.py)")
     experiment: str = "token-classifier"
     register_model: bool = True
 
@@ -107,7 +107,11 @@ class TrainConfig(_Cfg):
     seed: int = 13
     threads: int = Field(2, ge=1, description="torch.set_num_threads")
     device: str = "cpu"
-    output_dir: str = "models/token-classifier"
+    output_dir: str | None = Field(
+        None,
+        description="where the checkpoint goes; default runs/token-classifier-<UTC time>. Never under models/: "
+        "shipping a version is `juesuan models export`",
+    )
     init: str | None = Field(None, description="checkpoint to fine-tune from (retraining); else pretrain/scratch")
     labels: list[str] | None = Field(None, description="default: configs/labels.yaml")
     data: DataConfig = DataConfig()
@@ -134,6 +138,25 @@ def load_config(path: Path | str, overrides: dict[str, Any] | None = None) -> Tr
 def resolve(path: str) -> Path:
     p = Path(path)
     return p if p.is_absolute() else ROOT / p
+
+
+def output_folder(cfg: TrainConfig) -> Path:
+    """``cfg.output_dir`` or a fresh ``runs/token-classifier-<UTC time>``; a folder under models/ is refused.
+
+    Training used to write models/token-classifier and so replaced the shipped checkpoint whether or not the
+    champion gate would accept it (issue 16); now only ``juesuan models export`` writes there.
+    """
+    if cfg.output_dir is None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        return ROOT / "runs" / f"token-classifier-{stamp}"
+    out = resolve(cfg.output_dir).resolve()
+    shipped = (ROOT / "models").resolve()
+    if out == shipped or shipped in out.parents:
+        raise ConfigError(
+            f"{cfg.output_dir}: training never writes into models/; train into runs/<name>/ and ship a version with "
+            "`juesuan models export --version N --to models/token-classifier`"
+        )
+    return out
 
 
 # ---------------------------------------------------------------- evaluation
@@ -401,8 +424,8 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     labels = list(cfg.labels or load_labels())
     train_pages, dev_pages, eval_sets = gather_data(cfg)
-    out_dir = resolve(cfg.output_dir)
-    tracking.setup(resolve(cfg.tracking.dir), cfg.tracking.experiment)
+    out_dir = output_folder(cfg)
+    tracking.setup(resolve(cfg.tracking.dir) if cfg.tracking.dir else None, cfg.tracking.experiment)
     set_seed(cfg.seed)
     summary: dict[str, Any] = {"output_dir": str(out_dir)}
     with mlflow.start_run() as run:
@@ -500,16 +523,32 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         from juesuan.training.card import write_card
 
         write_card(tmp)
-        mlflow.log_artifacts(str(tmp), "model")
         if out_dir.exists():
             shutil.rmtree(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp.rename(out_dir)
+        log_pyfunc_model(out_dir)
         summary.update(results=results, history=history, parameters=n_params, minutes=minutes, pretrain=pretrain_info)
         if cfg.tracking.register_model:
             summary["version"] = tracking.register_run_model(
                 run.info.run_id, "model", tags={f"f1.{k}": f"{v['f1']:.4f}" for k, v in results.items()}
             )
     return summary
+
+
+def log_pyfunc_model(checkpoint: Path, artifact_path: str = "model") -> None:
+    """Log the checkpoint as an MLflow pyfunc model (signature + input example) under the active run's
+    ``artifact_path``; tracking.register_run_model registers that folder, so ``mlflow.pyfunc.load_model`` works
+    on every registered version."""
+    import tempfile
+
+    import mlflow
+
+    from juesuan.training.pyfunc import save_pyfunc
+
+    with tempfile.TemporaryDirectory(prefix="juesuan-pyfunc-") as tmp:
+        folder = save_pyfunc(checkpoint, Path(tmp) / artifact_path)
+        mlflow.log_artifacts(str(folder), artifact_path)
 
 
 def _sample_predictions(

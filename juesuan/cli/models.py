@@ -24,6 +24,9 @@ def add_parser(subparsers: Any) -> None:
     pr.add_argument("--config", default="configs/train/token_classifier.yaml", help="training YAML: fixed sets")
     pr.add_argument("--eval", nargs="+", help="more evaluation sets <folder>[:split] (e.g. datasets/corrections)")
     pr.add_argument("--dry-run", action="store_true", help="compare only; never move the alias")
+    rg = sub.add_parser("register", help="register a checkpoint folder (first: the shipped one, as champion)")
+    rg.add_argument("folder", type=Path, help="checkpoint folder, e.g. models/token-classifier")
+    rg.add_argument("--champion", action="store_true", help="make it the champion if there is none yet")
     ex = sub.add_parser("export", help="copy a version's checkpoint into a folder (e.g. models/token-classifier)")
     ex.add_argument("--to", required=True, type=Path, help="target folder, replaced whole")
     which = ex.add_mutually_exclusive_group()
@@ -59,6 +62,19 @@ def run(args: argparse.Namespace) -> int:
         print(result.table)
         print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")
         return 0 if result.promoted else 1
+    if args.models_command == "register":
+        if not (args.folder / "model.safetensors").is_file():
+            from juesuan.errors import InputError
+
+            raise InputError(args.folder, "no model.safetensors: not a token-classifier checkpoint")
+        version = tracking.register_folder(args.folder, champion=args.champion)
+        champion = tracking.champion_version()
+        print(
+            f"{args.folder} → {tracking.REGISTERED_MODEL} version {version}; champion: v{champion.version}"
+            if champion
+            else f"{args.folder} → version {version}; no champion"
+        )
+        return 0
     if args.models_command == "export":
         mv = tracking.version_for(version=args.version, alias=args.alias)
         target = tracking.export_version(mv, args.to)

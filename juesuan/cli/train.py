@@ -115,8 +115,14 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.promote and summary.get("version"):
         from juesuan.training.promote import promote
+        from juesuan.training.tracking import champion_version
         from juesuan.training.train import gather_data
 
+        if champion_version() is None:
+            print(
+                "no champion yet, so this version becomes it unopposed; to gate against the shipped model, run "
+                "`juesuan models register models/token-classifier --champion` first"
+            )
         result = promote(summary["version"], gather_data(cfg)[2])
         print(result.table)
         print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")

@@ -202,3 +202,25 @@ def export_version(mv: Any, target: Path, name: str = REGISTERED_MODEL) -> Path:
         shutil.rmtree(old)
     log.info("exported %s version %s to %s", name, mv.version, target)
     return target
+
+
+def register_folder(folder: Path, name: str = REGISTERED_MODEL, champion: bool = False) -> str:
+    """Register an existing checkpoint folder (e.g. the shipped models/token-classifier) as a new version.
+
+    A fresh store has no champion, and the gate promotes the first candidate it sees; registering the shipped
+    checkpoint first (``champion=True`` sets the alias when none is set) makes every retrained model beat it.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    from juesuan.training.train import log_pyfunc_model
+
+    folder = Path(folder)
+    with mlflow.start_run(run_name=f"register {folder.name}") as run:
+        mlflow.log_params({"registered_from": str(folder.resolve())[:400]})
+        log_pyfunc_model(folder)
+        version = register_run_model(run.info.run_id, "model", name=name, tags={"registered_from": folder.name})
+    if champion and champion_version(name) is None:
+        MlflowClient().set_registered_model_alias(name, CHAMPION, version)
+        log.info("champion → version %s (%s)", version, folder)
+    return version

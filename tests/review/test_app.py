@@ -88,3 +88,24 @@ def test_token_required_when_given(review_out: Path) -> None:
     assert first.status_code == 200 and "juesuan_review_token" in first.headers["set-cookie"]
     assert client.get("/api/documents").status_code == 200  # the cookie from the first page view
     assert needs_token("0.0.0.0") and needs_token("192.168.1.5") and not needs_token("127.0.0.1")
+
+
+def test_serve_makes_a_token_when_bound_elsewhere(
+    review_out: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    from juesuan.review.app import serve
+
+    served: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    serve(review_out, host="0.0.0.0", port=9999)
+    url = capsys.readouterr().out
+    token = url.split("?token=")[1].split()[0]
+    assert len(token) >= 24 and served["host"] == "0.0.0.0"
+    client = TestClient(served["app"])  # type: ignore[arg-type]
+    assert client.get("/api/documents").status_code == 401
+    assert client.get("/api/documents", headers={"X-Juesuan-Token": token}).status_code == 200
+    serve(review_out)  # 127.0.0.1: no token
+    assert "?token=" not in capsys.readouterr().out and served["host"] == "127.0.0.1"
+    assert TestClient(served["app"]).get("/api/documents").status_code == 200  # type: ignore[arg-type]

@@ -259,6 +259,8 @@ def repair_table(
             cell = table.rows[ref.pos].cell(ref.col)
             if cell is None or not (cell.text or "").strip():
                 continue  # an empty cell is not an OCR misreading we can undo
+            if cell.source == "human":
+                continue  # a person typed it (juesuan review): their value stands, the violation is reported
             if _CODE_LIKE.match(cell.text.strip()):
                 continue  # "01", "05": a 款/项 code part in a column taken for amounts, never a printed amount
             touching = by_cell[ref]

@@ -76,3 +76,17 @@ def test_failing_tables_come_first(review_out: Path, tmp_path: Path) -> None:
     assert [d["id"] for d in summary] == ["finance", "a-clean"]
     assert summary[0]["errors"] == 2 and summary[1]["errors"] == 0
     assert json.loads((review_out / "a-clean" / "document.json").read_text(encoding="utf-8"))["tables"]
+
+
+def test_repair_never_reverts_a_human_value(review_out: Path) -> None:
+    """Bug (issue 16): `validate` and every save re-ran repair, which 'fixed' a value a person had typed."""
+    from juesuan.options import ValidationOptions
+    from juesuan.validation.check import annotate_and_validate
+
+    store = ReviewStore(review_out)
+    doc = store.load("finance")
+    machine = annotate_and_validate(doc, ValidationOptions(repair=True))
+    assert machine.tables[0].rows[2].cell(2).text == "84.65"  # repair alone fixes the planted 94.65
+    human, _ = apply_edits(doc, [CellEdit(table="t1", row=2, col=2, text="94.65")])  # a person insists
+    checked = annotate_and_validate(human, ValidationOptions(repair=True))
+    assert checked.tables[0].rows[2].cell(2).text == "94.65" and _errors(checked) == ["column_total", "hierarchy"]

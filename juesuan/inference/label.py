@@ -168,7 +168,10 @@ class ClassifierLabeler:
         """What document.json ``meta.model`` records: the folder or registry URI and the version it resolved to."""
         from juesuan.models.source import resolve_model
 
-        return {"kind": "classifier", **resolve_model(self.options.model_dir).to_meta()}
+        source = resolve_model(self.options.model_dir)
+        if not (source.folder / "model.safetensors").is_file() and self.options.fallback_to_rules:
+            return {"kind": "rules", "fallback_from": source.uri}
+        return {"kind": "classifier", **source.to_meta()}
 
     def _load(self) -> tuple[Any, Any, Any, list[str]] | None:
         from juesuan.models.source import resolve_model  # a models:/ URI is fetched from the registry, then cached

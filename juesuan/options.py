@@ -108,7 +108,9 @@ class LabelOptions(_Options):
     kind: LabelKind = "classifier"
     model_dir: str = Field(
         default_factory=lambda: str(settings.models_dir() / "token-classifier"),
-        description="checkpoint folder (safetensors); default: token-classifier/ in settings.models_dir",
+        description="checkpoint folder (safetensors), or a registry URI models:/juesuan-token-classifier@champion "
+        "(juesuan/models/source.py; env JUESUAN_MODEL, extract --model); default: token-classifier/ in "
+        "settings.models_dir",
     )
     batch_size: int = Field(16, ge=1, description="windows (≤ 512 tokens each) per model call")
     device: Literal["cpu", "cuda"] = "cpu"

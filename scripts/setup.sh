@@ -15,6 +15,8 @@ need_apt=()
 fc-list :lang=zh 2>/dev/null | grep -q . || need_apt+=(fonts-noto-cjk fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai)
 command -v tesseract >/dev/null || need_apt+=(tesseract-ocr tesseract-ocr-chi-sim)
 [[ -f /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ]] || need_apt+=(tesseract-ocr-chi-sim)
+# chromium: the review app's browser test (Playwright drives Debian's chromium; no `playwright install`)
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) == 0 ]]; then
     echo "setup: apt-get install ${need_apt[*]}"
@@ -31,9 +33,9 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   echo "setup: installing torch 2.13.0 (CPU)"
   "${PIP[@]}" install "torch==2.13.0" || "${PIP[@]}" install "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu
 fi
-if [[ ! -x "$VENV/bin/juesuan" ]] || ! "$VENV/bin/python" -c "import rapidocr, rapidocr_onnxruntime, rapid_layout, mlflow, ray, hypothesis, pandas, pyarrow" 2>/dev/null; then
+if [[ ! -x "$VENV/bin/juesuan" ]] || ! "$VENV/bin/python" -c "import rapidocr, rapidocr_onnxruntime, rapid_layout, mlflow, ray, hypothesis, pandas, pyarrow, starlette, uvicorn, playwright" 2>/dev/null; then
   echo "setup: installing juesuan and its dependencies (a few minutes the first time)"
-  "${PIP[@]}" install -e ".[train,ray,dev]"
+  "${PIP[@]}" install -e ".[train,ray,dev,review]"
 fi
 # rapid-layout pulls opencv-python, rapidocr opencv-python-headless; both ship cv2, so check it survived.
 if ! "$VENV/bin/python" -c "import cv2" 2>/dev/null; then

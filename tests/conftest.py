@@ -68,3 +68,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    # One MLflow store and model cache per test session, never the user's (~/.local/share/juesuan, ~/.cache).
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="juesuan-tests-"))
+    os.environ.setdefault("JUESUAN_TRACKING_URI", str(scratch / "mlflow"))
+    os.environ.setdefault("JUESUAN_MODEL_CACHE", str(scratch / "model-cache"))

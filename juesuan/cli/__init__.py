@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "data": "juesuan.cli.data",
     "train": "juesuan.cli.train",
     "evaluate": "juesuan.cli.evaluate",
+    "review": "juesuan.cli.review",
+    "models": "juesuan.cli.models",
+    "report": "juesuan.cli.report",
 }
 
 

@@ -22,14 +22,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     synth.set_defaults(run=run_synth)
 
     label = subparsers.add_parser("label", help="auto-label digital PDFs from their text layer")
-    label.add_argument(
+    source = label.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--from-text-layer",
         dest="pdfs",
         nargs="+",
         type=Path,
-        required=True,
         metavar="PDF",
         help="digital PDFs whose text layer gives the labels",
+    )
+    source.add_argument(
+        "--from-corrections",
+        dest="corrections",
+        type=Path,
+        metavar="OUT",
+        help="reviewed pages of a juesuan review folder (corrections.jsonl) → labelled pages with a dataset card",
+    )
+    label.add_argument(
+        "--split-by",
+        choices=["page", "document"],
+        default="page",
+        help="--from-corrections: hash pages (default) or whole documents into train/dev/test",
     )
     label.add_argument("-o", "--output", "--out", type=Path, required=True, help="dataset folder")
     label.add_argument("--dpi", type=int, default=150, help="rasterize at this dpi (default 150)")
@@ -97,6 +110,16 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_label(args: argparse.Namespace) -> int:
+    if args.corrections is not None:
+        import shlex
+        import sys
+
+        from juesuan.datasets.corrections import build_dataset
+
+        command = "juesuan " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else None
+        result = build_dataset(args.corrections, args.output, seed=args.seed, split_by=args.split_by, command=command)
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return 0 if result.pages else 1
     from juesuan.datasets.autolabel import AutolabelOptions, autolabel_pdfs
 
     forced = {}

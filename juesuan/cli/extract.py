@@ -53,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="auto: read a digital PDF's text layer instead of OCR (default never)",
     )
     p.add_argument("--labeler", choices=kinds("label"), default=None, help="token labeller (default classifier)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="token classifier: a checkpoint folder or models:/juesuan-token-classifier@champion "
+        "(default: $JUESUAN_MODEL, else the config's, else the shipped models/token-classifier)",
+    )
     p.add_argument("--no-repair", action="store_true", help="report identity violations but repair nothing")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.add_argument("--no-previews", action="store_true", help="do not write pages/*.png previews")
@@ -118,6 +124,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             device = "cuda" if _cuda_available() else "cpu"
         for stage in ("ocr", "label", "layout"):
             put(f"{stage}.device", device)
+    model = getattr(args, "model", None) or os.environ.get("JUESUAN_MODEL")
+    if model:
+        put("label.model_dir", model)
     if args.no_repair:
         put("validation.repair", False)
     if args.no_validate:

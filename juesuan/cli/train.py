@@ -1,7 +1,10 @@
 """``juesuan train``: pretrain (optional), fine-tune, evaluate and register the token classifier; optionally promote.
 
 Retraining on corrected pages: ``juesuan train --config configs/train/token_classifier.yaml
---init models/token-classifier --data datasets/my-corrections --output runs/retrained --promote``.
+--init models/token-classifier --data datasets/corrections --name retrained --promote``. The checkpoint goes to
+``runs/<name>/`` (never models/); ``--promote`` registers the version and moves ``champion`` only through the gate,
+which scores on the config's fixed sets plus the held-out (test) split of every ``--data`` folder. Shipping a version
+in the repo is explicit: ``juesuan models export --version N --to models/token-classifier``.
 
 Table-type classifier (scikit-learn, from configs/tables/types.yaml): ``juesuan train --type-classifier --promote``
 (one MLflow run, registered ``juesuan-table-type-classifier``, champion moved unless worse; ``--output FILE`` writes
@@ -32,10 +35,15 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--max-minutes", type=float, help="fine-tuning wall-clock budget")
     p.add_argument("--pretrain-steps", type=int, help="masked-token pretraining steps (default: config)")
     p.add_argument("--no-pretrain", action="store_true", help="start from random weights (the ablation)")
-    p.add_argument("-o", "--output", "--out", help="where the checkpoint goes (default: config output_dir)")
+    p.add_argument("--name", help="run name: the checkpoint goes to runs/<name>/ (default token-classifier-<time>)")
+    p.add_argument(
+        "-o", "--output", "--out", help="where the checkpoint goes (default: runs/<name>/; never under models/)"
+    )
     p.add_argument("--seed", type=int, help="random seed (default: config)")
     p.add_argument("--threads", type=int, help="torch threads (default: config)")
-    p.add_argument("--tracking-dir", help="embedded MLflow folder (ignored when MLFLOW_TRACKING_URI is set)")
+    p.add_argument(
+        "--tracking-dir", help="embedded MLflow folder (default: JUESUAN_TRACKING_URI, MLFLOW_TRACKING_URI, data dir)"
+    )
     p.add_argument("--promote", action="store_true", help="move the champion alias if the new version beats it")
     p.add_argument(
         "--type-classifier",
@@ -71,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         over.setdefault("pretrain", {})["enabled"] = False
     if args.output:
         over["output_dir"] = args.output
+    elif args.name:
+        over["output_dir"] = f"runs/{args.name}"
     if args.seed is not None:
         over["seed"] = args.seed
     if args.threads is not None:
@@ -78,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
     if args.tracking_dir:
         over.setdefault("tracking", {})["dir"] = args.tracking_dir
     cfg = load_config(args.config, over)
+    if args.data and not args.eval:  # the gate also scores on the held-out part of the new data (corrections)
+        from juesuan.training.train import resolve
+
+        held_out = [f"{d}:test" for d in args.data if (resolve(d) / "test.jsonl").is_file()]
+        eval_sets = [*cfg.data.eval_sets, *(s for s in held_out if s not in cfg.data.eval_sets)]
+        cfg = load_config(args.config, {**over, "data": {**over.get("data", {}), "eval_sets": eval_sets}})
     command = "juesuan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train(cfg, command)
     rows = {
@@ -101,8 +117,14 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.promote and summary.get("version"):
         from juesuan.training.promote import promote
+        from juesuan.training.tracking import champion_version
         from juesuan.training.train import gather_data
 
+        if champion_version() is None:
+            print(
+                "no champion yet, so this version becomes it unopposed; to gate against the shipped model, run "
+                "`juesuan models register models/token-classifier --champion` first"
+            )
         result = promote(summary["version"], gather_data(cfg)[2])
         print(result.table)
         print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")

@@ -57,7 +57,7 @@ class EvaluateOptions(BaseModel):
     x_tol_frac: float = Field(0.012, ge=0, le=0.2)
     require_header: bool = False
     worst_pages: int = Field(4, ge=0, description="pages drawn in the report, worst value accuracy first")
-    mlflow: bool = Field(True, description="log the run to MLflow (MLFLOW_TRACKING_URI, else sqlite in the out dir)")
+    mlflow: bool = Field(True, description="log the run to the project MLflow store (juesuan/training/tracking.py)")
     experiment: str = "juesuan-evaluate"
     revalidate_without_repair: bool = Field(True, description="also re-check identities with repair off")
     labels: bool = Field(True, description="token-label entity F1 (PDFs: gold from the text layer + ruled grid)")
@@ -415,6 +415,14 @@ def score(
         checked = [before_repair(d, pipeline) for d in docs]
         before = [d for d in checked if d is not None] or None
     summary = m_.summarize(truths, outcomes, docs if run.engine == "juesuan" else [], before)
+    from juesuan.evaluation.families import family_metrics
+
+    summary["families"] = family_metrics(
+        [t.doc for t in truths],
+        outcomes,
+        label_outcomes if options.labels and run.engine == "juesuan" else (),
+        [(t.doc, d) for t, d in zip(truths, run.documents, strict=True)] if run.engine == "juesuan" else (),
+    )
     summary.update(m_.table_metrics(truths, outcomes, renamed))
     if label_outcomes and options.labels and run.engine == "juesuan":  # peers do not label cells
         labels = label_metrics(label_outcomes)
@@ -599,10 +607,13 @@ def log_mlflow(out: Path, result: dict[str, Any], options: EvaluateOptions) -> s
     except ImportError:
         log.warning("mlflow is not installed; run not logged")
         return None
-    if not os.environ.get("MLFLOW_TRACKING_URI"):
-        mlflow.set_tracking_uri(f"sqlite:///{(out / 'mlflow.db').resolve()}")
-    mlflow.set_experiment(options.experiment)
+    from juesuan.evaluation.families import flat
+    from juesuan.training import tracking
+
+    tracking.setup(None, options.experiment)  # the project store, shared with train and promote (issue 16)
     with mlflow.start_run(run_name=f"{options.engine}-{options.dpi}dpi-{options.degrade}") as active:
+        mlflow.set_tags({"preset": options.degrade, "engine": options.engine})
+        mlflow.log_metrics(flat(result["metrics"].get("families") or {}, options.degrade))
         params = {k: v for k, v in result["options"].items() if v is not None}
         if result.get("pipeline"):
             params["ocr.kind"] = result["pipeline"]["ocr"]["kind"]

@@ -17,7 +17,6 @@ import dataclasses
 import logging
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from juesuan.datamodel.amounts import is_placeholder
@@ -165,8 +164,19 @@ class ClassifierLabeler:
         self._model: tuple[Any, Any, Any, list[str]] | None = None
         self._fallback: RulesLabeler | None = None
 
+    def model_info(self) -> dict[str, Any]:
+        """What document.json ``meta.model`` records: the folder or registry URI and the version it resolved to."""
+        from juesuan.models.source import resolve_model
+
+        source = resolve_model(self.options.model_dir)
+        if not (source.folder / "model.safetensors").is_file() and self.options.fallback_to_rules:
+            return {"kind": "rules", "fallback_from": source.uri}
+        return {"kind": "classifier", **source.to_meta()}
+
     def _load(self) -> tuple[Any, Any, Any, list[str]] | None:
-        folder = Path(self.options.model_dir)
+        from juesuan.models.source import resolve_model  # a models:/ URI is fetched from the registry, then cached
+
+        folder = resolve_model(self.options.model_dir).folder
         if not (folder / "model.safetensors").is_file():
             if not self.options.fallback_to_rules:
                 raise ConfigError(f"{folder}: no model.safetensors (train one: juesuan train, or kind: rules)")

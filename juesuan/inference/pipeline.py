@@ -157,6 +157,9 @@ class Pipeline:
                 "pages_processed": len(results),
             }
         )
+        model_info = getattr(self.stage("label"), "model_info", None)
+        if model_info is not None:  # which token-classifier version produced the labels (issue 16)
+            doc.meta["model"] = model_info()
         return doc
 
     def run_document(self, path: Path, pages: Sequence[int] | None = None, sha256: str | None = None) -> Document:

@@ -10,7 +10,8 @@ import csv
 import io
 import os
 import re
-from collections.abc import Mapping
+import shutil
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -173,19 +174,33 @@ def _write_exports(doc: Document, folder: Path, name: str, options: ExportOption
 
 
 def write_document_outputs(
-    doc: Document, outdir: Path, previews: Mapping[int, bytes] | None = None, options: ExportOptions | None = None
+    doc: Document,
+    outdir: Path,
+    previews: Mapping[int, bytes] | None = None,
+    options: ExportOptions | None = None,
+    keep: Sequence[str] = (),
 ) -> Path:
-    """Write ``outdir`` (= OUTDIR/<stem>) atomically; document.json is written last inside the temp folder."""
+    """Write ``outdir`` (= OUTDIR/<stem>) atomically; document.json is written last inside the temp folder.
+
+    ``keep`` names entries of the existing folder carried into the new one unless rewritten here (the review tool
+    keeps ``pages/`` and its ``corrections.jsonl`` while every export is rebuilt from the edited document).
+    """
     from juesuan.io.edits import stamp
 
     options = options or ExportOptions()
     doc = stamp(doc)  # the baseline that tells a person's later edits apart (juesuan/io/edits.py)
     with atomic_dir(Path(outdir)) as tmp:
-        linked = bool(options.previews and previews)
-        if linked and previews:
-            (tmp / "pages").mkdir()
+        for name in keep:
+            old = Path(outdir) / name
+            if old.is_dir():
+                shutil.copytree(old, tmp / name)
+            elif old.is_file():
+                shutil.copy2(old, tmp / name)
+        if options.previews and previews:
+            (tmp / "pages").mkdir(exist_ok=True)
             for index, png in sorted(previews.items()):
                 (tmp / "pages" / f"page-{index + 1:03d}.png").write_bytes(png)
+        linked = options.previews and (tmp / "pages").is_dir()
         _write_exports(doc, tmp, Path(outdir).name, options, linked)
     return Path(outdir)
 

@@ -99,6 +99,11 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
         f"| command | `{meta.get('command', '?')}` |",
         f"| seed | {meta.get('seed', '?')} |",
         f"| MLflow run | `{meta.get('mlflow_run_id', '?')}` (registered model `juesuan-token-classifier`) |",
+        *(
+            [f"| registry version | `{meta['registry']['name']}` v{meta['registry']['version']} (exported) |"]
+            if meta.get("registry")
+            else []
+        ),
         f"| initialised from | {init} |",
         f"| parameters | {meta.get('parameters', 0):,} |",
         f"| size | hidden {model['hidden_size']}, {model['num_hidden_layers']} layers, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ class PretrainConfig(_Cfg):
 
 
 class TrackingConfig(_Cfg):
-    dir: str = "runs/mlflow"
+    dir: str | None = Field(None, description="embedded MLflow folder; default: the project store (tracking.py)")
     experiment: str = "token-classifier"
     register_model: bool = True
 
@@ -79,7 +80,11 @@ class TrainConfig(_Cfg):
     seed: int = 13
     threads: int = Field(2, ge=1, description="torch.set_num_threads")
     device: str = "cpu"
-    output_dir: str = "models/token-classifier"
+    output_dir: str | None = Field(
+        None,
+        description="where the checkpoint goes; default runs/token-classifier-<UTC time>. Never under models/: "
+        "shipping a version is `juesuan models export`",
+    )
     init: str | None = Field(None, description="checkpoint to fine-tune from (retraining); else pretrain/scratch")
     labels: list[str] | None = Field(None, description="default: configs/labels.yaml")
     data: DataConfig = DataConfig()
@@ -162,4 +167,23 @@ def load_eval_pages(specs: Sequence[str]) -> dict[str, list[LabelledPage]]:
         if not pages:
             raise ConfigError(f"evaluation set {spec} is empty or missing")
         out[f"{Path(folder).name}-{split}"] = pages
+    return out
+
+
+def output_folder(cfg: TrainConfig) -> Path:
+    """``cfg.output_dir`` or a fresh ``runs/token-classifier-<UTC time>``; a folder under models/ is refused.
+
+    Training used to write models/token-classifier and so replaced the shipped checkpoint whether or not the
+    champion gate would accept it (issue 16); now only ``juesuan models export`` writes there.
+    """
+    if cfg.output_dir is None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        return ROOT / "runs" / f"token-classifier-{stamp}"
+    out = resolve(cfg.output_dir).resolve()
+    shipped = (ROOT / "models").resolve()
+    if out == shipped or shipped in out.parents:
+        raise ConfigError(
+            f"{cfg.output_dir}: training never writes into models/; train into runs/<name>/ and ship a version with "
+            "`juesuan models export --version N --to models/token-classifier`"
+        )
     return out

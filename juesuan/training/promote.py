@@ -43,9 +43,10 @@ class Promotion:
 
 
 def _evaluate_folder(folder: Path, eval_sets: Mapping[str, list[LabelledPage]]) -> dict[str, dict[str, Any]]:
+    from juesuan.models.source import checkpoint_folder
     from juesuan.models.token_classifier import load_checkpoint
 
-    model, vocab, cfg, labels = load_checkpoint(folder)
+    model, vocab, cfg, labels = load_checkpoint(checkpoint_folder(folder))
     return {name: evaluate(model, vocab, cfg, labels, pages) for name, pages in eval_sets.items()}
 
 
@@ -220,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("promoted" if result.promoted else "NOT promoted: worse than the champion, or already the champion")
         return 0 if result.promoted else 1
     cfg = load_config(args.config)
-    tracking.setup(resolve(args.tracking_dir or cfg.tracking.dir), cfg.tracking.experiment)
+    folder = args.tracking_dir or cfg.tracking.dir
+    tracking.setup(resolve(folder) if folder else None, cfg.tracking.experiment)
     eval_sets = {**gather_data(cfg)[2], **(load_eval_pages(args.eval) if args.eval else {})}
     result = promote(args.version, eval_sets, dry_run=args.dry_run)
     print(result.table)

@@ -35,7 +35,7 @@ from juesuan.models.token_classifier import (
     predict,
     save_checkpoint,
 )
-from juesuan.training.config import ROOT, TrainConfig, gather_data, load_config, resolve
+from juesuan.training.config import ROOT, TrainConfig, gather_data, load_config, output_folder, resolve
 from juesuan.training.data import (
     add_ocr_noise,
     length_batches,
@@ -56,6 +56,7 @@ __all__ = [
     "gather_data",
     "length_batches",
     "load_config",
+    "output_folder",
     "report_table",
     "resolve",
     "train",
@@ -175,8 +176,8 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     labels = list(cfg.labels or load_labels())
     train_pages, dev_pages, eval_sets = gather_data(cfg)
-    out_dir = resolve(cfg.output_dir)
-    tracking.setup(resolve(cfg.tracking.dir), cfg.tracking.experiment)
+    out_dir = output_folder(cfg)
+    tracking.setup(resolve(cfg.tracking.dir) if cfg.tracking.dir else None, cfg.tracking.experiment)
     set_seed(cfg.seed)
     summary: dict[str, Any] = {"output_dir": str(out_dir)}
     with mlflow.start_run() as run:
@@ -274,16 +275,32 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
         from juesuan.training.card import write_card
 
         write_card(tmp)
-        mlflow.log_artifacts(str(tmp), "model")
         if out_dir.exists():
             shutil.rmtree(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp.rename(out_dir)
+        log_pyfunc_model(out_dir)
         summary.update(results=results, history=history, parameters=n_params, minutes=minutes, pretrain=pretrain_info)
         if cfg.tracking.register_model:
             summary["version"] = tracking.register_run_model(
                 run.info.run_id, "model", tags={f"f1.{k}": f"{v['f1']:.4f}" for k, v in results.items()}
             )
     return summary
+
+
+def log_pyfunc_model(checkpoint: Path, artifact_path: str = "model") -> None:
+    """Log the checkpoint as an MLflow pyfunc model (signature + input example) under the active run's
+    ``artifact_path``; tracking.register_run_model registers that folder, so ``mlflow.pyfunc.load_model`` works
+    on every registered version."""
+    import tempfile
+
+    import mlflow
+
+    from juesuan.training.pyfunc import save_pyfunc
+
+    with tempfile.TemporaryDirectory(prefix="juesuan-pyfunc-") as tmp:
+        folder = save_pyfunc(checkpoint, Path(tmp) / artifact_path)
+        mlflow.log_artifacts(str(folder), artifact_path)
 
 
 def _sample_predictions(

@@ -260,7 +260,7 @@ def repair_table(
             if cell is None or not (cell.text or "").strip():
                 continue  # an empty cell is not an OCR misreading we can undo
             if cell.source == "human":
-                continue  # a person gave this value (juesuan/io/edits.py): human edits win
+                continue  # a person gave this value (juesuan/io/edits.py, juesuan review): human edits win
             if _CODE_LIKE.match(cell.text.strip()):
                 continue  # "01", "05": a 款/项 code part in a column taken for amounts, never a printed amount
             touching = by_cell[ref]

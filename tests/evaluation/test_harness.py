@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +138,7 @@ def test_evaluate_cli_with_tesseract(finance_pdf: Path, tmp_path: Path) -> None:
     assert m["cells"] == 8 and m["pages"] == 1
     assert result["machine"]["cores"] >= 1
     assert (out / "report.md").read_text(encoding="utf-8").startswith("# Evaluation: tesseract")
-    assert (out / "mlflow.db").is_file()
+    assert (Path(os.environ["JUESUAN_TRACKING_URI"]) / "mlflow.db").is_file()  # the project store (issue 16)
     lines = (out / "cells.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 8 and {json.loads(x)["status"] for x in lines} <= {"ok", "wrong_value", "no_cell", "no_row"}
     ok = sum(json.loads(x)["status"] == "ok" for x in lines)

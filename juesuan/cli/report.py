@@ -11,7 +11,15 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("report", help="reports from the tracking store (accuracy over time)")
     sub = p.add_subparsers(dest="report_command", metavar="REPORT", required=True)
     acc = sub.add_parser("accuracy", help="PNG + HTML of value accuracy over time per template family and preset")
-    acc.add_argument("-o", "--out", type=Path, default=Path("runs/report"), help="folder for accuracy.png/.html")
+    acc.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        type=Path,
+        default=Path("runs/report"),
+        help="folder for accuracy.png/.html",
+    )
     acc.add_argument("--metric", default="value_accuracy", help="metric to draw (default value_accuracy)")
     acc.add_argument("--experiment", default="juesuan-evaluate", help="MLflow experiment of juesuan evaluate")
     acc.add_argument("--tracking-dir", help="embedded MLflow folder (default: the project store)")

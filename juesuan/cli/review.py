@@ -18,7 +18,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("out", type=Path, metavar="OUT", help="output folder of juesuan extract")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; others need the token)")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     p.add_argument("--token", default=None, help="access token (default: made up when --host is not local)")
     p.set_defaults(run=run)
 

@@ -36,10 +36,10 @@ def cell_marks(doc: Document) -> dict[CellKey, CellMark]:
                         repaired=cell.repair is not None, human=cell.source == "human"
                     )
     for v in doc.validation.violations:
-        target = (v.model_extra or {}).get("target")
-        if v.severity == "info" or not v.table or not isinstance(target, dict):
+        target = v.target
+        if v.severity == "info" or not v.table or target is None:
             continue
-        key = (v.table, int(target["row"]), int(target["col"]))
+        key = (v.table, int(target.row), int(target.col))
         old = marks.get(key, CellMark())
         worst = old.violation
         if worst is None or _SEVERITY_RANK[v.severity] > _SEVERITY_RANK[worst]:

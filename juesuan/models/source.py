@@ -126,6 +126,6 @@ def resolve_model(ref: str | Path) -> ModelSource:
     ref = str(ref)
     if not is_registry_uri(ref):
         return _folder_source(ref)
-    from juesuan.training.tracking import tracking_uri  # the one place that knows where the store is
+    from juesuan.training.store import tracking_uri  # the one place that knows where the store is
 
     return _resolve_registry(ref, tracking_uri())

@@ -291,7 +291,7 @@ class ReviewStore:
 
         from PIL import Image
 
-        from juesuan.datasets.corrections import render_page
+        from juesuan.inference.page_image import render_page
 
         image = render_page(doc, page)
         buf = io.BytesIO()

@@ -102,3 +102,18 @@ def requirements() -> list[str]:
     from importlib.metadata import version
 
     return [f"{name}=={version(name)}" for name in ("mlflow", "torch", "transformers", "safetensors", "pandas")]
+
+
+def log_pyfunc_model(checkpoint: Path, artifact_path: str = "model") -> None:
+    """Log the checkpoint as an MLflow pyfunc model (signature + input example) under the active run's
+    ``artifact_path``; tracking.register_run_model registers that folder, so ``mlflow.pyfunc.load_model`` works
+    on every registered version."""
+    import tempfile
+
+    import mlflow
+
+    from juesuan.training.pyfunc import save_pyfunc
+
+    with tempfile.TemporaryDirectory(prefix="juesuan-pyfunc-") as tmp:
+        folder = save_pyfunc(checkpoint, Path(tmp) / artifact_path)
+        mlflow.log_artifacts(str(folder), artifact_path)

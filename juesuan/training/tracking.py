@@ -16,7 +16,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from juesuan.training.store import ENV_URI, _store, default_dir, tracking_uri
+
 log = logging.getLogger(__name__)
+
+__all__ = ["ENV_URI", "_store", "default_dir", "tracking_uri"]
 
 REGISTERED_MODEL = "juesuan-token-classifier"
 TYPE_CLASSIFIER_MODEL = "juesuan-table-type-classifier"
@@ -25,36 +29,6 @@ DESCRIPTIONS = {
     TYPE_CLASSIFIER_MODEL: "Table-type classifier: char n-grams of title + header (juesuan, issue 6)",
 }
 CHAMPION = "champion"
-ENV_URI = "JUESUAN_TRACKING_URI"
-
-
-def default_dir() -> Path:
-    """The embedded store's folder under the user's data dir (``XDG_DATA_HOME`` is honoured)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("juesuan", appauthor=False)) / "mlflow"
-
-
-def _store(folder: Path | str | None) -> tuple[str, Path | None]:
-    """(tracking URI, embedded folder or None for a server/other URI); see the module docstring for the order."""
-    if folder is None:
-        env = os.environ.get(ENV_URI)
-        if env and ("://" in env or env.startswith("sqlite:")):
-            return str(env), None
-        if env:
-            folder = env
-        elif os.environ.get("MLFLOW_TRACKING_URI"):
-            return os.environ["MLFLOW_TRACKING_URI"], None
-        else:
-            folder = default_dir()
-    path = Path(folder).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path / 'mlflow.db'}", path
-
-
-def tracking_uri(folder: Path | str | None = None) -> str:
-    """The store's URI: ``sqlite:///<folder>/mlflow.db`` (folder created) or the configured URI."""
-    return _store(folder)[0]
 
 
 def setup(folder: Path | str | None, experiment: str) -> Any:
@@ -213,7 +187,7 @@ def register_folder(folder: Path, name: str = REGISTERED_MODEL, champion: bool =
     import mlflow
     from mlflow import MlflowClient
 
-    from juesuan.training.train import log_pyfunc_model
+    from juesuan.training.pyfunc import log_pyfunc_model
 
     folder = Path(folder)
     with mlflow.start_run(run_name=f"register {folder.name}") as run:

@@ -43,6 +43,7 @@ from juesuan.training.data import (
     pages_sha256,
 )
 from juesuan.training.metrics import confusion_png, evaluate, report_table
+from juesuan.training.pyfunc import log_pyfunc_model
 
 log = logging.getLogger(__name__)
 
@@ -279,28 +280,13 @@ def train(cfg: TrainConfig, command: str = "") -> dict[str, Any]:
             shutil.rmtree(out_dir)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp.rename(out_dir)
-        log_pyfunc_model(out_dir)
+        log_pyfunc_model(out_dir)  # juesuan/training/pyfunc.py
         summary.update(results=results, history=history, parameters=n_params, minutes=minutes, pretrain=pretrain_info)
         if cfg.tracking.register_model:
             summary["version"] = tracking.register_run_model(
                 run.info.run_id, "model", tags={f"f1.{k}": f"{v['f1']:.4f}" for k, v in results.items()}
             )
     return summary
-
-
-def log_pyfunc_model(checkpoint: Path, artifact_path: str = "model") -> None:
-    """Log the checkpoint as an MLflow pyfunc model (signature + input example) under the active run's
-    ``artifact_path``; tracking.register_run_model registers that folder, so ``mlflow.pyfunc.load_model`` works
-    on every registered version."""
-    import tempfile
-
-    import mlflow
-
-    from juesuan.training.pyfunc import save_pyfunc
-
-    with tempfile.TemporaryDirectory(prefix="juesuan-pyfunc-") as tmp:
-        folder = save_pyfunc(checkpoint, Path(tmp) / artifact_path)
-        mlflow.log_artifacts(str(folder), artifact_path)
 
 
 def _sample_predictions(

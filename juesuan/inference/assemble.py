@@ -263,6 +263,7 @@ class Assembler:
         self.hypotheses_seconds = 0.0  # time spent scoring structure hypotheses (pipeline reports it in timings)
 
     def __call__(self, pages: Sequence[OcrResult]) -> list[Table]:
+        self.hypotheses_seconds = 0.0
         blocks: list[_Block] = []
         for page in pages:
             page_blocks = []

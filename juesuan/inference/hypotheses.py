@@ -266,16 +266,15 @@ def candidate_groupings(roles: Sequence[Role], headers: Sequence[str], header_st
     if len(header_starts) >= 2:
         add(_starts_to_groups(header_starts, roles, n), "header")
     fuzzy = [c for c in range(n) if header_role(headers[c] if c < len(headers) else "") == "name"]
-    content = [
-        c
-        for c in range(n)
-        if roles[c] == "name" or (roles[c] == "empty" and c in fuzzy)
-        if c == 0 or any(r == "amount" for r in roles[:c])
-    ]
-    name_cols = [c for c in range(n) if roles[c] == "name"]
-    if len(content) >= 2 or (content and name_cols and name_cols[0] < content[-1]):
-        first = min(name_cols + content)
-        add(_starts_to_groups([first, *[c for c in content if c > first]], roles, n), "content")
+    labels = [c for c in range(n) if roles[c] == "name" or (roles[c] == "empty" and c in fuzzy)]
+    if labels:
+        # the first label column, then every label column that follows an amount column of the group before
+        starts = [labels[0]]
+        for c in labels[1:]:
+            if any(roles[k] == "amount" for k in range(starts[-1] + 1, c)):
+                starts.append(c)
+        if len(starts) >= 2:
+            add(_starts_to_groups(starts, roles, n), "content")
     for k in (2, 3, 4):
         if n % k == 0 and n // k >= 2:
             width = n // k

@@ -84,3 +84,15 @@ def test_misread_name_header_still_splits_the_summary_table(commerce_summary: Oc
     assert row.cells[2].value == pytest.approx(371514655.00)
     assert table.orphans == 0
     assert 0.8 <= (table.confidence or 0) <= 1.0
+
+
+def test_unreadable_names_still_split_by_content() -> None:
+    """finance-bureau 2024 决算 page 16 at 150 dpi `fax`: names and headers are unreadable glyph soup, codes and
+    amounts are read; 类 | 款 | name | amount twice across must stay two groups (codes 30101, not 30101302)."""
+    roles = ["code", "code", "name", "amount", "code", "code", "name", "amount"]
+    rows = [
+        ["301", "01", "事：：", "262.33", "302", "01", "”藝", "21.21"],
+        ["301", "02", "P", "1.238.58", "302", "02", "年年", "7.61"],
+    ]
+    choice = choose_grouping(roles, ["1-/1H编的"] * 8, [], rows)
+    assert choice.grouping.groups == ((0, 1, 2, 3), (4, 5, 6, 7))

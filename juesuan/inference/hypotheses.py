@@ -179,7 +179,10 @@ def column_roles(
         kinds = [text_role(t) for t, _ in items]
         kinds = [k for k in kinds if k != "empty"]
         role: Role
-        if labels and max(labels.count(r) for r in set(labels)) > len(items) / 2:
+        parts = sum(1 for t, _ in items if _CODE_PART.match(re.sub(r"\s+", "", t)))
+        if items and parts >= 0.8 * len(items):
+            role = "code"  # 类/款 parts (301, 01): amounts are never all 2-3 digit integers, whatever a label says
+        elif labels and max(labels.count(r) for r in set(labels)) > len(items) / 2:
             role = max(set(labels), key=labels.count)
             if role == "code" and any(k == "amount" for k in kinds) and kinds.count("code") < 0.8 * len(kinds):
                 role = "amount"

@@ -19,6 +19,7 @@ from juesuan.inference.hypotheses import (
     Grouping,
     canonical_header,
     choose_grouping,
+    column_roles,
     header_role,
     score_grouping,
 )
@@ -96,3 +97,20 @@ def test_unreadable_names_still_split_by_content() -> None:
     ]
     choice = choose_grouping(roles, ["1-/1H编的"] * 8, [], rows)
     assert choice.grouping.groups == ((0, 1, 2, 3), (4, 5, 6, 7))
+
+
+def test_code_part_columns_are_codes_whatever_the_labels_say() -> None:
+    """finance-bureau 2024 决算 page 16 at 150 dpi `fax`: with the second group's 类/款 columns (302, 01) taken for
+    amounts, (code code name amount amount amount | name amount) looked valid and joined codes to 30101302."""
+    cells = {
+        0: [("301", "CODE"), ("301", "CODE")],
+        1: [("01", "CODE"), ("02", "CODE")],
+        2: [("事：：", "NAME"), ("P", "NAME")],
+        3: [("262.33", "AMOUNT"), ("1.238.58", "AMOUNT")],
+        4: [("302", "AMOUNT"), ("302", "AMOUNT")],
+        5: [("01", "AMOUNT"), ("02", "AMOUNT")],
+        6: [("”藝", "NAME"), ("年年", "NAME")],
+        7: [("21.21", "AMOUNT"), ("7.61", "AMOUNT")],
+    }
+    roles = column_roles(8, lambda c: cells[c], [""] * 8)
+    assert roles == ["code", "code", "name", "amount", "code", "code", "name", "amount"]

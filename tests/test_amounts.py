@@ -84,3 +84,12 @@ def test_stray_mark_beside_a_number_is_dropped() -> None:
     assert parse_amount("i 17,280.00") == Decimal("17280.00")
     assert parse_amount("705,443.00 |") == Decimal("705443.00")
     assert parse_amount("L705") is None
+
+
+def test_faded_point_leaves_a_gap() -> None:
+    """finance-bureau 2024 决算 pages 11 and 16 at 150 dpi `fax`: `60 99` and `2.082 85` (points faded to gaps)."""
+    assert parse_amount("60 99") == Decimal("60.99")
+    assert parse_amount("2.082 85") == Decimal("2082.85")
+    assert parse_amount("（60 99）") == Decimal("-60.99")
+    assert parse_amount("12 345.00") == Decimal("12345.00")  # a thousands gap: 3 digits follow
+    assert parse_amount("1, 110,886.00") == Decimal("1110886.00")

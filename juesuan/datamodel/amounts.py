@@ -51,6 +51,27 @@ _SEPARATED = re.compile(r"^\d+(?:[.,:;]\d+)+$")
 _STRAY_MARK = re.compile(r"^\s*[A-Za-z|!\[\]]\s+(?=[\d(（+\-－])|(?<=[\d)）])\s+[A-Za-z|!\[\]]\s*$")
 
 
+_SPACE_NEAR_SEPARATOR = re.compile(r"\s*([.,:;．，：；])\s*")
+_LAST_SPACE_DECIMALS = re.compile(r"(?<=\d)\s+(\d{2})\s*([)）%]?)\s*$")
+_GAP_PREFIX = re.compile(r"^([(（+\-－]?)(\d+|\d{1,3}(?:[.,:;，．]\d{3})+)$")
+
+
+def _space_as_point(text: str) -> str:
+    """``60 99`` → ``60.99``, ``2.082 85`` → ``2,082.85``: on 1-bit copies a faded point leaves a gap. A gap before
+    the last 2 digits of a number with no decimals yet is the point (a thousands gap is followed by 3 digits, and
+    separators before it then split 3-digit groups); gaps beside a separator or before 3 digits are dropped by
+    :func:`normalize` as before (``1, 110,886.00``, ``12 345.00``)."""
+    t = _SPACE_NEAR_SEPARATOR.sub(r"\1", text.strip())
+    m = _LAST_SPACE_DECIMALS.search(t)
+    if m is None:
+        return text
+    head = _GAP_PREFIX.match(re.sub(r"\s+", "", t[: m.start()]))
+    if head is None:
+        return text
+    integer = re.sub(r"[.,:;，．]", ",", head.group(2))
+    return f"{head.group(1)}{integer}.{m.group(1)}{m.group(2)}"
+
+
 def _fix_separators(body: str) -> str | None:
     """Read digits split by any mix of ``. , : ;`` where only one reading exists; None when ambiguous.
 
@@ -89,7 +110,7 @@ def parse_amount(text: str) -> Decimal | None:
     in percent units: ``85.3%`` → 85.3); callers that care use :func:`is_percent`. OCR separator slips and stray
     marks are read through where only one reading exists (:func:`_fix_separators`).
     """
-    s = normalize(_STRAY_MARK.sub("", text))
+    s = normalize(_space_as_point(_STRAY_MARK.sub("", text)))
     if s in _EMPTY_MARKS:
         return None
     if _NUMERIC_SHAPE.match(s):

@@ -152,7 +152,7 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
         texts = [_text(ct) for ct in cells if _text(ct)]
         labels = [ct.label for ct in cells if ct is not None and ct.label]
         head = block.headers[c] if c < len(block.headers) else ""
-        codes = sum(1 for t in texts if _CODE_PART.match(t) or _CODE_FULL.match(t))
+        codes = sum(1 for t in texts if _CODE_PART.match(_code_digits(t)) or _CODE_FULL.match(t))
         words = sum(1 for t in texts if re.search(r"[\u4e00-\u9fff]", t) and not _is_number(t))
         if labels and labels.count("CODE") > len(labels) / 2:
             code_cols.append(c)
@@ -369,7 +369,7 @@ class Assembler:
         if not any(texts):
             return None
         code_parts = [_text(block.grid[r][c]) for c in code_cols]
-        code_parts = [re.sub(r"\s+", "", p) for p in code_parts]
+        code_parts = [_code_digits(re.sub(r"\s+", "", p)) for p in code_parts]
         code = "".join(p for p in code_parts if p.isdigit()) or None
         name = _text(block.grid[r][name_col]) if name_col is not None else None
         name = re.sub(r"\s+", "", name) if name else None
@@ -390,6 +390,17 @@ class Assembler:
 
 
 STRUCTURE_REVIEW_BELOW = 0.8
+# Letters OCR reads for digits in a 类/款/项 code part on 1-bit copies (finance-bureau 2024 决算 page 11 at 150 dpi
+# `fax`: 项 ``o1`` dropped, so 2101101 became 21011). Only a 2-3 character part with a digit is read this way.
+_CODE_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"})
+
+
+def _code_digits(part: str) -> str:
+    if 2 <= len(part) <= 3 and any(ch.isdigit() for ch in part):
+        mapped = part.translate(_CODE_LOOKALIKES)
+        if mapped.isdigit():
+            return mapped
+    return part
 
 
 def count_orphans(rows: Sequence[Row], offset: int = 0) -> int:

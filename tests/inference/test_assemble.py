@@ -185,3 +185,11 @@ def test_headerless_dual_groups_below_an_empty_row_are_split() -> None:
     assert [c.value for c in by_code["30228"].cells if c.value is not None and c.col > 0] == [24.42]
     assert [c.value for c in by_code["30309"].cells if c.value is not None and c.col > 0] == [0.31]
     assert all(r.code is None or len(r.code) <= 7 for r in table.rows)
+
+
+def test_letter_read_for_a_digit_in_a_code_part() -> None:
+    """Bug pinned: finance-bureau 2024 决算 page 11 at 150 dpi `fax` read 项 ``01`` as ``o1``; the code part was
+    dropped and 2101101 became 21011 (`juesuan evaluate … --dpi 150 --degrade fax`: no_row)."""
+    rows = [["类", "款", "项", "科目名称", "决算数"], ["210", "11", "o1", "行政单位医疗", "60.99"]]
+    tables = Assembler()([_hand_page(0, rows, "支出决算表", cols=(0.0, 60.0, 120.0, 180.0, 300.0, 400.0))])
+    assert [(r.code, r.name) for r in tables[0].rows] == [("2101101", "行政单位医疗")]

@@ -93,3 +93,10 @@ def test_faded_point_leaves_a_gap() -> None:
     assert parse_amount("（60 99）") == Decimal("-60.99")
     assert parse_amount("12 345.00") == Decimal("12345.00")  # a thousands gap: 3 digits follow
     assert parse_amount("1, 110,886.00") == Decimal("1110886.00")
+
+
+def test_number_wrapped_onto_a_second_line() -> None:
+    """A narrow amount column wraps a long number; the cell joins its lines with a space (cells.join_tokens)."""
+    assert parse_amount("2,946. 25") == Decimal("2946.25")
+    assert parse_amount("12,34 5.67") == Decimal("12345.67")
+    assert parse_amount("1,234,567 89") == Decimal("1234567.89")  # the point was lost at the wrap

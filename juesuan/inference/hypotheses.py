@@ -87,9 +87,18 @@ _VARIANTS = str.maketrans(
 )
 
 
+# Misreadings of header words that are no word themselves (commerce 2025 预算 page 15, 150 dpi `fax`: 科日编码,
+# 项日支出), so the printed text is certain.
+_HEADER_SLIPS = (("科日", "科目"), ("项日", "项目"))
+
+
 def fold_variants(text: str) -> str:
-    """Traditional/variant glyphs OCR returns for header words → the simplified ones printed (決算数 → 决算数)."""
-    return text.translate(_VARIANTS)
+    """Traditional/variant glyphs and sure slips OCR returns for header words → the printed ones (決算数 → 决算数,
+    科日编码 → 科目编码)."""
+    text = text.translate(_VARIANTS)
+    for wrong, right in _HEADER_SLIPS:
+        text = text.replace(wrong, right)
+    return text
 
 
 def _distance_at_most_one(a: str, b: str) -> bool:

@@ -20,6 +20,7 @@ from juesuan.inference.hypotheses import (
     canonical_header,
     choose_grouping,
     column_roles,
+    fold_variants,
     header_role,
     score_grouping,
 )
@@ -34,6 +35,9 @@ def test_misread_header_words_match_fuzzily() -> None:
     assert header_role("经济分类/科日编码") == "code"
     assert header_role("決算数") == "amount"
     assert header_role("备注") is None
+    assert fold_variants("功能分类科日编码") == "功能分类科目编码"  # commerce 2025 page 15, 150 dpi fax
+    assert fold_variants("項日支出") == "项目支出"
+    assert fold_variants("日期") == "日期"
 
 
 def test_side_by_side_groups_beat_one_group_and_a_split_leaving_orphans() -> None:

@@ -331,6 +331,9 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
     if multi:
         core = [tuple(r for r in p if r in ("code", "name")) for p in patterns]
         ragged = len(set(core)) - 1
+        # without a header naming the groups, only groups that repeat one pattern are a side-by-side layout
+        # (项目名称 | 金额 | 实施单位 | 金额 is one logical row)
+        valid = valid and (grouping.source == "header" or ragged == 0)
     penalty = orphans + misattached + 0.5 * ragged + (0.25 if multi else 0.0)
     return Scored(grouping, valid, orphans, misattached, ragged, penalty)
 

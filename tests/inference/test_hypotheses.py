@@ -118,3 +118,12 @@ def test_code_part_columns_are_codes_whatever_the_labels_say() -> None:
     }
     roles = column_roles(8, lambda c: cells[c], [""] * 8)
     assert roles == ["code", "code", "name", "amount", "code", "code", "name", "amount"]
+
+
+def test_ragged_text_and_amount_columns_without_a_header_split_stay_one_row() -> None:
+    """项目名称 | 金额 | 实施单位 | 备注 | 金额: word and amount columns alternate, but the groups would not repeat one
+    pattern and no header names two 项目 columns, so the row stays one logical row."""
+    roles = ["name", "amount", "name", "name", "amount"]
+    rows = [["办公楼维修", "12.00", "区财政局", "续建", "3.00"], ["信息系统运维", "3.50", "区财政局", "新增", "1.00"]]
+    choice = choose_grouping(roles, ["项目名称", "金额", "实施单位", "备注", "金额"], [], rows)
+    assert choice.grouping.groups == ((0, 1, 2, 3, 4),)

@@ -120,10 +120,10 @@ def test_code_part_columns_are_codes_whatever_the_labels_say() -> None:
     assert roles == ["code", "code", "name", "amount", "code", "code", "name", "amount"]
 
 
-def test_ragged_text_and_amount_columns_without_a_header_split_stay_one_row() -> None:
-    """项目名称 | 金额 | 实施单位 | 备注 | 金额: word and amount columns alternate, but the groups would not repeat one
-    pattern and no header names two 项目 columns, so the row stays one logical row."""
-    roles = ["name", "amount", "name", "name", "amount"]
-    rows = [["办公楼维修", "12.00", "区财政局", "续建", "3.00"], ["信息系统运维", "3.50", "区财政局", "新增", "1.00"]]
-    choice = choose_grouping(roles, ["项目名称", "金额", "实施单位", "备注", "金额"], [], rows)
+def test_ragged_groups_without_a_header_split_stay_one_row() -> None:
+    """项目编码 | 项目名称 | 金额 | 实施单位 | 金额: a word column after an amount, but the would-be groups do not
+    repeat one pattern (code name amount | name amount) and no header names two 项目 columns: one logical row."""
+    roles = ["code", "name", "amount", "name", "amount"]
+    rows = [["301", "办公楼维修", "12.00", "区财政局", "3.00"], ["302", "信息系统运维", "3.50", "区财政局", "1.00"]]
+    choice = choose_grouping(roles, ["项目编码", "项目名称", "金额", "实施单位", "金额"], [], rows)
     assert choice.grouping.groups == ((0, 1, 2, 3, 4),)

@@ -404,7 +404,10 @@ def _code_digits(part: str) -> str:
 
 
 def count_orphans(rows: Sequence[Row], offset: int = 0) -> int:
-    """Amounts in a row with neither a code nor a name: no row to attach them to (issue 12)."""
+    """Amounts in a row with neither a code nor a name: no row to attach them to (issue 12). A table none of whose
+    rows has a label (三公经费预算表: one row of amounts under its headers) is a record, not rows of orphans."""
+    if not any(row.code or row.name for row in rows):
+        return 0
     return sum(
         1 for row in rows if not row.code and not row.name for cell in row.cells[offset:] if cell.value is not None
     )

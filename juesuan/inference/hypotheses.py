@@ -324,6 +324,10 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
                 continue
             if len(name_cols) >= 2:
                 misattached += sum(1 for c in amount_cells if c > name_cols[1])
+    if not any(roles[c] in ("code", "name") for c in range(len(roles))) and not any(
+        text_role(t) in ("name", "code") for row in rows for t in row
+    ):
+        orphans = 0  # no labels anywhere (三公经费预算表): the headers identify the amounts
     multi = len(grouping.groups) > 1
     patterns = [tuple(roles[c] for c in g) for g in grouping.groups]
     valid = not multi or all(_pattern_ok(p) for p in patterns)

@@ -127,3 +127,18 @@ def test_ragged_groups_without_a_header_split_stay_one_row() -> None:
     rows = [["301", "办公楼维修", "12.00", "区财政局", "3.00"], ["302", "信息系统运维", "3.50", "区财政局", "1.00"]]
     choice = choose_grouping(roles, ["项目编码", "项目名称", "金额", "实施单位", "金额"], [], rows)
     assert choice.grouping.groups == ((0, 1, 2, 3, 4),)
+
+
+def test_a_table_of_one_unlabelled_row_has_no_orphans() -> None:
+    """commerce 2025 预算 page 21: 三公经费和机关运行经费预算表 is one row of amounts under its headers; it was
+    reported with 3 orphans and confidence 0 on the 150 dpi fax copy."""
+    from juesuan.datamodel.document import Cell, Row
+    from juesuan.inference.assemble import count_orphans
+
+    rows = [["1.00", "", "1.00", "", "", "", "171.01"]]
+    choice = choose_grouping(["amount", "empty", "amount", "empty", "empty", "empty", "amount"], [""] * 7, [], rows)
+    assert (choice.orphans, choice.confidence) == (0, 1.0)
+    record = [Row(index=0, cells=[Cell(col=0, text="1.00", value=1.0)])]
+    assert count_orphans(record) == 0
+    labelled = [*record, Row(index=1, name="合计", cells=[Cell(col=0, text="1.00", value=1.0)])]
+    assert count_orphans(labelled) == 1

@@ -346,7 +346,7 @@ class Assembler:
             bbox = [x0, bbox[1], x1, bbox[3]]
         orphans = count_orphans(rows, offset)
         reasons = [f"orphans:{orphans}"] if orphans else []
-        if choice.candidates > 1 and choice.confidence < STRUCTURE_REVIEW_BELOW:
+        if choice.runner_up is not None and choice.confidence < STRUCTURE_REVIEW_BELOW:
             reasons.append(f"structure_close:{choice.runner_up}")
         return Table(
             id=table_id,

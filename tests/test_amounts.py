@@ -39,3 +39,64 @@ def test_letter_o_read_for_zero_is_zero() -> None:
     assert parse_amount("〇") == Decimal("0")
     assert parse_amount("OK") is None
     assert parse_amount("Office") is None
+
+
+def test_separator_slips_on_fax_copies_parse_when_unambiguous() -> None:
+    """Issue 12: `202:24` stayed text with value null on a fax copy; thousands groups have 3 digits, so a colon or
+    comma before the last 1-2 digits can only be the decimal point, and points between 3-digit groups are commas."""
+    assert parse_amount("202:24") == Decimal("202.24")
+    assert parse_amount("202；24") == Decimal("202.24")
+    assert parse_amount("1:234.56") == Decimal("1234.56")
+    assert parse_amount("202,24") == Decimal("202.24")
+    assert parse_amount("1,234,56") == Decimal("1234.56")
+    assert parse_amount("（202,24）") == Decimal("-202.24")
+    assert parse_amount("2.946.25") == Decimal("2946.25")
+    # still ambiguous or not a number: left for repair through identities
+    assert parse_amount("12:30:00") is None
+    assert parse_amount("1,2,3") is None
+    assert parse_amount("2.946") == Decimal("2.946")  # 万元 with three decimals is printed too
+    assert parse_amount("1,234") == Decimal("1234")
+
+
+def test_yuan_without_decimals_and_wan_with_six_decimals() -> None:
+    """shanghai-city_finance-bureau_2025 prints 元 without decimals; some 万元 tables print six decimals."""
+    assert parse_amount("1,234,567") == Decimal("1234567")
+    assert parse_amount("12.345678") == Decimal("12.345678")
+    assert parse_amount("0.000100") == Decimal("0.000100")
+
+
+def test_mixed_separators_on_fax_copies() -> None:
+    """shanghai-putuo-commerce 2025 预算 at 150 dpi `fax` (`juesuan evaluate … --dpi 150 --degrade fax`): 1-bit copies
+    mix up points and commas; a last group of 1-2 digits is the decimals, 3-digit groups are thousands."""
+    assert parse_amount("293.810,000.00") == Decimal("293810000.00")
+    assert parse_amount("12,291.733.00") == Decimal("12291733.00")
+    assert parse_amount("1.661.216.00") == Decimal("1661216.00")
+    assert parse_amount("17,280,00") == Decimal("17280.00")
+    assert parse_amount("1.661.216") == Decimal("1661216")  # two points cannot both be decimal points
+    assert parse_amount("1,661.216") == Decimal("1661.216")
+    assert parse_amount("293.810,000") is None  # 293810000 or 293810.000: identities decide (repair)
+    assert parse_amount("1:234") is None
+
+
+def test_stray_mark_beside_a_number_is_dropped() -> None:
+    """Same fax copies: a rule stroke read as `L` or `i`, split from the amount by a space."""
+    assert parse_amount("L 705,443.00") == Decimal("705443.00")
+    assert parse_amount("i 17,280.00") == Decimal("17280.00")
+    assert parse_amount("705,443.00 |") == Decimal("705443.00")
+    assert parse_amount("L705") is None
+
+
+def test_faded_point_leaves_a_gap() -> None:
+    """finance-bureau 2024 决算 pages 11 and 16 at 150 dpi `fax`: `60 99` and `2.082 85` (points faded to gaps)."""
+    assert parse_amount("60 99") == Decimal("60.99")
+    assert parse_amount("2.082 85") == Decimal("2082.85")
+    assert parse_amount("（60 99）") == Decimal("-60.99")
+    assert parse_amount("12 345.00") == Decimal("12345.00")  # a thousands gap: 3 digits follow
+    assert parse_amount("1, 110,886.00") == Decimal("1110886.00")
+
+
+def test_number_wrapped_onto_a_second_line() -> None:
+    """A narrow amount column wraps a long number; the cell joins its lines with a space (cells.join_tokens)."""
+    assert parse_amount("2,946. 25") == Decimal("2946.25")
+    assert parse_amount("12,34 5.67") == Decimal("12345.67")
+    assert parse_amount("1,234,567 89") == Decimal("1234567.89")  # the point was lost at the wrap

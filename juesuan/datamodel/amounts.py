@@ -11,8 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _FULLWIDTH = str.maketrans(
-    "０１２３４５６７８９．，－（）％＋　：",
-    "0123456789.,-()%+ :",
+    "０１２３４５６７８９．，－（）％＋　：；",
+    "0123456789.,-()%+ :;",
 )
 # Dashes that mean "no amount" when they are the whole cell.
 _EMPTY_MARKS = {"", "-", "--", "—", "——", "–", "/", "\\", "－", "一", "…", "...", "x", "X", "×", "*"}
@@ -20,7 +20,7 @@ _NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 # OCR reads a lone zero as the letter O (seen on the wanli-street 2024 预算 tables: "0" → "O"); inside an
 # otherwise numeric string O/o/〇 can only be a zero. Names never reach parse_amount as numbers: they have CJK.
 _ZERO_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0"})
-_NUMERIC_SHAPE = re.compile(r"^[()+\-]?[\dOo〇,.]+%?[)]?$")
+_NUMERIC_SHAPE = re.compile(r"^[()+\-]?[\dOo〇,.:;]+%?[)]?$")
 
 
 def normalize(text: str) -> str:
@@ -42,13 +42,75 @@ def is_placeholder(text: str) -> bool:
     return bool(_PLACEHOLDER.match(s)) and (len(s) >= 2 or s in ("…", "⋯"))
 
 
+# Separators OCR reads for the decimal point or a thousands comma on fax and 1-bit copies (issue 12, fax copies of
+# shanghai-putuo-commerce 2025: ``293.810,000.00``, ``17,280,00``, ``1.661.216.00``, ``202:24``).
+_SEPARATORS = re.compile(r"[.,:;]")
+_SEPARATED = re.compile(r"^\d+(?:[.,:;]\d+)+$")
+# A lone letter or bar before or after a number, split from it by a space: a rule stroke or speckle read as
+# ``L``/``i``/``|`` (``L 705,443.00`` on the same fax copies). No amount is printed with a letter beside it.
+_STRAY_MARK = re.compile(r"^\s*[A-Za-z|!\[\]]\s+(?=[\d(（+\-－])|(?<=[\d)）])\s+[A-Za-z|!\[\]]\s*$")
+
+
+_SPACE_NEAR_SEPARATOR = re.compile(r"\s*([.,:;．，：；])\s*")
+_LAST_SPACE_DECIMALS = re.compile(r"(?<=\d)\s+(\d{2})\s*([)）%]?)\s*$")
+_GAP_PREFIX = re.compile(r"^([(（+\-－]?)(\d+|\d{1,3}(?:[.,:;，．]\d{3})+)$")
+
+
+def _space_as_point(text: str) -> str:
+    """``60 99`` → ``60.99``, ``2.082 85`` → ``2,082.85``: on 1-bit copies a faded point leaves a gap. A gap before
+    the last 2 digits of a number with no decimals yet is the point (a thousands gap is followed by 3 digits, and
+    separators before it then split 3-digit groups); gaps beside a separator or before 3 digits are dropped by
+    :func:`normalize` as before (``1, 110,886.00``, ``12 345.00``)."""
+    t = _SPACE_NEAR_SEPARATOR.sub(r"\1", text.strip())
+    m = _LAST_SPACE_DECIMALS.search(t)
+    if m is None:
+        return text
+    head = _GAP_PREFIX.match(re.sub(r"\s+", "", t[: m.start()]))
+    if head is None:
+        return text
+    integer = re.sub(r"[.,:;，．]", ",", head.group(2))
+    return f"{head.group(1)}{integer}.{m.group(1)}{m.group(2)}"
+
+
+def _fix_separators(body: str) -> str | None:
+    """Read digits split by any mix of ``. , : ;`` where only one reading exists; None when ambiguous.
+
+    Thousands groups have exactly 3 digits, so a last group of 1–2 digits is the decimals whatever glyph precedes
+    it (``202:24``, ``202,24``, ``17,280,00``, ``293.810,000.00`` → 293810000.00), and two or more points between
+    3-digit groups cannot be decimal points (``1.661.216`` → 1661216). ``1:234`` or ``293.810,000`` could be read two
+    ways, so they stay unparsed for repair, which lets identities choose. ``20224`` (a point lost in a 1-bit copy)
+    parses as printed; only identities can pin that one too.
+    """
+    groups = _SEPARATORS.split(body)
+    seps = _SEPARATORS.findall(body)
+    if len(groups) == 2 and seps[0] in ".:;" and len(groups[1]) > 3:
+        return f"{groups[0]}.{groups[1]}"  # 12.345678: 万元 with six decimals
+    head, middle, last = groups[0], groups[1:-1], groups[-1]
+    if middle and not 1 <= len(head) <= 3:
+        return None
+    if any(len(g) != 3 for g in middle):
+        return None
+    if len(last) <= 2:
+        return "".join(groups[:-1]) + "." + last
+    if len(last) != 3:
+        return None
+    if all(c == "," for c in seps):
+        return "".join(groups)
+    if seps[-1] == "." and all(c == "," for c in seps[:-1]):
+        return "".join(groups[:-1]) + "." + last  # 1,661.216: three decimals, printed by some 万元 tables
+    if len(seps) >= 2 and all(c == "." for c in seps):
+        return "".join(groups)
+    return None
+
+
 def parse_amount(text: str) -> Decimal | None:
     """Parse a money/number cell; None when the cell holds no number (empty, dash, words).
 
     ``（12.30）`` and ``(12.30)`` are negative, as in accounting. A trailing ``%`` is dropped (the value stays
-    in percent units: ``85.3%`` → 85.3); callers that care use :func:`is_percent`.
+    in percent units: ``85.3%`` → 85.3); callers that care use :func:`is_percent`. OCR separator slips and stray
+    marks are read through where only one reading exists (:func:`_fix_separators`).
     """
-    s = normalize(text)
+    s = normalize(_space_as_point(_STRAY_MARK.sub("", text)))
     if s in _EMPTY_MARKS:
         return None
     if _NUMERIC_SHAPE.match(s):
@@ -62,6 +124,11 @@ def parse_amount(text: str) -> Decimal | None:
         s = s[1:]
     if s.startswith("-"):
         negative, s = not negative, s[1:]
+    if _SEPARATED.match(s):
+        fixed = _fix_separators(s)
+        if fixed is None:
+            return None
+        s = fixed
     if not _NUMBER.match(s):
         return None
     try:

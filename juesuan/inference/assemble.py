@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from juesuan.datamodel.document import Cell, Column, Row, Table, TextBlock
 from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
 from juesuan.geometry import text_lines
 from juesuan.inference.cells import join_tokens, reading_lines
+from juesuan.inference.hypotheses import Choice, choose_grouping, column_roles, fold_variants, header_role
 from juesuan.lexicon import GRAND_TOTAL, HAN, HAN_RUN, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
 from juesuan.options import StructureOptions
 
@@ -126,7 +128,7 @@ def _flatten_headers(block: _Block) -> list[str]:
     for c in range(block.n_cols):
         parts: list[str] = []
         for r in range(block.header_rows):
-            t = re.sub(r"\s+", "", _text(block.cover[r][c]))
+            t = fold_variants(re.sub(r"\s+", "", _text(block.cover[r][c])))
             if t and (not parts or parts[-1] != t):
                 parts.append(t)
         # 类/款/项 written in the first data row's code cells (finance-bureau 收入决算表, page 8).
@@ -148,7 +150,7 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
         texts = [_text(ct) for ct in cells if _text(ct)]
         labels = [ct.label for ct in cells if ct is not None and ct.label]
         head = block.headers[c] if c < len(block.headers) else ""
-        codes = sum(1 for t in texts if SUBJECT_CODE_PIECE.match(t) or SUBJECT_CODE.match(t))
+        codes = sum(1 for t in texts if SUBJECT_CODE_PIECE.match(_code_digits(t)) or SUBJECT_CODE.match(t))
         words = sum(1 for t in texts if HAN.search(t) and not _is_number(t))
         if labels and labels.count("CODE") > len(labels) / 2:
             code_cols.append(c)
@@ -157,10 +159,12 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
         elif (
             texts
             and codes == len(texts) - sum(1 for t in texts if _LEVEL_WORD.match(t))
-            and (_CODE_HEADER.search(head) or not head)
+            and (_CODE_HEADER.search(head) or not head or header_role(head) == "code")
         ):
             code_cols.append(c)
-        elif name_col is None and (words > len(texts) / 2 or (not texts and _NAME_HEADER.search(head))):
+        elif name_col is None and (
+            words > len(texts) / 2 or (not texts and (_NAME_HEADER.search(head) or header_role(head) == "name"))
+        ):
             name_col = c
     return code_cols, name_col
 
@@ -193,44 +197,54 @@ def _cell(ct: CellText | None, col: int, page: int, parse: bool) -> Cell:
 class _Group:
     cols: list[int]
     side: str | None
+    name_col: int | None = None  # the group's own 科目名称 column, when the chosen reading knows it
 
 
-def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bool) -> list[_Group]:
-    """Column groups of a dual layout: a second name column (科目名称/项目) starts a new group."""
-    all_cols = list(range(block.n_cols))
-    if not split or name_col is None:
-        return [_Group(all_cols, None)]
+def _header_starts(block: _Block) -> list[int]:
+    """Columns a header names as a 科目名称/项目 column (fuzzily: ``项H`` is 项目) that hold words."""
     first = block.header_rows
     starts: list[int] = []
-    for c in all_cols:
+    for c in range(block.n_cols):
         head = block.headers[c].split("/")[-1] if block.headers[c] else ""
         texts = [_text(block.grid[r][c]) for r in range(first, block.n_rows)]
         words = sum(1 for t in texts if HAN_RUN.search(t) and not _is_number(t))
         filled = len([t for t in texts if t])
-        if _NAME_HEADER.search(head) and words >= max(1, filled // 2):
+        if (_NAME_HEADER.search(head) or header_role(head) == "name") and words >= max(1, filled // 2):
             starts.append(c)
         elif not any(block.headers) and filled and words > filled / 2:  # no header text (empty top rows too)
             starts.append(c)  # a 续表 page without header that could not be merged: word columns start groups
-    if len(starts) < 2:
-        return [_Group(all_cols, None)]
-    # a group starts at its code columns when they sit just before the name column
-    bounds: list[int] = []
-    for s in starts:
-        b = s
-        while b - 1 >= 0 and ((b - 1) in code_cols or _CODE_HEADER.search(block.headers[b - 1] or "-")):
-            b -= 1
-            if b in bounds:
-                break
-        bounds.append(b)
-    bounds[0] = 0
+    return starts
+
+
+def _groups(block: _Block, code_cols: list[int], name_col: int | None, split: bool) -> tuple[list[_Group], Choice]:
+    """Column groups of a dual layout, chosen among candidate readings by :mod:`juesuan.inference.hypotheses`."""
+    first = block.header_rows
+
+    def cells(c: int) -> list[tuple[str, str | None]]:
+        return [
+            (_text(ct), ct.label)
+            for r in range(first, block.n_rows)
+            if (ct := block.grid[r][c]) is not None and ct.cell.row_span == 1
+        ]
+
+    roles = column_roles(block.n_cols, cells, block.headers)
+    for c in code_cols:
+        roles[c] = "code"
+    if name_col is not None and roles[name_col] in ("empty", "other"):
+        roles[name_col] = "name"
+    rows = [[_text(block.grid[r][c]) for c in range(block.n_cols)] for r in range(first, block.n_rows)]
+    starts = _header_starts(block) if split and name_col is not None else []
+    choice = choose_grouping(roles, block.headers, starts, rows)
+    if not split or len(choice.grouping.groups) < 2:
+        return [_Group(list(range(block.n_cols)), None)], choice
     groups: list[_Group] = []
-    for k, b in enumerate(bounds):
-        end = bounds[k + 1] if k + 1 < len(bounds) else block.n_cols
-        cols = list(range(b, end))
+    for k, g in enumerate(choice.grouping.groups):
+        cols = list(g)
         tops = {block.headers[c].split("/")[0] for c in cols if block.headers[c]}
         side = tops.pop() if len(tops) == 1 and len(cols) > 1 else str(k + 1)
-        groups.append(_Group(cols, side))
-    return groups
+        own_name = next((c for c in cols if roles[c] == "name"), None)
+        groups.append(_Group(cols, side, own_name))
+    return groups, choice
 
 
 def _strip_side(header: str, side: str | None) -> str:
@@ -244,12 +258,14 @@ class Assembler:
 
     def __init__(self, options: StructureOptions | None = None) -> None:
         self.options = options or StructureOptions()
+        self.hypotheses_seconds = 0.0  # time spent scoring structure hypotheses (pipeline reports it in timings)
 
     def text_blocks(self, pages: Sequence[OcrResult]) -> list[TextBlock]:
         """The document's text outside tables (see :func:`text_blocks`)."""
         return text_blocks(pages)
 
     def __call__(self, pages: Sequence[OcrResult]) -> list[Table]:
+        self.hypotheses_seconds = 0.0
         blocks: list[_Block] = []
         for page in pages:
             page_blocks = []
@@ -288,7 +304,9 @@ class Assembler:
         head = chain[0]
         first = head.header_rows
         code_cols, name_col = _column_roles(head, first)
-        groups = _groups(head, code_cols, name_col, self.options.split_dual)
+        t0 = time.perf_counter()
+        groups, choice = _groups(head, code_cols, name_col, self.options.split_dual)
+        self.hypotheses_seconds += time.perf_counter() - t0
         dual = len(groups) > 1
         width = max(len(g.cols) for g in groups)
         columns: list[Column] = []
@@ -308,6 +326,8 @@ class Assembler:
             g_code = [c for c in g.cols if c in code_cols]
             g_name = next((c for c in g.cols if c == name_col), None)
             if dual and g_name is None:
+                g_name = g.name_col
+            if dual and g_name is None:
                 # each group has its own name column: the first word column of the group
                 g_name = next(
                     (c for c in g.cols if c not in g_code and _NAME_HEADER.search(head.headers[c].split("/")[-1])),
@@ -326,6 +346,10 @@ class Assembler:
         bbox = list(head.ocr.grid.bbox_px) if head.ocr.grid else [0.0] * 4
         if len(chain) > 1:
             bbox = [x0, bbox[1], x1, bbox[3]]
+        orphans = count_orphans(rows, offset)
+        reasons = [f"orphans:{orphans}"] if orphans else []
+        if choice.runner_up is not None and choice.confidence < STRUCTURE_REVIEW_BELOW:
+            reasons.append(f"structure_close:{choice.runner_up}")
         return Table(
             id=table_id,
             pages=sorted({b.page for b in chain}),
@@ -334,6 +358,10 @@ class Assembler:
             unit=next((b.unit for b in chain if b.unit), None),
             columns=columns,
             rows=rows,
+            confidence=choice.confidence,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
+            orphans=orphans,
         )
 
     def _row(
@@ -343,7 +371,7 @@ class Assembler:
         if not any(texts):
             return None
         code_parts = [_text(block.grid[r][c]) for c in code_cols]
-        code_parts = [re.sub(r"\s+", "", p) for p in code_parts]
+        code_parts = [_code_digits(re.sub(r"\s+", "", p)) for p in code_parts]
         code = "".join(p for p in code_parts if p.isdigit()) or None
         name = _text(block.grid[r][name_col]) if name_col is not None else None
         name = re.sub(r"\s+", "", name) if name else None
@@ -361,6 +389,30 @@ class Assembler:
         if not any(cell.text for cell in cells[offset:]):
             return None
         return Row(index=index, code=code, name=name, kind=_row_kind(texts, name), cells=cells)  # type: ignore[arg-type]
+
+
+STRUCTURE_REVIEW_BELOW = 0.8
+# Letters OCR reads for digits in a 类/款/项 code part on 1-bit copies (finance-bureau 2024 决算 page 11 at 150 dpi
+# `fax`: 项 ``o1`` dropped, so 2101101 became 21011). Only a 2-3 character part with a digit is read this way.
+_CODE_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"})
+
+
+def _code_digits(part: str) -> str:
+    if 2 <= len(part) <= 3 and any(ch.isdigit() for ch in part):
+        mapped = part.translate(_CODE_LOOKALIKES)
+        if mapped.isdigit():
+            return mapped
+    return part
+
+
+def count_orphans(rows: Sequence[Row], offset: int = 0) -> int:
+    """Amounts in a row with neither a code nor a name: no row to attach them to (issue 12). A table none of whose
+    rows has a label (三公经费预算表: one row of amounts under its headers) is a record, not rows of orphans."""
+    if not any(row.code or row.name for row in rows):
+        return 0
+    return sum(
+        1 for row in rows if not row.code and not row.name for cell in row.cells[offset:] if cell.value is not None
+    )
 
 
 def _continues(prev: _Block, block: _Block) -> bool:

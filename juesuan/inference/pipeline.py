@@ -122,7 +122,10 @@ class Pipeline:
                 timings[k] = timings.get(k, 0.0) + v
         t0 = time.perf_counter()
         tables = self.stage("assemble")(results)
-        timings["assemble"] = time.perf_counter() - t0
+        # the structure-hypotheses share of assembling is its own entry (timings are summed per page elsewhere)
+        hypotheses = float(getattr(self.stage("assemble"), "hypotheses_seconds", 0.0))
+        timings["assemble"] = time.perf_counter() - t0 - hypotheses
+        timings["structure_hypotheses"] = hypotheses
         doc = Document(
             source=Source(path=str(path), sha256=sha256, pages=n_pages),
             pages=[

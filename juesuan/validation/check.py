@@ -19,6 +19,7 @@ from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation import cross, narrative
 from juesuan.validation.repair import repair_table
+from juesuan.validation.review import orphan_warning, review_table
 from juesuan.validation.rules import (
     CellRef,
     Equation,
@@ -223,6 +224,10 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         found, n = check_table(view, rules, options)
         violations += found
         checks += n
+        table = review_table(table, view, found, n)
+        orphans = orphan_warning(table)
+        if orphans is not None:
+            violations.append(orphans)
         final_tables.append(table)
     if options.cross_table:
         found, n = cross.check(final_tables, schema, options)

@@ -118,6 +118,10 @@ def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
         v = _to_value(mapped)
         if v is not None:
             yield Edit(mapped, sign * v, 0.9, "letter_for_digit")
+            return
+        raw = raw.translate(_LETTERS)
+    if re.search(r"[^\d.,]", raw):
+        yield from _junk_edits(raw, sign)
         return
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(\.\d+)?", raw) or re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
         # a thousands comma read as a point: 2.946.25 / 2.946
@@ -176,6 +180,29 @@ def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
         v = _to_value(t)
         if v is not None:
             yield Edit(t, sign * v, DROPPED_POINT, "dropped_point")
+
+
+STRAY_MARK = 0.5
+SEPARATOR_GLYPH = 0.6
+
+
+def _junk_edits(raw: str, sign: Decimal) -> Iterator[Edit]:
+    """A number with a character that is no digit or separator (fax speckle, a rule stroke, ``202'24``, ``12~0.5``):
+    the mark was either a separator misread (→ ``.``) or a stray mark (dropped). Unreadable cells reach repair only
+    through identities that fail, so the identities choose between the readings."""
+    odd = [i for i, ch in enumerate(raw) if not (ch.isdigit() or ch in ".,")]
+    if len(odd) > 2:
+        return
+    dropped = "".join(ch for i, ch in enumerate(raw) if i not in odd).replace(",", "")
+    v = _to_value(dropped)
+    if v is not None:
+        yield Edit(dropped, sign * v, STRAY_MARK, "stray_mark")
+    if len(odd) == 1 and "." not in raw:
+        i = odd[0]
+        t = (raw[:i] + "." + raw[i + 1 :]).replace(",", "")
+        v = _to_value(t)
+        if v is not None and 0 < i < len(raw) - 1:
+            yield Edit(t, sign * v, SEPARATOR_GLYPH, "separator_glyph")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,12 @@ def render(doc: Document, info_limit: int = 50) -> str:
         pages = ",".join(str(p + 1) for p in t.pages)
         conf = f" ({t.type_confidence:.2f})" if t.type_confidence is not None else ""
         lines.append(f"| {t.id} | {pages} | {t.type or '—'}{conf} | {(t.title or '').replace('|', '/')} |")
+    review = [t for t in doc.tables if t.needs_review]
+    if review:
+        lines += ["", f"Tables to review: {len(review)}", ""]
+        for t in review:
+            conf = "" if t.confidence is None else f" (confidence {t.confidence:.2f})"
+            lines.append(f"- {t.id}{conf}: {', '.join(t.review_reasons) or 'low confidence'}")
     lines += ["", "## Violations", ""]
     if not val.violations:
         lines.append("None.")

@@ -205,3 +205,11 @@ def test_text_blocks_group_tokens_by_region_and_line() -> None:
     assert [(b["kind"], b["text"]) for b in blocks] == [("title", "2024年度支出决算表"), ("text", "单位：万元Page 3")]
     assert blocks[0]["page"] == 2
     assert blocks[1]["bbox"] == [60.0, 120.0, 880.0, 1520.0]
+
+
+def test_letter_read_for_a_digit_in_a_code_part() -> None:
+    """Bug pinned: finance-bureau 2024 决算 page 11 at 150 dpi `fax` read 项 ``01`` as ``o1``; the code part was
+    dropped and 2101101 became 21011 (`juesuan evaluate … --dpi 150 --degrade fax`: no_row)."""
+    rows = [["类", "款", "项", "科目名称", "决算数"], ["210", "11", "o1", "行政单位医疗", "60.99"]]
+    tables = Assembler()([_hand_page(0, rows, "支出决算表", cols=(0.0, 60.0, 120.0, 180.0, 300.0, 400.0))])
+    assert [(r.code, r.name) for r in tables[0].rows] == [("2101101", "行政单位医疗")]

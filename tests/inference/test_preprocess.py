@@ -168,3 +168,35 @@ def test_upright_synthetic_table_page_is_not_turned(index: int) -> None:
     page = generate_page(11, index, opts).image
     assert pp.text_lines_horizontal(page)[0]
     assert not pp.text_lines_horizontal(pp.rotate(page, 90))[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("turned", [0, 180])
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [("shanghai-putuo-gov-office_2025_部门预算.pdf", 5), ("shanghai-putuo-justice-bureau_2026_部门预算.pdf", 13)],
+)
+def test_upright_table_pages_are_not_turned(shared_real: Path, name: str, index: int, turned: int) -> None:
+    """Two upright pages (`scan`, 200 dpi, seed 7) were turned 180 (`python benchmarks/orientation_survey.py`, issue
+    12): their text lines are up to 40:1 and the classifier squeezes a line into 48 x 192 px. Cut into 4:1 pieces,
+    all 63 pieces of gov-office page 6 vote upright; turned by 180, the same pages are still turned back."""
+    import zlib
+
+    import pypdfium2 as pdfium
+
+    from juesuan.datasets.synth.degrade import degrade
+
+    pdf = pdfium.PdfDocument(str(shared_real / name))
+    page = pdf[index].render(scale=200 / 72).to_numpy()[:, :, :3].copy()
+    pdf.close()
+    page = degrade(page, np.random.default_rng([7, zlib.crc32(name.encode()), index]), "scan")
+    assert pp.detect_rotation(pp.rotate(page, turned), pp.TextDirectionClassifier()) == turned
+
+
+def test_upside_down_vote_needs_strong_evidence() -> None:
+    assert not pp.upside_down_vote(np.array([0.95, 0.97, 0.6, 0.02]))  # two sure pieces are not enough
+    assert not pp.upside_down_vote(np.array([0.95] * 6 + [0.02] * 3))  # 6 : 3 is not 3 to 1
+    assert pp.upside_down_vote(np.array([0.95] * 6 + [0.02] * 2 + [0.5]))
+    assert pp.upside_down_vote(np.array([0.99]))  # a cover page's one line, when sure
+    assert not pp.upside_down_vote(np.array([0.99, 0.4]))
+    assert not pp.upside_down_vote(np.zeros(0))

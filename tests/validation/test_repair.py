@@ -70,3 +70,30 @@ def test_code_part_in_an_amount_column_is_never_repaired() -> None:
     assert not any(r["original_text"] == "01" for r in doc.validation.repairs)
     assert doc.tables[0].rows[9].cell(4).text == "01"
     assert not doc.validation.passed
+
+
+def test_colon_for_the_point_is_read_and_a_stray_mark_is_repaired_through_identities() -> None:
+    """Issue 12, fax copies: `202:24` stayed text with value null. A colon before two digits can only be the point
+    (parsed directly); `160'75` could be 16075 or 160.75, and 合计 = 基本 + 项目 and the code hierarchy pin 160.75."""
+    table = _gbe({(9, 0): "160:75", (9, 1): "160'75"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    row = doc.tables[0].rows[9]
+    assert row.cell(2).value == 160.75 and row.cell(2).repair is None
+    assert row.cell(3).value == 160.75 and row.cell(3).text == "160.75"
+    assert row.cell(3).repair["original_text"] == "160'75"
+    assert doc.validation.passed
+    t = doc.tables[0]
+    assert (t.null_numeric, t.needs_review, t.orphans) == (0, False, 0)
+
+
+def test_numeric_cell_left_without_value_is_counted_and_flagged() -> None:
+    """A number no single edit explains stays null: it is a defect to count (null_numeric), not a silent null."""
+    table = _gbe({(9, 1): "1#6#0.7#5"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    t = doc.tables[0]
+    assert t.rows[9].cell(3).value is None
+    assert t.null_numeric == 1
+    assert t.needs_review
+    assert "null_numeric:1" in t.review_reasons
+    assert any(r.startswith("identity_errors:") for r in t.review_reasons)
+    assert t.confidence is not None and t.confidence < 1.0

@@ -1,0 +1,144 @@
+"""Structure hypotheses on real pages (text-layer words in the ruled grid, header cells misread as on the fax copies
+of issue 12) and on small hand-made role patterns.
+
+Facts checked against the PDF's text layer (pypdfium2 get_text_range, shanghai-putuo-commerce 2025 预算 page 9):
+财务收支预算总表, 本年支出 side 一、一般公共服务支出 21,601,733.00, 支出总计 371,514,655.00.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from test_assemble import _real_page
+
+from juesuan.datamodel.page import OcrResult, TableOcr
+from juesuan.inference.assemble import SIDE_HEADER, Assembler
+from juesuan.inference.hypotheses import (
+    Grouping,
+    canonical_header,
+    choose_grouping,
+    column_roles,
+    fold_variants,
+    header_role,
+    score_grouping,
+)
+
+
+def test_misread_header_words_match_fuzzily() -> None:
+    assert canonical_header("科日编码") == "科目编码"
+    assert canonical_header("決算数") == "决算数"
+    assert canonical_header("项H") == "项目"
+    assert canonical_header("项次") == "项次"  # a real word: a CJK substitution of a 2-character word is no match
+    assert header_role("本年支出/项H") == "name"
+    assert header_role("经济分类/科日编码") == "code"
+    assert header_role("決算数") == "amount"
+    assert header_role("备注") is None
+    assert fold_variants("功能分类科日编码") == "功能分类科目编码"  # commerce 2025 page 15, 150 dpi fax
+    assert fold_variants("項日支出") == "项目支出"
+    assert fold_variants("日期") == "日期"
+
+
+def test_side_by_side_groups_beat_one_group_and_a_split_leaving_orphans() -> None:
+    """基本支出决算表 pattern: code | name | amount, three times across (finance-bureau 2024 决算 page 16)."""
+    roles = ["code", "name", "amount"] * 3
+    rows = [["301", "工资福利支出", "1,204.50", "302", "商品和服务支出", "92.10", "303", "对个人和家庭的补助", "5.00"]]
+    rows += [["30101", "基本工资", "300.00", "30201", "办公费", "4.20", "30301", "离休费", ""]]
+    choice = choose_grouping(roles, [""] * 9, [], rows)
+    assert choice.grouping.groups == ((0, 1, 2), (3, 4, 5), (6, 7, 8))
+    assert choice.orphans == 0
+    single = score_grouping(Grouping((tuple(range(9)),), "single"), roles, rows)
+    assert single.misattached == 3  # the amounts right of the second name would be attached to the first name
+    broken = score_grouping(Grouping(((0, 1), (2, 3, 4), (5,), (6, 7, 8)), "content"), roles, rows)
+    assert broken.orphans == 3 or not broken.valid
+
+
+def test_table_with_two_text_columns_is_not_split() -> None:
+    """项目名称 | 单位名称 | amounts: two word columns side by side, no amount between them: one group."""
+    roles = ["name", "name", "amount", "amount"]
+    rows = [["办公楼维修", "区财政局", "12.00", "12.00"], ["信息系统运维", "区财政局", "3.50", "3.50"]]
+    choice = choose_grouping(roles, ["项目名称", "单位名称", "合计", "财政拨款"], [], rows)
+    assert choice.grouping.groups == ((0, 1, 2, 3),)
+
+
+@pytest.fixture(scope="module")
+def commerce_summary(shared_real: Path) -> OcrResult:
+    return _real_page(shared_real / "shanghai-putuo-commerce_2025_部门预算.pdf", 8)
+
+
+def _misread(page: OcrResult, old: str, new: str) -> OcrResult:
+    """The page with every header cell reading ``old`` read as ``new`` (the fax misread of issue 12)."""
+    tables = []
+    for t in page.tables:
+        cells = tuple(dataclasses.replace(c, text=new) if "".join(c.text.split()) == old else c for c in t.cells)
+        tables.append(TableOcr(t.region, t.grid, cells, t.tokens))
+    return dataclasses.replace(page, tables=tuple(tables))
+
+
+def test_misread_name_header_still_splits_the_summary_table(commerce_summary: OcrResult) -> None:
+    """Fax copy of commerce 2025 预算 page 9 at 150 dpi: the 本年收入 side's 项目 read as 项H, and the whole 本年支出
+    side (8 amounts) was attached to the 收入 names (`juesuan evaluate … --dpi 150 --degrade fax`: no_row)."""
+    assert any("".join(c.text.split()) == "项目" for t in commerce_summary.tables for c in t.cells)
+    page = _misread(commerce_summary, "项目", "项H")
+    tables = Assembler()([page])
+    table = next(t for t in tables if t.columns and t.columns[0].header == SIDE_HEADER)
+    names = {r.name for r in table.rows}
+    assert "一、一般公共服务支出" in names
+    row = next(r for r in table.rows if r.name == "支出总计")
+    assert row.cells[2].value == pytest.approx(371514655.00)
+    assert table.orphans == 0
+    assert 0.8 <= (table.confidence or 0) <= 1.0
+
+
+def test_unreadable_names_still_split_by_content() -> None:
+    """finance-bureau 2024 决算 page 16 at 150 dpi `fax`: names and headers are unreadable glyph soup, codes and
+    amounts are read; 类 | 款 | name | amount twice across must stay two groups (codes 30101, not 30101302)."""
+    roles = ["code", "code", "name", "amount", "code", "code", "name", "amount"]
+    rows = [
+        ["301", "01", "事：：", "262.33", "302", "01", "”藝", "21.21"],
+        ["301", "02", "P", "1.238.58", "302", "02", "年年", "7.61"],
+    ]
+    choice = choose_grouping(roles, ["1-/1H编的"] * 8, [], rows)
+    assert choice.grouping.groups == ((0, 1, 2, 3), (4, 5, 6, 7))
+
+
+def test_code_part_columns_are_codes_whatever_the_labels_say() -> None:
+    """finance-bureau 2024 决算 page 16 at 150 dpi `fax`: with the second group's 类/款 columns (302, 01) taken for
+    amounts, (code code name amount amount amount | name amount) looked valid and joined codes to 30101302."""
+    cells = {
+        0: [("301", "CODE"), ("301", "CODE")],
+        1: [("01", "CODE"), ("02", "CODE")],
+        2: [("事：：", "NAME"), ("P", "NAME")],
+        3: [("262.33", "AMOUNT"), ("1.238.58", "AMOUNT")],
+        4: [("302", "AMOUNT"), ("302", "AMOUNT")],
+        5: [("01", "AMOUNT"), ("02", "AMOUNT")],
+        6: [("”藝", "NAME"), ("年年", "NAME")],
+        7: [("21.21", "AMOUNT"), ("7.61", "AMOUNT")],
+    }
+    roles = column_roles(8, lambda c: cells[c], [""] * 8)
+    assert roles == ["code", "code", "name", "amount", "code", "code", "name", "amount"]
+
+
+def test_ragged_groups_without_a_header_split_stay_one_row() -> None:
+    """项目编码 | 项目名称 | 金额 | 实施单位 | 金额: a word column after an amount, but the would-be groups do not
+    repeat one pattern (code name amount | name amount) and no header names two 项目 columns: one logical row."""
+    roles = ["code", "name", "amount", "name", "amount"]
+    rows = [["301", "办公楼维修", "12.00", "区财政局", "3.00"], ["302", "信息系统运维", "3.50", "区财政局", "1.00"]]
+    choice = choose_grouping(roles, ["项目编码", "项目名称", "金额", "实施单位", "金额"], [], rows)
+    assert choice.grouping.groups == ((0, 1, 2, 3, 4),)
+
+
+def test_a_table_of_one_unlabelled_row_has_no_orphans() -> None:
+    """commerce 2025 预算 page 21: 三公经费和机关运行经费预算表 is one row of amounts under its headers; it was
+    reported with 3 orphans and confidence 0 on the 150 dpi fax copy."""
+    from juesuan.datamodel.document import Cell, Row
+    from juesuan.inference.assemble import count_orphans
+
+    rows = [["1.00", "", "1.00", "", "", "", "171.01"]]
+    choice = choose_grouping(["amount", "empty", "amount", "empty", "empty", "empty", "amount"], [""] * 7, [], rows)
+    assert (choice.orphans, choice.confidence) == (0, 1.0)
+    record = [Row(index=0, cells=[Cell(col=0, text="1.00", value=1.0)])]
+    assert count_orphans(record) == 0
+    labelled = [*record, Row(index=1, name="合计", cells=[Cell(col=0, text="1.00", value=1.0)])]
+    assert count_orphans(labelled) == 1

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from juesuan.errors import ConfigError
+
 WEAK_SPOTS = """\
 - Trained on synthetic pages (issue-5 generator) plus whatever auto-labelled real pages were present at training
   time (see *Data*); real scans with layouts the generator does not draw (hand-made forms, rotated headers,
@@ -44,6 +46,40 @@ def _sha256(path: Path) -> str:
 
 def _meta(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "labels.json").read_text(encoding="utf-8")))
+
+
+def data_section(meta: dict[str, Any]) -> list[str]:
+    """``## Data``: what the checkpoint was trained and evaluated on, read from the training config in its command."""
+    import shlex
+
+    from juesuan.training.config import load_config, resolve
+
+    words = shlex.split(meta.get("command", ""))
+    path = words[words.index("--config") + 1] if "--config" in words[:-1] else "configs/train/token_classifier.yaml"
+    try:
+        cfg = load_config(resolve(path))
+    except (OSError, ConfigError) as exc:
+        return ["", "## Data", "", f"Training config `{path}` not readable here ({exc})."]
+    data = cfg.data
+    lines = ["", "## Data", ""]
+    if data.synth is not None:
+        lines.append(
+            f"- Synthetic pages from the issue-5 generator (`juesuan synth`, datasets/synth/README.md), seed "
+            f"{data.synth.seed}: {data.synth.train_pages} train, {data.synth.dev_pages} dev, "
+            f"{data.synth.test_pages} test (the `synth-test` set below)."
+        )
+    for folder in data.datasets:
+        lines.append(
+            f"- `{folder}` ({folder}/README.md): its train split ×{data.oversample}, dev for early stopping; its "
+            "test documents are never trained on."
+        )
+    lines.append(
+        f"- {meta.get('train_pages', '?')} training pages in all, content sha256 `{meta.get('train_sha256', '?')}` "
+        f"(`juesuan.training.data.pages_sha256`); config `{path}`."
+    )
+    evals = ", ".join(f"`{s}`" for s in data.eval_sets) or "none"
+    lines.append(f"- Fixed evaluation sets of the champion gate: {evals}, plus `synth-test`.")
+    return lines
 
 
 def evaluate_into(folder: Path, specs: Sequence[str]) -> None:
@@ -124,6 +160,7 @@ def write_card(folder: Path, compare: Sequence[Path] = ()) -> Path:
         path = folder / name
         if path.is_file():
             lines.append(f"| {name} | `{_sha256(path)}` |")
+    lines += data_section(meta)
     pre = meta.get("pretrain") or {}
     if pre:
         lines += [

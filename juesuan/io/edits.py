@@ -1,10 +1,11 @@
 """Human edits win: find the cells a person changed in document.json since the machine last wrote it.
 
-Every write of document.json stores ``meta["machine_cells"]``: each non-empty cell's text and value as written
-(``{"t1": {"3:4": ["1,511.90", 1511.9]}}``, keyed by Row.index and Cell.col). ``juesuan validate`` compares the file
-against that record: a cell whose text or value differs, or that a person marked ``"source": "human"``, becomes a
-human cell: its text and value are made to agree (an edited value rewrites the text, an edited text re-parses the
-value), its repair record is dropped, and repair never touches it again (``validation/repair.py``).
+Every write of document.json stores ``meta["machine_cells"]``: each non-empty cell's value and text as written,
+one short string per cell so the indented file grows by one line a cell (``{"t1": {"3:4": "1511.9 1,511.90"}}``,
+keyed by Row.index and Cell.col; the value before the first space, empty for none). ``juesuan validate`` compares
+the file against that record: a cell whose text or value differs, or that a person marked ``"source": "human"``,
+becomes a human cell: its text and value are made to agree (an edited value rewrites the text, an edited text
+re-parses the value), its repair record is dropped, and repair never touches it again (``validation/repair.py``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,23 @@ from juesuan.datamodel.document import Cell, Document
 MACHINE_KEY = "machine_cells"
 
 
-def machine_record(doc: Document) -> dict[str, dict[str, list[Any]]]:
+def _entry(text: str, value: float | None) -> str:
+    return f"{'' if value is None else repr(value)} {text}"
+
+
+def _parse_entry(entry: object) -> tuple[str, float | None]:
+    if isinstance(entry, list) and len(entry) == 2:  # tolerate the list form
+        return str(entry[0] or ""), None if entry[1] is None else float(entry[1])
+    value, _, text = str(entry).partition(" ")
+    return text, float(value) if value else None
+
+
+def machine_record(doc: Document) -> dict[str, dict[str, str]]:
     """What the machine wrote for every non-empty cell (the baseline the next ``validate`` compares with)."""
-    record: dict[str, dict[str, list[Any]]] = {}
+    record: dict[str, dict[str, str]] = {}
     for table in doc.tables:
         cells = {
-            f"{row.index}:{cell.col}": [cell.text, cell.value]
+            f"{row.index}:{cell.col}": _entry(cell.text, cell.value)
             for row in table.rows
             for cell in row.cells
             if cell.text or cell.value is not None
@@ -64,7 +76,7 @@ def apply_human_edits(doc: Document) -> tuple[Document, int]:
             for cell in row.cells:
                 new = cell
                 if seen is not None:
-                    text, value = seen.get(f"{row.index}:{cell.col}", ["", None])
+                    text, value = _parse_entry(seen.get(f"{row.index}:{cell.col}", " "))
                     text_changed = (cell.text or "") != (text or "")
                     value_changed = cell.value != value
                     if text_changed or value_changed:

@@ -27,7 +27,8 @@ def test_a_cell_marked_human_is_never_repaired(misread_doc: Document) -> None:
 
 def test_edits_are_found_against_the_machine_record(clean_doc: Document) -> None:
     written = stamp(clean_doc)
-    assert written.meta[MACHINE_KEY]["t1"]["3:2"] == ["12.00", 12.0]
+    assert written.meta[MACHINE_KEY]["t1"]["3:2"] == "12.0 12.00"
+    assert written.meta[MACHINE_KEY]["t1"]["3:1"] == " 行政运行"  # no value
     edited = written.model_copy(deep=True)
     edited.tables[0].rows[3].cells[2].value = 1234.5  # value edited, text left as OCR read it
     edited.tables[0].rows[6].cells[2].text = "19.00"  # text edited, value left stale

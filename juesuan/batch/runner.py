@@ -261,6 +261,7 @@ class BatchState:
         for d, _ in self.tasks:
             d.pending += 1
         self._queue = deque(self.tasks)
+        self._busy: list[_Doc] = []  # left to another run; reported as skipped at the end if it finished them
 
     @property
     def total_pages(self) -> int:
@@ -289,6 +290,7 @@ class BatchState:
             message = f"{d.path}: being extracted by {holder.describe()} into the same folder; left to it"
             log.warning("%s", message)
             self.summary.documents.append(DocResult(str(d.path), "busy", message, outdir=str(self.outdir / d.name)))
+            self._busy.append(d)
             return False
         target = self.outdir / d.name
         # the other run may have finished it between planning and claiming
@@ -372,6 +374,11 @@ class BatchState:
                 )
                 self.summary.interrupted = True
         self.claims.release_all()
+        for d in self._busy:  # the last run to finish writes summary.json: let it describe the whole folder
+            done = _done_result(d.path, self.outdir / d.name, d.sha256, self.pages_key)
+            if done is not None:
+                k = next(k for k, r in enumerate(self.summary.documents) if r.path == str(d.path))
+                self.summary.documents[k] = done
         summary = self.summary
         summary.seconds = time.perf_counter() - self.t_start
         main = peak_rss_mb()

@@ -261,6 +261,7 @@ class BatchState:
         for d, _ in self.tasks:
             d.pending += 1
         self._queue = deque(self.tasks)
+        self._busy: list[_Doc] = []  # left to another run; reported as skipped at the end if it finished them
 
     @property
     def total_pages(self) -> int:
@@ -289,6 +290,7 @@ class BatchState:
             message = f"{d.path}: being extracted by {holder.describe()} into the same folder; left to it"
             log.warning("%s", message)
             self.summary.documents.append(DocResult(str(d.path), "busy", message, outdir=str(self.outdir / d.name)))
+            self._busy.append(d)
             return False
         target = self.outdir / d.name
         # the other run may have finished it between planning and claiming
@@ -372,6 +374,11 @@ class BatchState:
                 )
                 self.summary.interrupted = True
         self.claims.release_all()
+        for d in self._busy:  # the last run to finish writes summary.json: let it describe the whole folder
+            done = _done_result(d.path, self.outdir / d.name, d.sha256, self.pages_key)
+            if done is not None:
+                k = next(k for k, r in enumerate(self.summary.documents) if r.path == str(d.path))
+                self.summary.documents[k] = done
         summary = self.summary
         summary.seconds = time.perf_counter() - self.t_start
         main = peak_rss_mb()
@@ -450,8 +457,14 @@ def _run_pool(
     state: BatchState, options: PipelineOptions, workers: int, on_page_done: Callable[[int], None] | None
 ) -> None:
     """Chunks through a process pool; a pool broken by a dying worker (OOM killer, segfault) is rebuilt once per
-    chunk, and a chunk that breaks it twice fails its document with one line."""
+    chunk, and a chunk that breaks it twice fails its document with one line.
+
+    A watchdog covers what the in-worker ``page_timeout_s`` alarm cannot: a native call that never returns. A chunk
+    of n pages running for more than ``4 * n * page_timeout_s + 10`` s (the alarm's whole budget, twice) gets its
+    worker killed; its pages are redone one per chunk, and a single page that hangs again is left out.
+    """
     ctx = mp.get_context("spawn")  # onnxruntime and torch are not fork-safe once initialised
+    timeout = options.page_timeout_s
     retries: dict[int, int] = {}
     carried: deque[tuple[_Doc, list[int]]] = deque()  # chunks to resubmit after a broken pool
     while True:
@@ -459,6 +472,8 @@ def _run_pool(
             max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(options,)
         ) as pool:
             inflight: dict[cf.Future[Any], tuple[_Doc, list[int]]] = {}
+            running_since: dict[cf.Future[Any], float] = {}
+            hung: set[cf.Future[Any]] = set()
             broken = False
             while True:
                 while not broken and len(inflight) < 2 * workers:
@@ -468,15 +483,22 @@ def _run_pool(
                     inflight[pool.submit(_work, str(task[0].path), task[1])] = task
                 if not inflight:
                     break
-                done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
+                done, _ = cf.wait(inflight, timeout=1.0 if timeout else None, return_when=cf.FIRST_COMPLETED)
+                if timeout and not hung:
+                    hung = _watch(pool, inflight, running_since, timeout)
                 for fut in done:
                     d, idx = inflight.pop(fut)
+                    running_since.pop(fut, None)
                     exc = fut.exception()
                     if isinstance(exc, cf.process.BrokenProcessPool):
                         broken = True
+                        if fut in hung:
+                            _hung_chunk(state, d, idx, 4 * timeout * len(idx) + 10, carried, on_page_done)
+                            continue
                         key = id(d) * 100_003 + idx[0]
-                        retries[key] = retries.get(key, 0) + 1
-                        if retries[key] <= 1:
+                        if not hung:  # killed by the watchdog for another chunk: not this chunk's fault
+                            retries[key] = retries.get(key, 0) + 1
+                        if retries.get(key, 0) <= 1:
                             carried.append((d, idx))
                             continue
                         exc = RuntimeError("a worker process died twice on these pages (killed, or out of memory)")
@@ -490,3 +512,44 @@ def _run_pool(
         if not carried:
             return
         log.warning("a worker process died; restarting the pool and redoing %d chunks", len(carried))
+
+
+def _watch(
+    pool: cf.ProcessPoolExecutor,
+    inflight: dict[cf.Future[Any], tuple[_Doc, list[int]]],
+    running_since: dict[cf.Future[Any], float],
+    timeout: float,
+) -> set[cf.Future[Any]]:
+    """Chunks past their hang limit; if any, every worker of the pool is killed (the pool cannot kill just one)."""
+    now = time.monotonic()
+    for fut in inflight:
+        if fut not in running_since and fut.running():
+            running_since[fut] = now
+    hung = {f for f, t0 in running_since.items() if now - t0 > 4 * timeout * len(inflight[f][1]) + 10}
+    if hung:
+        processes = list(getattr(pool, "_processes", {}).values())  # CPython's pool keeps them here
+        for f in hung:
+            d, idx = inflight[f]
+            log.warning("%s, pages %s: no answer from the worker; killing the pool", d.path, [i + 1 for i in idx])
+        for process in processes:
+            process.kill()
+    return hung
+
+
+def _hung_chunk(
+    state: BatchState,
+    d: _Doc,
+    idx: list[int],
+    limit: float,
+    carried: deque[tuple[_Doc, list[int]]],
+    on_page_done: Callable[[int], None] | None,
+) -> None:
+    """A chunk the watchdog killed: redo its pages one by one, or leave the single page out."""
+    if len(idx) > 1:
+        carried.extend((d, [i]) for i in idx)
+        d.pending += len(idx) - 1  # one chunk became len(idx)
+        return
+    problem = f"no answer for {limit:g} s (hung); its worker was killed"
+    state.record(d, [], None, [page_failure(d.path, idx[0], problem)])
+    if on_page_done is not None:
+        on_page_done(1)

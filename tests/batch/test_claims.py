@@ -70,3 +70,35 @@ def test_claim_from_another_host_expires_when_untouched(tmp_path: Path) -> None:
 def test_damaged_claim_file_is_stale(tmp_path: Path) -> None:
     (tmp_path / ".doc.claim").write_text("{not json", encoding="utf-8")
     assert Claims(tmp_path).acquire("doc") is None
+
+
+def test_batch_leaves_a_claimed_document_to_its_live_holder(
+    tiny_docs: list[Path], cheap_config: Path, tmp_path: Path
+) -> None:
+    from juesuan.batch.runner import run_batch
+    from juesuan.options import load_options
+
+    held, free = tiny_docs[0], tiny_docs[1]
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _write_claim(tmp_path / f".{held.stem}.claim", proc.pid, HOST)
+        summary = run_batch([held, free], tmp_path, load_options(cheap_config))
+    finally:
+        proc.kill()
+        proc.wait()
+    status = {Path(d.path).name: d.status for d in summary.documents}
+    assert status == {held.name: "busy", free.name: "ok"}
+    (busy,) = [d for d in summary.documents if d.status == "busy"]
+    assert f"being extracted by pid {proc.pid} on {HOST}" in (busy.error or "")
+    assert not (tmp_path / held.stem).exists() and (tmp_path / free.stem / "document.json").is_file()
+    assert (tmp_path / f".{held.stem}.claim").is_file() and not (tmp_path / f".{free.stem}.claim").exists()
+    data = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert (data["busy"], data["ok"]) == (1, 1)
+
+
+def test_page_timeout_flag_reaches_the_options() -> None:
+    from juesuan.cli import build_parser
+    from juesuan.cli.extract import _overrides
+
+    args = build_parser("extract").parse_args(["extract", "x.pdf", "-o", "out", "--page-timeout", "30"])
+    assert _overrides(args)["page_timeout_s"] == 30

@@ -24,6 +24,7 @@ def add_parser(subparsers: Any) -> None:
     pr.add_argument("--config", default="configs/train/token_classifier.yaml", help="training YAML: fixed sets")
     pr.add_argument("--eval", nargs="+", help="more evaluation sets <folder>[:split] (e.g. datasets/corrections)")
     pr.add_argument("--dry-run", action="store_true", help="compare only; never move the alias")
+    pr.add_argument("--max-drop", type=float, default=None, help="refuse when any one set's F1 falls by more")
     rg = sub.add_parser("register", help="register a checkpoint folder (first: the shipped one, as champion)")
     rg.add_argument("folder", type=Path, help="checkpoint folder, e.g. models/token-classifier")
     rg.add_argument("--champion", action="store_true", help="make it the champion if there is none yet")
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
         cfg = load_config(args.config)
         eval_sets = {**gather_data(cfg)[2], **(load_eval_pages(args.eval) if args.eval else {})}
-        result = promote(args.version, eval_sets, dry_run=args.dry_run)
+        result = promote(args.version, eval_sets, dry_run=args.dry_run, max_drop=args.max_drop)
         print(result.table)
         print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")
         return 0 if result.promoted else 1

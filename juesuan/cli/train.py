@@ -46,6 +46,12 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--promote", action="store_true", help="move the champion alias if the new version beats it")
     p.add_argument(
+        "--max-drop",
+        type=float,
+        default=None,
+        help="--promote: also refuse when F1 on any one fixed set falls by more than this (e.g. 0.005)",
+    )
+    p.add_argument(
         "--type-classifier",
         action="store_true",
         help="train the table-type classifier instead (uses --seed, --per-type, --output FILE, --tracking-dir, "
@@ -125,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 "no champion yet, so this version becomes it unopposed; to gate against the shipped model, run "
                 "`juesuan models register models/token-classifier --champion` first"
             )
-        result = promote(summary["version"], gather_data(cfg)[2])
+        result = promote(summary["version"], gather_data(cfg)[2], max_drop=args.max_drop)
         print(result.table)
         print("promoted to champion" if result.promoted else "NOT promoted: it does not beat the champion")
         return 0 if result.promoted else 1

@@ -72,8 +72,32 @@ def comparison_table(
     return "\n".join(lines)
 
 
+def gate_decision(
+    cand: Mapping[str, Mapping[str, Any]],
+    champ: Mapping[str, Mapping[str, Any]] | None,
+    max_drop: float | None = None,
+) -> tuple[bool, str]:
+    """(wins, why): the candidate must beat the champion's mean F1 over the sets and, with ``max_drop``, lose no
+    more than that on any one set (the mean alone lets a gain on new pages hide a loss on the old ones)."""
+    if champ is None:
+        return True, "no champion yet"
+    cand_f1, champ_f1 = _pooled_f1(dict(cand)), _pooled_f1(dict(champ))
+    if cand_f1 <= champ_f1:
+        return False, f"mean F1 {cand_f1:.4f} does not beat {champ_f1:.4f}"
+    if max_drop is not None:
+        drops = {k: champ[k]["f1"] - v["f1"] for k, v in cand.items() if k in champ}
+        worst = max(drops, key=drops.__getitem__, default=None)
+        if worst is not None and drops[worst] > max_drop:
+            return False, f"{worst} drops {drops[worst]:.4f} > max_drop {max_drop}"
+    return True, f"mean F1 {cand_f1:.4f} beats {champ_f1:.4f}"
+
+
 def promote(
-    version: str, eval_sets: Mapping[str, list[LabelledPage]], name: str | None = None, dry_run: bool = False
+    version: str,
+    eval_sets: Mapping[str, list[LabelledPage]],
+    name: str | None = None,
+    dry_run: bool = False,
+    max_drop: float | None = None,
 ) -> Promotion:
     """Evaluate registered ``version`` and the current champion on ``eval_sets``; move the alias if it wins."""
     from mlflow import MlflowClient
@@ -93,25 +117,21 @@ def promote(
             champ_res = _evaluate_folder(tracking.download_version(champion, Path(tmp) / "champion"), eval_sets)
     cand_f1 = _pooled_f1(cand_res)
     champ_f1 = _pooled_f1(champ_res) if champ_res is not None else None
-    promoted = champ_f1 is None or cand_f1 > champ_f1
+    promoted, why = gate_decision(cand_res, champ_res, max_drop)
     if champion is not None and str(champion.version) == str(version):
         promoted = False  # already the champion
     table = comparison_table(cand_res, champ_res, str(version), str(champion.version) if champion else None)
     table += f"\n\nmean F1 over sets: candidate {cand_f1:.4f}" + (
         f", champion {champ_f1:.4f}" if champ_f1 is not None else ", no champion yet"
     )
+    table += f"\ngate: {'accept' if promoted else 'refuse'} ({why})"
     for set_name, res in cand_res.items():
         client.set_model_version_tag(name, str(version), f"gate_f1.{set_name}", f"{res['f1']:.4f}")
     if promoted and not dry_run:
         client.set_registered_model_alias(name, tracking.CHAMPION, str(version))
         log.info("champion → version %s (F1 %.4f vs %s)", version, cand_f1, champ_f1)
     elif not promoted:
-        log.warning(
-            "version %s not promoted: F1 %.4f does not beat champion %.4f",
-            version,
-            cand_f1,
-            champ_f1 if champ_f1 is not None else float("nan"),
-        )
+        log.warning("version %s not promoted: %s", version, why)
     return Promotion(
         candidate=str(version),
         champion=str(champion.version) if champion else None,

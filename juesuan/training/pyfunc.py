@@ -44,11 +44,11 @@ class TokenClassifierModel(mlflow.pyfunc.PythonModel):
 
         self._loaded = load_checkpoint(Path(context.artifacts["checkpoint"]))
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> list[str]:
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # hints: MLflow checks
         from juesuan.models.token_classifier import TokenUnit, predict, reading_order
 
         model, vocab, cfg, labels = self._loaded
-        frame = model_input
+        frame = model_input  # MLflow reads type hints as a schema; the signature (save_pyfunc) is the schema here
         out: list[str] = [""] * len(frame)
         pages: dict[str, list[int]] = {}
         for i, page in enumerate(frame["page"].astype(str)):

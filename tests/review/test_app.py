@@ -109,3 +109,16 @@ def test_serve_makes_a_token_when_bound_elsewhere(
     serve(review_out)  # 127.0.0.1: no token
     assert "?token=" not in capsys.readouterr().out and served["host"] == "127.0.0.1"
     assert TestClient(served["app"]).get("/api/documents").status_code == 200  # type: ignore[arg-type]
+
+
+def test_page_image_rendered_from_the_source_without_previews(client: TestClient, review_out: Path) -> None:
+    import io
+    import shutil
+
+    from PIL import Image
+
+    shutil.rmtree(review_out / "finance" / "pages")  # extract --no-previews
+    png = client.get("/api/page", params={"id": "finance", "page": 0})
+    assert png.status_code == 200
+    with Image.open(io.BytesIO(png.content)) as img:
+        assert img.size == (1000, 1000)  # document.json's page pixels, so cell boxes line up

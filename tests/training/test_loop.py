@@ -136,3 +136,15 @@ def test_the_loop_closes(
     meta = json.loads((tmp_path / "shipped" / "labels.json").read_text(encoding="utf-8"))
     assert meta["registry"]["version"] == "2"
     assert "v2 (exported)" in (tmp_path / "shipped" / "README.md").read_text(encoding="utf-8")
+
+
+def test_gate_decision_mean_and_per_set_floor() -> None:
+    from juesuan.training.promote import gate_decision
+
+    champ = {"old": {"f1": 0.99}, "new": {"f1": 0.90}}
+    fax_run = {"old": {"f1": 0.983}, "new": {"f1": 0.95}}  # the docs/learning-loop.md case: +0.05, -0.007
+    assert gate_decision(fax_run, None) == (True, "no champion yet")
+    assert gate_decision(fax_run, champ)[0]
+    refused, why = gate_decision(fax_run, champ, max_drop=0.005)
+    assert not refused and why.startswith("old drops 0.0070")
+    assert not gate_decision({"old": {"f1": 0.99}, "new": {"f1": 0.90}}, champ)[0]  # a tie is not a win

@@ -16,7 +16,8 @@ from typing import Any
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Validation, Violation
 from juesuan.options import ValidationOptions
-from juesuan.validation import cross, narrative
+from juesuan.validation import completeness, cross, figures, narrative, years
+from juesuan.validation.context import build_context
 from juesuan.validation.repair import repair_table
 from juesuan.validation.rules import (
     CellRef,
@@ -229,13 +230,22 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         violations += found
         checks += n
     if options.narrative:
-        found, n = narrative.check(final_tables, doc.text, options)
+        found, n = narrative.check(final_tables, doc.text, options, phrases=not options.disclosure)
         violations += found
         checks += n
     if options.codes:
         found, n = cross.check_codes(final_tables)
         violations += found
         checks += n
+    if options.disclosure:
+        ctx = build_context(doc, options.uncertain_confidence)
+        for found, n in (
+            completeness.check(doc, final_tables, schema, ctx),
+            years.check(doc, final_tables, ctx),
+            figures.check(final_tables, ctx) if options.narrative else ([], 0),
+        ):
+            violations += found
+            checks += n
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)
     log.info(

@@ -333,11 +333,12 @@ _PHRASES: list[tuple[str, tuple[str, ...], str]] = [
 def _row_value(table: Table, label: str) -> Decimal | None:
     from juesuan.validation.rules import _ORDINAL
 
+    numbering = {c.index for c in table.columns if re.search(r"行次|栏次", normalize_text(c.header))}
     for row in table.rows:
         name = _ORDINAL.sub("", normalize_text(row.name or ""))
         if re.fullmatch(label, name):
             for cell in row.cells[1:]:
-                if cell.col == 0:
+                if cell.col == 0 or cell.col in numbering:
                     continue
                 v = parse_amount(cell.text)
                 if v is not None and not re.fullmatch(r"\d{3,7}", normalize_text(cell.text)):
@@ -377,8 +378,9 @@ def _check_phrases(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list
 
 
 def check(
-    tables: Sequence[Table], blocks: Sequence[dict[str, Any]], options: ValidationOptions
+    tables: Sequence[Table], blocks: Sequence[dict[str, Any]], options: ValidationOptions, phrases: bool = True
 ) -> tuple[list[Violation], int]:
+    """``phrases=False`` when figures.py checks the standard figures (收入支出总计 …) from figures.yaml."""
     sents = sentences(blocks)
     out: list[Violation] = []
     checks = 0
@@ -386,7 +388,7 @@ def check(
         v, n = fn(sents)
         out += v
         checks += n
-    for fn2 in (_check_items, _check_phrases):
+    for fn2 in (_check_items, _check_phrases) if phrases else (_check_items,):
         v, n = fn2(sents, tables)
         out += v
         checks += n

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = ValidationOptions(repair=not args.no_repair, narrative=not args.no_narrative)
     failed = 0
+    checked_docs: list[tuple[Path, Document]] = []  # for the cross-document checks (one department's files)
     for path in _documents(list(args.paths)):
         try:
             doc = Document.load(path)
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         if args.retype:
             doc = doc.model_copy(update={"tables": [t.model_copy(update={"type": None}) for t in doc.tables]})
         checked = annotate_and_validate(doc, options)
+        checked_docs.append((path.parent, checked))
         write_text(path, checked.to_json())
         write_text(path.with_name("validation.md"), render(checked))
         v = checked.validation
@@ -70,4 +72,11 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: {'passed' if v.passed else 'FAILED'} — {v.checks} checks, {errors} errors, "
             f"{warnings} warnings, {len(v.repairs)} repairs → {path.with_name('validation.md')}"
         )
+    if len(checked_docs) > 1:
+        from juesuan.validation.multidoc import Named, check_documents
+
+        cross, n = check_documents([Named(str(p), d) for p, d in checked_docs])
+        print(f"cross-document: {n} checks, {len(cross)} violations")
+        for x in cross:
+            print(f"  {x.severity} {x.rule}: {x.message_zh}")
     return 1 if failed else 0

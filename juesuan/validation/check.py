@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -198,6 +198,16 @@ def document_values(tables: Sequence[Table], blocks: Sequence[dict[str, Any]]) -
     return counts
 
 
+def _toc_classifier(classifier: TableTypeClassifier) -> Callable[[str], str | None]:
+    """A 目录 entry's type when the classifier is sure of it (probability ≥ 0.5)."""
+
+    def classify(entry: str) -> str | None:
+        pred = classifier.predict(entry)
+        return pred.type_id if pred.type_id and pred.probability >= 0.5 else None
+
+    return classify
+
+
 def annotate_and_validate(doc: Document, options: ValidationOptions | None = None) -> Document:
     """Types, fields, identities, repairs, cross-table and narrative checks → a new Document with ``validation``."""
     options = options or ValidationOptions()
@@ -240,7 +250,7 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
     if options.disclosure:
         ctx = build_context(doc, options.uncertain_confidence)
         for found, n in (
-            completeness.check(doc, final_tables, schema, ctx),
+            completeness.check(doc, final_tables, schema, ctx, classify=_toc_classifier(classifier)),
             years.check(doc, final_tables, ctx),
             figures.check(final_tables, ctx) if options.narrative else ([], 0),
         ):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -25,7 +25,7 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Violation
 from juesuan.options import CONFIG_DIR
 from juesuan.validation.context import Context
-from juesuan.validation.schema import Schema, normalize_text
+from juesuan.validation.schema import Schema, normalize_text, normalize_title
 
 TEMPLATES_PATH = CONFIG_DIR / "validation" / "templates.yaml"
 
@@ -45,6 +45,7 @@ class Family(BaseModel):
 class Templates(BaseModel):
     model_config = ConfigDict(extra="forbid")
     empty_note: str
+    title_keys: dict[str, str] = Field(default_factory=dict)
     families: list[Family]
 
     def family_for(self, kind: str | None, cover: str) -> Family | None:
@@ -74,14 +75,31 @@ _SUBJECT = {
 }
 
 
+_PART_HEADING = re.compile(r"(.{0,30}?)(部门|单位)?(综合)?(预算|决算)(公开)?表(格)?")
+
+
+def _keyed(title: str) -> str | None:
+    """The type suffix whose ``title_keys`` regex (templates.yaml) the normalised title matches, if exactly one."""
+    keys = load_templates().title_keys
+    hits = [k for k, rx in keys.items() if re.search(rx, title)]
+    return hits[0] if len(hits) == 1 else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _title_type(schema: Schema, title: str) -> str | None:
     rule = schema.match_title(title)
     return rule.id if rule is not None else None
 
 
-def toc_entries(doc: Document, schema: Schema) -> list[tuple[int, str, str]]:
-    """(page, entry text, table type) of each table the 目录 lists, in order; empty when there is no 目录."""
+def toc_entries(
+    doc: Document, schema: Schema, classify: Callable[[str], str | None] | None = None
+) -> list[tuple[int, str, str]]:
+    """(page, entry text, table type) of each table the 目录 lists, in order; empty when there is no 目录.
+
+    An entry takes the type of the document's table whose title it matches (目录 and titles are printed from the
+    same words), else its own alias match, else ``classify`` (the table-type classifier) when given.
+    """
+    titled = [(normalize_title(t.title or ""), t.type) for t in doc.tables if t.type and t.title]
     out: list[tuple[int, str, str]] = []
     toc_page: int | None = None
     for block in doc.text:
@@ -108,10 +126,20 @@ def toc_entries(doc: Document, schema: Schema) -> list[tuple[int, str, str]]:
             entry = re.sub(r"[…\.·\-—_ ]+\d*$", "", entry).strip()
             if not entry.endswith("表") and not re.search(r"表[（(]?续?[)）]?$", entry):
                 continue
-            kind = _title_type(schema, entry)
+            key = normalize_title(entry)
+            if re.match(r"^第[一二三四五六七八九十]+部分", entry) or _PART_HEADING.fullmatch(key):
+                continue  # 第二部分…预算表 / 部门预算表: the part heading, not a table
+            kind = _keyed(key) or next(
+                (k for title, k in titled if key and (title == key or (len(key) >= 6 and key in title))), None
+            )
+            kind = kind or _title_type(schema, entry) or (classify(entry) if classify else None)
             if kind and not kind.startswith("perf."):
                 out.append((page, entry, kind))
     return out
+
+
+def _suffix(type_id: str) -> str:
+    return type_id.split(".", 1)[-1]
 
 
 def _has_amount(table: Table) -> bool:
@@ -149,9 +177,12 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
     subject = _SUBJECT.get((table.type or "").split(".", 1)[-1])
     if subject:
         for s in ctx.sentences:
-            if subject in s.text and note.search(s.text):
+            if subject in s.text and note.search(s.text) and not _NONZERO.search(s.text):
                 return True
     return False
+
+
+_NONZERO = re.compile(r"(?<![\d.])(?:[1-9][\d,]*(?:\.\d+)?|0\.\d*[1-9]\d*)万?元")
 
 
 def _explained_absent(kind: str, ctx: Context, note: re.Pattern[str]) -> str | None:
@@ -164,19 +195,27 @@ def _explained_absent(kind: str, ctx: Context, note: re.Pattern[str]) -> str | N
     return None
 
 
-def check(doc: Document, tables: Sequence[Table], schema: Schema, ctx: Context) -> tuple[list[Violation], int]:
+def check(
+    doc: Document,
+    tables: Sequence[Table],
+    schema: Schema,
+    ctx: Context,
+    classify: Callable[[str], str | None] | None = None,
+) -> tuple[list[Violation], int]:
     if not ctx.whole_document:
         return [], 0  # a page range or a fragment: which tables it should hold is unknown
     templates = load_templates()
     note = re.compile(templates.empty_note)
     cover = " ".join(normalize_text(str(b.get("text", ""))) for b in doc.text[:6]) + (ctx.issuer or "")
     family = templates.family_for(ctx.kind, cover)
-    toc = toc_entries(doc, schema)
+    toc = toc_entries(doc.model_copy(update={"tables": list(tables)}), schema, classify)
     toc_pages = {p for p, _, _ in toc}
+    # a 预算 table the classifier typed final.* (or the reverse) still is that table: compare by the type's suffix
     present: dict[str, Table] = {}
     for t in tables:
-        if t.type and t.type not in present:
-            present[t.type] = t
+        for kind in (t.type and _suffix(t.type), _keyed(normalize_title(t.title or ""))):
+            if kind and kind not in present and not (t.type or "").startswith("perf."):
+                present[kind] = t
     out: list[Violation] = []
     checks = 0
     family_types = set(family.required + family.optional) if family else set()
@@ -190,11 +229,11 @@ def check(doc: Document, tables: Sequence[Table], schema: Schema, ctx: Context) 
                 wanted.append((kind, None, f"{family.name_zh or family.id}要求"))
     seen: set[str] = set()
     for kind, page, why in wanted:
-        if kind in seen:
+        if _suffix(kind) in seen:
             continue
-        seen.add(kind)
+        seen.add(_suffix(kind))
         checks += 1
-        if kind in present:
+        if _suffix(kind) in present:
             continue
         tt = schema.type(kind)
         name = tt.name_zh if tt else kind
@@ -224,10 +263,11 @@ def check(doc: Document, tables: Sequence[Table], schema: Schema, ctx: Context) 
                 table_type=kind,
             )
         )
+    family_types = {_suffix(k) for k in family_types}
     if len(toc) >= 3:
-        listed = [k for _, _, k in toc]
+        listed = [_suffix(k) for _, _, k in toc]
         for t in tables:
-            if t.type and t.type not in listed and (t.type in family_types or not family):
+            if t.type and _suffix(t.type) not in listed and (_suffix(t.type) in family_types or not family):
                 checks += 1
                 out.append(
                     Violation(
@@ -239,7 +279,7 @@ def check(doc: Document, tables: Sequence[Table], schema: Schema, ctx: Context) 
                         message_en=f"table “{t.title or t.id}” is not listed in the 目录",
                     )
                 )
-        order = [t.type for t in tables if t.type in listed]
+        order = [_suffix(t.type) for t in tables if t.type and _suffix(t.type) in listed]
         order = list(dict.fromkeys(order))
         expected = [k for k in dict.fromkeys(listed) if k in order]
         checks += 1
@@ -262,8 +302,16 @@ def check(doc: Document, tables: Sequence[Table], schema: Schema, ctx: Context) 
             )
     template = bool(ctx.issuer and "XX" in ctx.issuer)  # the national template itself: every table is a form
     for t in tables:
-        if template or not t.type or t.type.startswith("perf.") or (family_types and t.type not in family_types):
+        if (
+            template
+            or not t.type
+            or t.type.startswith("perf.")
+            or (family_types and _suffix(t.type) not in family_types)
+        ):
             continue
+        title = normalize_text(t.title or "")
+        if title and (not re.search(r"表", title) or re.search(r"图$|万元|%", title)):
+            continue  # a chart or a paragraph the extractor took for a table title
         checks += 1
         if _has_amount(t) or _empty_explained(doc, t, note, ctx):
             continue

@@ -89,7 +89,7 @@ def candidates(tables: Sequence[Table], fig: Figure) -> list[Candidate]:
     col_re = re.compile(fig.col) if fig.col else None
     row_re = re.compile(fig.row) if fig.row else None
     for t in tables:
-        if t.type not in fig.tables:
+        if t.type not in fig.tables and not ("*" in fig.tables and t.type and not t.type.startswith("perf.")):
             continue
         scale = Decimal(table_unit_scale(t))
         sangong = (t.type or "").endswith(".sangong")
@@ -118,8 +118,8 @@ def candidates(tables: Sequence[Table], fig: Figure) -> list[Candidate]:
                 v = parse_amount(cell.text or "")
                 if v is None and sangong and row_has_amount and not normalize_text(cell.text or ""):
                     v = Decimal(0)
-                if v is None or "%" in (cell.text or ""):
-                    continue
+                if v is None or "%" in (cell.text or "") or re.fullmatch(r"[1-9]\d?", normalize_text(cell.text or "")):
+                    continue  # 1, 2, 3 …: a 栏次/序号 the extractor put in an amount column
                 out.append(Candidate(v / scale, t, row.index, cell.col, cell))
     return out
 
@@ -184,14 +184,15 @@ def _judge(
             "info",
         )
     for c in cands:
-        if c.value and (abs(v - c.value * 10000) <= tol * 10000 / 100 or abs(v * 10000 - c.value) <= Decimal("0.5")):
+        if c.value and (abs(v - c.value * 10000) <= tol * 10000 or abs(v - c.value / 10000) <= tol):
             return _cell_violation(
                 "unit_slip",
                 s,
                 c,
                 v,
-                f"说明中{name} {v} 万元，表中为 {c.value.quantize(Decimal('0.01'))} 万元：万元与元混用",
-                f"text gives {name} {v} (10k yuan); the table has {c.value:.2f}: yuan and 10k yuan mixed up",
+                f"说明中{name} {v} 万元，表中为 {c.value.quantize(Decimal('0.01'))} 万元："
+                "相差一万倍（万元与元/亿元混用）",
+                f"text gives {name} {v} (10k yuan); the table has {c.value:.2f}: off by 10000× (a unit slip)",
                 "error",
             )
     doubts = [(c, cell_doubt(c.cell, ctx.uncertain_confidence)) for c in cands]
@@ -219,6 +220,27 @@ def _judge(
     )
 
 
+def figure_matches(text: str, fig: Figure, gap: int, kind: str | None) -> list[tuple[re.Match[str], str]]:
+    """Amounts the text states for ``fig``: (match, unit); group ``num`` is the amount, ``phrase`` the words."""
+    pattern = _pattern(fig.phrase, gap)
+    out = []
+    for m in pattern.finditer(text):
+        between = m.group("gap")
+        if _NOT_SAME_MEASURE.search(between):
+            continue  # 比上年增加D万元 / 年初预算为B万元: another number than the figure itself
+        if kind == "决算" and "预算" in between and "sangong" not in fig.id:
+            continue
+        out.append((m, m.group("unit")))
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(phrase: str, gap: int) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?P<phrase>{phrase})(?P<gap>[^，。；;\d%]{{0,{gap}}}?)(?P<num>\d[\d,]*(?:\.\d+)?)(?P<unit>万?元)"
+    )
+
+
 def _check_figures(sents: Sequence[Sentence], tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:
     cfg = load_figures()
     out: list[Violation] = []
@@ -227,19 +249,15 @@ def _check_figures(sents: Sequence[Sentence], tables: Sequence[Table], ctx: Cont
     for s in sents:
         claimed: list[tuple[int, int]] = []
         for fig in cfg.figures:
-            pattern = re.compile(fig.phrase + r"[^，。；;\d%]{0," + str(cfg.gap) + r"}?" + _NUM + r"(万?元)")
-            for m in pattern.finditer(s.text):
-                gap = s.text[m.start() : m.start(1)]
-                if _NOT_SAME_MEASURE.search(gap) or (ctx.kind == "决算" and "预算" in gap and "sangong" not in fig.id):
-                    continue  # 比上年增加D万元 / 年初预算为B万元: another number than the figure itself
-                span = (m.start(1), m.end(1))
+            for m, unit in figure_matches(s.text, fig, cfg.gap, ctx.kind):
+                span = (m.start("num"), m.end("num"))
                 if any(a <= span[0] < b for a, b in claimed):
                     continue  # a longer phrase (财政拨款收入支出总计) already took this amount
                 claimed.append(span)
                 if fig.id not in cache:
                     cache[fig.id] = candidates(tables, fig)
-                raw = m.group(1)
-                if m.group(2) == "元":
+                raw = m.group("num")
+                if unit == "元":
                     v = parse_amount(raw)
                     if v is None:
                         continue
@@ -316,12 +334,31 @@ _WORD_SIGN = {
 }
 
 
+_PAIR = re.compile(
+    r"(增加|减少|增长|下降|上升|降低)了?(\d[\d,]*(?:\.\d+)?)万元[，,、]?(增加|减少|增长|下降|上升|降低)了?\d+(?:\.\d+)?%"
+)
+_UP = {"增加", "增长", "上升"}
+
+
 def _check_direction(sents: Sequence[Sentence]) -> tuple[list[Violation], int]:
-    """决算数小于预算数 against the 完成预算的z% or the two amounts of the same sentence."""
+    """决算数小于预算数 against the 完成预算的z% or the two amounts; 增加D万元，下降z% against itself."""
     out: list[Violation] = []
     checks = 0
     for s in sents:
         t = s.text
+        for m in _PAIR.finditer(t):
+            checks += 1
+            if parse_amount(m.group(2)) and (m.group(1) in _UP) != (m.group(3) in _UP):
+                out.append(
+                    Violation(
+                        rule="narrative_direction",
+                        severity="error",
+                        page=s.page,
+                        text=t[:160],
+                        message_zh=f"“{m.group(0)}”：金额与百分比的增减方向相反",
+                        message_en=f"“{m.group(0)}”: the amount and the percentage change point opposite ways",
+                    )
+                )
         for m in _COMPARE_WORD.finditer(t):
             word = m.group(1) or m.group(2)
             stated = _WORD_SIGN[word]

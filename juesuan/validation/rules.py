@@ -171,8 +171,11 @@ def is_numbering_row(row: Row) -> bool:
     texts = [normalize_text(c.text or "") for c in row.cells]
     if any(t in ("栏次", "行次") for t in texts) or normalize_text(row.name or "") == "栏次":
         return True
-    nums = [t for t in texts if t]
-    if len(nums) < 3 or not all(re.fullmatch(r"\d{1,2}", t) for t in nums):
+    marks = [t for t in texts if t and not re.fullmatch(r"\d{1,2}", t)]
+    if any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
+        return False  # a label or an amount: a real row
+    nums = [t for t in texts if re.fullmatch(r"\d{1,2}", t)]
+    if len(nums) < 3:
         return False
     ints = [int(t) for t in nums]
     return all(b == a + 1 for a, b in itertools.pairwise(ints))

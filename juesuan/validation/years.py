@@ -74,20 +74,22 @@ def _check_headers(tables: Sequence[Table], y: int, kind: str | None) -> tuple[l
     out: list[Violation] = []
     checks = 0
     for t in tables:
+        latest = max(
+            (int(m.group(1)) for c in t.columns for m in _HEADER_YEAR.finditer(normalize_text(c.header))), default=None
+        )
         for col in t.columns:
             header = normalize_text(col.header)
-            for m in _HEADER_YEAR.finditer(header):
+            found = list(_HEADER_YEAR.finditer(header))
+            for k, m in enumerate(found):
                 x = int(m.group(1))
-                after = header[m.end() : m.end() + 12]
+                after = header[m.end() : found[k + 1].start() if k + 1 < len(found) else m.end() + 12]
                 checks += 1
-                if re.match(r"^(?:预算)?执行|^上年", after) or "上年" in header[: m.start()]:
+                if "执行" in after or after.startswith("上年") or "上年" in header[: m.start()]:
                     ok, want = x == y - 1, f"{y - 1}"
-                elif (kind == "预算" and re.match(r"^(?:部门|单位)?预算数?(?!执行)", after)) or (
-                    kind == "决算" and re.match(r"^(?:度)?决算数?", after)
-                ):
-                    ok, want = x == y, f"{y}"
+                elif x == latest:
+                    ok, want = x == y, f"{y}"  # the newest year a table shows is the reporting year
                 else:
-                    ok, want = x in (y - 1, y), f"{y - 1}或{y}"
+                    ok, want = x == y - 1, f"{y - 1}"  # an older column compares with last year
                 if not ok:
                     row0 = t.rows[0].index if t.rows else 0
                     cell = t.rows[0].cell(col.index) if t.rows else None
@@ -155,7 +157,7 @@ def _check_text(doc: Document, ctx: Context, y: int) -> tuple[list[Violation], i
             x = int(m.group(1) or m.group(4))
             checks += 1
             want = y if kind == "决算" else y - 1
-            ok = x == want if kind == "决算" else x in (y - 1, y - 2) and not (x == y - 2 and m.group(2) != "12")
+            ok = x == want
             if not ok:
                 out.append(
                     _v(

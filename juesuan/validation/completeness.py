@@ -75,7 +75,7 @@ _SUBJECT = {
 }
 
 
-_PART_HEADING = re.compile(r"(.{0,30}?)(部门|单位)?(综合)?(预算|决算)(公开)?表(格)?")
+_PART_HEADING = re.compile(r"(.{0,20}?(局|委|办|院|厅|中心|会|室|所|站|馆))?(部门|单位)?(综合)?(预算|决算)(公开)?表格?")
 
 
 def _keyed(title: str) -> str | None:

@@ -133,7 +133,8 @@ def _places(s: str) -> int:
 
 
 def _tolerance(text_value: str) -> Decimal:
-    return Decimal("0.5") * Decimal(10) ** (-_places(text_value)) + Decimal("0.005")
+    """Half a unit of the text's last printed digit: 208.80 stands for 208.795 … 208.805 (2087959 元 fits)."""
+    return Decimal("0.5") * Decimal(10) ** (-_places(text_value)) + Decimal("0.000001")
 
 
 def _cell_violation(

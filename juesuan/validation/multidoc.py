@@ -23,10 +23,10 @@ from itertools import permutations
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Violation
 from juesuan.validation.context import build_context, clean_issuer, table_unit_scale
-from juesuan.validation.schema import normalize_text
+from juesuan.validation.schema import normalize_text, normalize_title
 
 _MEASURE = re.compile(r"20\d{2}年度?|上年|本年|年初|预算数|预算|决算数|决算|执行数|执行|金额|/")
-_ITEM_ONLY = re.compile(r"合计|小计|因公出国|公务接待|公务用车|购置|运行|机关运行|基本支出|项目支出|总计")
+_LABEL = re.compile(r"编码|代码|科目|名称|^项目$|^[类款项]$|行次|栏次")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,10 @@ class Named:
 
 
 def _suffix(t: Table) -> str:
-    return (t.type or "").split(".", 1)[-1]
+    """The table's kind whatever its family: title words first (templates.yaml title_keys), else its type."""
+    from juesuan.validation.completeness import _keyed
+
+    return _keyed(normalize_title(t.title or "")) or (t.type or "").split(".", 1)[-1]
 
 
 def _item(header: str) -> str:
@@ -131,7 +134,7 @@ def _amount_cols(t: Table, pattern: str, exclude: str | None = None) -> list[int
         for c in t.columns
         if rx.search(normalize_text(c.header))
         and not (ex and ex.search(normalize_text(c.header)))
-        and (_ITEM_ONLY.search(normalize_text(c.header)) or c.field)
+        and not _LABEL.search(normalize_text(c.header).split("/")[-1])
     ]
 
 

@@ -118,6 +118,7 @@ def _check_text(doc: Document, ctx: Context, y: int) -> tuple[list[Violation], i
         if "XX" in t and "20" not in t:
             continue
         m = _TEXT_YEAR.match(t)
+        opened = m.start(1) if m else -1
         if m and not re.match(r"^.{0,12}(20\d{2})年度?(?:年初|预算执行|执行)", t):
             x = int(m.group(1))
             checks += 1
@@ -136,6 +137,8 @@ def _check_text(doc: Document, ctx: Context, y: int) -> tuple[list[Violation], i
                     )
                 )
         for m in _KIND_YEAR.finditer(t):
+            if m.start(1) == opened:
+                continue  # the opening-year check above already judged this year
             if m.group(2) != kind or (m.start() > 0 and t[m.start() - 1] in "比较与同"):
                 continue
             before = t[max(0, m.start() - 3) : m.start()]

@@ -126,6 +126,12 @@ class ValidationOptions(_Options):
     cross_table: bool = Field(True, description="check totals that must agree between tables (总表 vs 收入/支出表 …)")
     codes: bool = Field(True, description="check 科目编码 against 科目名称 with the shipped classification catalogue")
     report_rounding: bool = Field(True, description="list differences within rounding as info violations")
+    disclosure: bool = Field(
+        True, description="completeness, years, names, blanks and narrative figures (configs/validation/*.yaml)"
+    )
+    uncertain_confidence: float = Field(
+        0.8, ge=0, le=1, description="below this OCR confidence a cell's disagreement is a warning, not an error"
+    )
     repair_max_cells: int = Field(3, ge=0, le=20, description="most cells repaired per table (one per round)")
     repair_rounding: bool = Field(
         True, description="also undo a last-digit slip hidden in rounding when one edit makes 2+ identities exact"

@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     options = ValidationOptions(repair=not args.no_repair, narrative=not args.no_narrative)
     failed = 0
     counts: list[tuple[int, int]] = []
+    checked_docs: list[tuple[Path, Document]] = []  # for the cross-document checks (one department's files)
     for path in _documents(list(args.paths)):
         try:
             doc = Document.load(path)
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         if args.retype:
             doc = doc.model_copy(update={"tables": [t.model_copy(update={"type": None}) for t in doc.tables]})
         checked = annotate_and_validate(doc, options)
+        checked_docs.append((path.parent, checked))
         rewrite_document_outputs(checked, path.parent, _export_options(checked, args.formats))
         v = checked.validation
         errors = sum(x.severity == "error" for x in v.violations)
@@ -109,6 +111,14 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: {'passed' if v.passed else 'FAILED'} — {v.checks} checks, {errors} errors, "
             f"{warnings} warnings, {len(v.repairs)} repairs, {human} human cells → {path.parent}"
         )
+    if len(checked_docs) > 1:
+        from juesuan.validation.multidoc import Named, check_documents
+
+        cross, n = check_documents([Named(str(p), d) for p, d in checked_docs])
+        print(f"cross-document: {n} checks, {len(cross)} violations")
+        for x in cross:
+            print(f"  {x.severity} {x.rule}: {x.message_zh}")
+        counts.append((sum(x.severity == "error" for x in cross), sum(x.severity == "warning" for x in cross)))
     for root in args.paths:
         if root.is_dir() and (root / "facts.csv").is_file() and not (root / "document.json").is_file():
             found = sorted(root.rglob("document.json"))

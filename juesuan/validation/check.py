@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,8 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Validation, Violation
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
-from juesuan.validation import cross, narrative
+from juesuan.validation import completeness, cross, figures, narrative, years
+from juesuan.validation.context import build_context
 from juesuan.validation.repair import repair_table
 from juesuan.validation.review import orphan_warning, review_table
 from juesuan.validation.rules import (
@@ -198,6 +199,16 @@ def document_values(tables: Sequence[Table], blocks: Sequence[dict[str, Any]]) -
     return counts
 
 
+def _toc_classifier(classifier: TableTypeClassifier) -> Callable[[str], str | None]:
+    """A 目录 entry's type when the classifier is sure of it (probability ≥ 0.5)."""
+
+    def classify(entry: str) -> str | None:
+        pred = classifier.predict(entry)
+        return pred.type_id if pred.type_id and pred.probability >= 0.5 else None
+
+    return classify
+
+
 def annotate_and_validate(doc: Document, options: ValidationOptions | None = None) -> Document:
     """Types, fields, identities, repairs, cross-table and narrative checks → a new Document with ``validation``."""
     options = options or ValidationOptions()
@@ -234,13 +245,22 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         violations += found
         checks += n
     if options.narrative:
-        found, n = narrative.check(final_tables, doc.text, options)
+        found, n = narrative.check(final_tables, doc.text, options, phrases=not options.disclosure)
         violations += found
         checks += n
     if options.codes:
         found, n = cross.check_codes(final_tables)
         violations += found
         checks += n
+    if options.disclosure:
+        ctx = build_context(doc, options.uncertain_confidence)
+        for found, n in (
+            completeness.check(doc, final_tables, schema, ctx, classify=_toc_classifier(classifier)),
+            years.check(doc, final_tables, ctx),
+            figures.check(final_tables, ctx) if options.narrative else ([], 0),
+        ):
+            violations += found
+            checks += n
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)
     log.info(

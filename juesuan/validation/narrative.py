@@ -40,6 +40,9 @@ _HEADING = re.compile(r"(?<=[；;%。])(?=[一二三四五六七八九十]{1,3}�
 _TOTAL_MARK = re.compile(r"其中|主要用于以下方面")
 
 
+_PAGE_NUMBER = re.compile(r"[-—－–]?\s*\d{1,3}\s*[-—－–]?|第\d{1,3}页(共\d{1,3}页)?")
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
@@ -53,8 +56,8 @@ def sentences(blocks: Sequence[dict[str, Any]]) -> list[Sentence]:
     page = 0
     for block in blocks:
         text = normalize_text(str(block.get("text", "")))
-        if not text:
-            continue
+        if not text or _PAGE_NUMBER.fullmatch(text):
+            continue  # a page number between two halves of a sentence (222.5 | 27 | 万元) is not part of it
         if not buf:
             page = int(block.get("page", 0) or 0)
         buf += text
@@ -132,6 +135,15 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 prev = _AMOUNT.findall(sents[i - 1].text)
                 base, current = amounts[0][1], prev[-1] if prev else None
             a, c = _amt(base or ""), _amt(current or "")
+            trailing = diff_m is not None and diff_m.end() >= len(before) - 2
+            no_base = not any(p > bi for p, _ in amounts)
+            real_bi = bi >= 0 and before[bi - 1 : bi] != "相"  # 与X相比 names its base before 相比
+            if real_bi and trailing and diff_m is not None and diff_m.start() > bi and no_base:
+                # X万元，比上年减少D万元，下降z%: no base printed, it is X ± D (the difference holds by construction)
+                prior = [a2 for p, a2 in amounts if p < bi]
+                d0, c0 = _amt(diff_m.group(2)), _amt(prior[-1]) if prior else None
+                if d0 is not None and c0 is not None:
+                    a, c = (c0 - d0 if diff_m.group(1) in _UP else c0 + d0), None
             if a is None and diff_m is not None and diff_m.end() >= len(before) - 2 and i > 0 and not amounts:
                 # 总计X万元。与上年相比，总计减少D万元，下降z%: the base is X ∓ D
                 prev = _AMOUNT.findall(sents[i - 1].text)
@@ -333,11 +345,12 @@ _PHRASES: list[tuple[str, tuple[str, ...], str]] = [
 def _row_value(table: Table, label: str) -> Decimal | None:
     from juesuan.validation.rules import _ORDINAL
 
+    numbering = {c.index for c in table.columns if re.search(r"行次|栏次", normalize_text(c.header))}
     for row in table.rows:
         name = _ORDINAL.sub("", normalize_text(row.name or ""))
         if re.fullmatch(label, name):
             for cell in row.cells[1:]:
-                if cell.col == 0:
+                if cell.col == 0 or cell.col in numbering:
                     continue
                 v = parse_amount(cell.text)
                 if v is not None and not re.fullmatch(r"\d{3,7}", normalize_text(cell.text)):
@@ -377,8 +390,9 @@ def _check_phrases(sents: list[Sentence], tables: Sequence[Table]) -> tuple[list
 
 
 def check(
-    tables: Sequence[Table], blocks: Sequence[dict[str, Any]], options: ValidationOptions
+    tables: Sequence[Table], blocks: Sequence[dict[str, Any]], options: ValidationOptions, phrases: bool = True
 ) -> tuple[list[Violation], int]:
+    """``phrases=False`` when figures.py checks the standard figures (收入支出总计 …) from figures.yaml."""
     sents = sentences(blocks)
     out: list[Violation] = []
     checks = 0
@@ -386,7 +400,7 @@ def check(
         v, n = fn(sents)
         out += v
         checks += n
-    for fn2 in (_check_items, _check_phrases):
+    for fn2 in (_check_items, _check_phrases) if phrases else (_check_items,):
         v, n = fn2(sents, tables)
         out += v
         checks += n

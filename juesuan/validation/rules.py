@@ -18,6 +18,7 @@ printed decimal, so a sum of n non-zero terms may be off by n half-units: such d
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from typing import Any
 import yaml
 
 from juesuan.datamodel.amounts import is_empty_mark, is_percent, normalize, parse_amount
-from juesuan.datamodel.document import Table
+from juesuan.datamodel.document import Row, Table
 from juesuan.lexicon import HAN, TOTAL_ROW_NAME
 from juesuan.validation.schema import TABLES_DIR, Schema, normalize_text
 
@@ -109,11 +110,14 @@ class TableView:
         numeric: dict[int, int] = {}
         texty: dict[int, int] = {}
         filled: dict[int, int] = {}
+        numbering = {c.index for c in table.columns if re.search(r"行次|栏次", normalize_text(c.header))}
         for pos, row in enumerate(table.rows):
+            if is_numbering_row(row):
+                continue  # 栏次 1 2 3 …: the central template numbers its columns, not amounts
             for cell in row.cells:
                 ref = CellRef(pos, cell.col)
                 text = cell.text or ""
-                if not normalize(text):
+                if not normalize(text) or cell.col in numbering:
                     continue
                 filled[cell.col] = filled.get(cell.col, 0) + 1
                 value = parse_amount(text)
@@ -160,6 +164,21 @@ class TableView:
 
     def has_cell(self, ref: CellRef) -> bool:
         return self.table.rows[ref.pos].cell(ref.col) is not None
+
+
+def is_numbering_row(row: Row) -> bool:
+    """栏次 row: labelled 栏次, or its numbers are 1, 2, 3 … (at least three, integers, consecutive)."""
+    texts = [normalize_text(c.text or "") for c in row.cells]
+    if any(t in ("栏次", "行次") for t in texts) or normalize_text(row.name or "") == "栏次":
+        return True
+    marks = [t for t in texts if t and not re.fullmatch(r"\d{1,2}", t)]
+    if any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
+        return False  # a label or an amount: a real row
+    nums = [t for t in texts if re.fullmatch(r"\d{1,2}", t)]
+    if len(nums) < 3:
+        return False
+    ints = [int(t) for t in nums]
+    return all(b == a + 1 for a, b in itertools.pairwise(ints))
 
 
 def _places(text: str) -> int:
@@ -456,6 +475,9 @@ def summary_subtotal_cells(view: TableView) -> list[CellRef]:
     return out
 
 
+_FUND_PART = re.compile(r"^(一般公共预算|政府性基金预算?|国有资本经营预算?)(财政)?拨款")
+
+
 def _summary(view: TableView) -> Iterable[Equation]:
     grand_cells: list[CellRef] = []
     for _, labels, vals in summary_sections(view):
@@ -476,6 +498,9 @@ def _summary(view: TableView) -> Iterable[Equation]:
             items = [p for p in rows if start < p < sub and _ORDINAL.match(labels[p])]
             between = [p for p in rows if sub < p < (grand if grand is not None else sub) and labels[p]]
             plain = [p for p in between if not _ORDINAL.match(labels[p])]
+            if any(re.search("结转|结余", labels[p]) for p in plain):
+                # 年初财政拨款结转和结余, then its 一般公共预算/政府性基金/国有资本 parts: not extra lines
+                plain = [p for p in plain if not _FUND_PART.match(labels[p])]
             tops = [sub, *(plain or between)]
         for col in vals:
             if items:
@@ -487,7 +512,10 @@ def _summary(view: TableView) -> Iterable[Equation]:
                     label_zh=f"{labels[sub]} = Σ各项",
                     label_en="current-year total = sum of its lines",
                 )
-            if grand is not None:
+            lost_sub = view.values.get(CellRef(sub, col)) is None and any(
+                view.values.get(CellRef(p, col)) for p in items
+            )
+            if grand is not None and not lost_sub:  # an empty 本年合计 beside filled lines: section_subtotal says so
                 yield Equation(
                     "section_grand_total",
                     view.table.id,

@@ -1,0 +1,331 @@
+"""Completeness: the tables a disclosure must publish, its 目录 against the tables found, empty tables' notes.
+
+Which tables a document must carry depends on its template family (national 部门决算, Shanghai 预算, other
+provinces' 预算), declared in ``configs/validation/templates.yaml``, not here. Rules:
+
+- ``table_missing``        a required table, or one the 目录 lists, is not in the document (error); when its title
+                           is printed on a page but no table was extracted there, a warning about the extraction
+- ``toc_unlisted``         a table of a known type that the 目录 does not list (warning)
+- ``toc_order``            the tables appear in another order than the 目录 lists them (warning)
+- ``empty_table_note``     a table with no amount at all and no 空表说明 sentence (error; warning when the
+                           extractor flagged the table as uncertain)
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Document, Table, Violation
+from juesuan.options import CONFIG_DIR
+from juesuan.validation.context import Context
+from juesuan.validation.schema import Schema, normalize_text, normalize_title
+
+TEMPLATES_PATH = CONFIG_DIR / "validation" / "templates.yaml"
+
+
+class Family(BaseModel):
+    """One template family: which document kind it applies to and the tables it requires, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    kind: str
+    name_zh: str = ""
+    match: str | None = None
+    required: list[str] = Field(default_factory=list)
+    optional: list[str] = Field(default_factory=list)
+
+
+class Templates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    empty_note: str
+    title_keys: dict[str, str] = Field(default_factory=dict)
+    families: list[Family]
+
+    def family_for(self, kind: str | None, cover: str) -> Family | None:
+        for fam in self.families:
+            if kind and fam.kind != kind:
+                continue
+            if fam.match and not re.search(fam.match, cover):
+                continue
+            return fam
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def load_templates(path: Path = TEMPLATES_PATH) -> Templates:
+    return Templates.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+# Subject words of a table type, to find the 空表说明 that speaks about it elsewhere in the text.
+_SUBJECT = {
+    "government_fund": "政府性基金",
+    "state_capital": "国有资本经营",
+    "sangong": "三公",
+    "general_budget_project": "项目支出",
+    "project": "项目",
+    "agency_operating_costs": "机关运行经费",
+    "government_procurement": "政府采购",
+}
+
+
+_PART_HEADING = re.compile(r"(.{0,20}?(局|委|办|院|厅|中心|会|室|所|站|馆))?(部门|单位)?(综合)?(预算|决算)(公开)?表格?")
+
+
+def _keyed(title: str) -> str | None:
+    """The type suffix whose ``title_keys`` regex (templates.yaml) the normalised title matches, if exactly one."""
+    keys = load_templates().title_keys
+    hits = [k for k, rx in keys.items() if re.search(rx, title)]
+    return hits[0] if len(hits) == 1 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _title_type(schema: Schema, title: str) -> str | None:
+    rule = schema.match_title(title)
+    return rule.id if rule is not None else None
+
+
+def toc_entries(
+    doc: Document, schema: Schema, classify: Callable[[str], str | None] | None = None
+) -> list[tuple[int, str, str]]:
+    """(page, entry text, table type) of each table the 目录 lists, in order; empty when there is no 目录.
+
+    An entry takes the type of the document's table whose title it matches (目录 and titles are printed from the
+    same words), else its own alias match, else ``classify`` (the table-type classifier) when given.
+    """
+    titled = [(normalize_title(t.title or ""), t.type) for t in doc.tables if t.type and t.title]
+    out: list[tuple[int, str, str]] = []
+    toc_page: int | None = None
+    for block in doc.text:
+        text = normalize_text(str(block.get("text", "")))
+        page = int(block.get("page", 0) or 0)
+        if toc_page is None:
+            if page > 6:
+                break
+            if re.match(r"^目录", text):
+                toc_page = page
+                text = text[2:]
+            else:
+                continue
+        if page > toc_page + 1:
+            break
+        if page == toc_page + 1 and re.match(r"^[^\d一二三四五六七八九十第]", text) and "…" not in text:
+            break  # the page after the 目录 is the body, not its continuation
+        parts = re.split(
+            r"(?=\d{1,2}\s*[.．、]\s*(?:20\d{2})?)|(?=[一二三四五六七八九十]{1,3}、)|(?=第[一二三四五六七八九十]部分)",
+            text,
+        )
+        for part in parts:
+            entry = re.sub(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})[.．、]", "", part)
+            entry = re.sub(r"[…\.·\-—_ ]+\d*$", "", entry).strip()
+            if not entry.endswith("表") and not re.search(r"表[（(]?续?[)）]?$", entry):
+                continue
+            key = normalize_title(entry)
+            if re.match(r"^第[一二三四五六七八九十]+部分", entry) or _PART_HEADING.fullmatch(key):
+                continue  # 第二部分…预算表 / 部门预算表: the part heading, not a table
+            kind = _keyed(key) or next(
+                (k for title, k in titled if key and (title == key or (len(key) >= 6 and key in title))), None
+            )
+            kind = kind or _title_type(schema, entry) or (classify(entry) if classify else None)
+            if kind and not kind.startswith("perf."):
+                out.append((page, entry, kind))
+    return out
+
+
+def _suffix(type_id: str) -> str:
+    return type_id.split(".", 1)[-1]
+
+
+def _has_amount(table: Table) -> bool:
+    for row in table.rows:
+        for cell in row.cells:
+            text = normalize_text(cell.text or "")
+            if re.fullmatch(r"\d{3,7}", text) and cell.col <= 2:
+                continue  # a 科目编码, not an amount
+            if parse_amount(cell.text or "") is not None:
+                return True
+    return False
+
+
+def _title_pages(doc: Document, schema: Schema, kind: str, toc_pages: set[int]) -> list[int]:
+    pages = []
+    for block in doc.text:
+        page = int(block.get("page", 0) or 0)
+        if page in toc_pages:
+            continue
+        text = normalize_text(str(block.get("text", "")))
+        if len(text) <= 60 and text.endswith("表") and _title_type(schema, text) == kind:
+            pages.append(page)
+    return pages
+
+
+def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Context) -> bool:
+    pages = set(table.pages) | {p + 1 for p in table.pages}
+    for block in doc.text:
+        if int(block.get("page", 0) or 0) in pages and note.search(normalize_text(str(block.get("text", "")))):
+            return True
+    for row in table.rows:
+        for cell in row.cells:
+            if note.search(normalize_text(cell.text or "")):
+                return True
+    subject = _SUBJECT.get((table.type or "").split(".", 1)[-1])
+    if subject:
+        for s in ctx.sentences:
+            if subject in s.text and note.search(s.text) and not _NONZERO.search(s.text):
+                return True
+    return False
+
+
+_NONZERO = re.compile(r"(?<![\d.])(?:[1-9][\d,]*(?:\.\d+)?|0\.\d*[1-9]\d*)万?元")
+
+
+def _explained_absent(kind: str, ctx: Context, note: re.Pattern[str]) -> str | None:
+    subject = _SUBJECT.get(kind.split(".", 1)[-1])
+    if not subject:
+        return None
+    for s in ctx.sentences:
+        if subject in s.text and note.search(s.text):
+            return s.text[:80]
+    return None
+
+
+def check(
+    doc: Document,
+    tables: Sequence[Table],
+    schema: Schema,
+    ctx: Context,
+    classify: Callable[[str], str | None] | None = None,
+) -> tuple[list[Violation], int]:
+    if not ctx.whole_document:
+        return [], 0  # a page range or a fragment: which tables it should hold is unknown
+    templates = load_templates()
+    note = re.compile(templates.empty_note)
+    cover = " ".join(normalize_text(str(b.get("text", ""))) for b in doc.text[:6]) + (ctx.issuer or "")
+    family = templates.family_for(ctx.kind, cover)
+    toc = toc_entries(doc.model_copy(update={"tables": list(tables)}), schema, classify)
+    toc_pages = {p for p, _, _ in toc}
+    # a 预算 table the classifier typed final.* (or the reverse) still is that table: compare by the type's suffix
+    present: dict[str, Table] = {}
+    for t in tables:
+        for kind in (t.type and _suffix(t.type), _keyed(normalize_title(t.title or ""))):
+            if kind and kind not in present and not (t.type or "").startswith("perf."):
+                present[kind] = t
+    out: list[Violation] = []
+    checks = 0
+    family_types = set(family.required + family.optional) if family else set()
+    wanted: list[tuple[str, int | None, str]] = []  # (type, toc page, where it is required)
+    for page, entry, kind in toc:
+        wanted.append((kind, page, f"目录列出“{entry}”"))
+    if family:
+        listed = {k for k, _, _ in wanted}
+        for kind in family.required:
+            if kind not in listed:
+                wanted.append((kind, None, f"{family.name_zh or family.id}要求"))
+    seen: set[str] = set()
+    for kind, page, why in wanted:
+        if _suffix(kind) in seen:
+            continue
+        seen.add(_suffix(kind))
+        checks += 1
+        if _suffix(kind) in present:
+            continue
+        tt = schema.type(kind)
+        name = tt.name_zh if tt else kind
+        printed = _title_pages(doc, schema, kind, toc_pages)
+        if printed:
+            out.append(
+                Violation(
+                    rule="table_missing",
+                    severity="warning",
+                    page=printed[0],
+                    message_zh=f"{why}的{name}：第{printed[0] + 1}页印有标题，但未提取到表格（提取问题，非文件问题）",
+                    message_en=f"{kind}: its title is printed on page {printed[0] + 1} but no table was extracted "
+                    "(an extraction problem, not the document's)",
+                    table_type=kind,
+                )
+            )
+            continue
+        reason = _explained_absent(kind, ctx, note)
+        out.append(
+            Violation(
+                rule="table_missing",
+                severity="warning" if reason else "error",
+                page=page,
+                message_zh=f"{why}的{name}不在文件中" + (f"（文中说明：{reason}）" if reason else ""),
+                message_en=f"{kind} is required ({'listed in the 目录' if page is not None else 'by the template'}) "
+                "but not in the document" + (" (the text explains its absence)" if reason else ""),
+                table_type=kind,
+            )
+        )
+    family_types = {_suffix(k) for k in family_types}
+    if len(toc) >= 3:
+        listed = [_suffix(k) for _, _, k in toc]
+        for t in tables:
+            if t.type and _suffix(t.type) not in listed and (_suffix(t.type) in family_types or not family):
+                checks += 1
+                out.append(
+                    Violation(
+                        rule="toc_unlisted",
+                        table=t.id,
+                        severity="warning",
+                        page=t.pages[0] if t.pages else None,
+                        message_zh=f"表“{t.title or t.id}”未列入目录",
+                        message_en=f"table “{t.title or t.id}” is not listed in the 目录",
+                    )
+                )
+        order = [_suffix(t.type) for t in tables if t.type and _suffix(t.type) in listed]
+        order = list(dict.fromkeys(order))
+        expected = [k for k in dict.fromkeys(listed) if k in order]
+        checks += 1
+        if order != expected:
+            first = next(i for i, (a, b) in enumerate(zip(order, expected, strict=True)) if a != b)
+            table = present[order[first]]
+            out.append(
+                Violation(
+                    rule="toc_order",
+                    table=table.id,
+                    severity="warning",
+                    page=toc[0][0],
+                    message_zh=f"表的顺序与目录不一致：目录第{first + 1}张为 {expected[first]}，"
+                    f"文件中为 {order[first]}",
+                    message_en=f"tables are not in the 目录's order: entry {first + 1} is {expected[first]}, "
+                    f"the document has {order[first]}",
+                    order=order,
+                    toc=expected,
+                )
+            )
+    template = bool(ctx.issuer and "XX" in ctx.issuer)  # the national template itself: every table is a form
+    for t in tables:
+        if (
+            template
+            or not t.type
+            or t.type.startswith("perf.")
+            or (family_types and _suffix(t.type) not in family_types)
+        ):
+            continue
+        title = normalize_text(t.title or "")
+        if title and (not re.search(r"表", title) or re.search(r"图$|万元|%", title)):
+            continue  # a chart or a paragraph the extractor took for a table title
+        checks += 1
+        if _has_amount(t) or _empty_explained(doc, t, note, ctx):
+            continue
+        uncertain = t.needs_review or t.null_numeric > 0
+        out.append(
+            Violation(
+                rule="empty_table_note",
+                table=t.id,
+                severity="warning" if uncertain else "error",
+                page=t.pages[0] if t.pages else None,
+                message_zh=f"“{t.title or t.id}”为空表，但没有空表说明"
+                + ("（表格提取不确定，可能是识别遗漏）" if uncertain else ""),
+                message_en=f"“{t.title or t.id}” has no amounts and no note explaining the empty table"
+                + (" (the extractor marked this table uncertain)" if uncertain else ""),
+            )
+        )
+    return out, checks

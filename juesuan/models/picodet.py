@@ -17,6 +17,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from juesuan.models.clock import MODEL_CLOCK
+
 log = logging.getLogger(__name__)
 
 # Order of the graph's class scores (its metadata key ``character`` says the same).
@@ -197,7 +199,8 @@ class PicoDetRunner:
         assert self._input is not None
         name, height, width = self._input
         x, sx, sy = self._prepare(rgb, height, width)
-        outputs = session.run(None, {name: x})
+        with MODEL_CLOCK:
+            outputs = session.run(None, {name: x})
         boxes, scores = self._decode(outputs, height, width)
         h, w = rgb.shape[:2]
         found: list[Detection] = []

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from juesuan.errors import ConfigError
+from juesuan.models.clock import MODEL_CLOCK
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -99,7 +100,8 @@ def create_session(path: Path, threads: int = 1, device: str = "cpu") -> ort.Inf
 
 def _run(session: ort.InferenceSession, batch: np.ndarray) -> np.ndarray:
     name = session.get_inputs()[0].name
-    return np.asarray(session.run(None, {name: batch})[0])
+    with MODEL_CLOCK:
+        return np.asarray(session.run(None, {name: batch})[0])
 
 
 def _to_bgr(image: np.ndarray) -> np.ndarray:

@@ -107,7 +107,11 @@ class PicoDetRunner:
         iou_threshold: float = 0.5,
         fit: Fit = "pad",
         labels: tuple[str, ...] = CDLA_LABELS,
+        backend: str = "onnxruntime",
+        precision: str = "float32",
     ) -> None:
+        self.backend = backend  # "torch": juesuan.models.torch_onnx (the CUDA path without onnxruntime-gpu)
+        self.precision = precision
         self.model_path = model_path
         self.threads = threads
         self.device = device
@@ -139,6 +143,10 @@ class PicoDetRunner:
         path = self.model_path or default_cdla_model()
         if not path.is_file():
             raise FileNotFoundError(f"layout model {path} does not exist")
+        if self.backend == "torch":
+            from juesuan.models.torch_onnx import TorchSession
+
+            return self._opened(TorchSession(path, self.device, self.precision, threads=self.threads), path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -149,7 +157,9 @@ class PicoDetRunner:
                 providers.insert(0, "CUDAExecutionProvider")
             else:
                 log.warning("device=cuda but onnxruntime has no CUDAExecutionProvider; layout runs on CPU")
-        session = ort.InferenceSession(str(path), opts, providers=providers)
+        return self._opened(ort.InferenceSession(str(path), opts, providers=providers), path)
+
+    def _opened(self, session: Any, path: Path) -> Any:
         meta = session.get_modelmeta().custom_metadata_map.get("character")
         if meta and tuple(meta.split("\n")) != self.labels:
             raise ValueError(f"{path}: class list {meta.splitlines()} differs from {list(self.labels)}")

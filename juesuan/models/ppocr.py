@@ -78,8 +78,23 @@ def find_model_files(kind: str) -> PpOcrModelFiles:
     return files
 
 
-def create_session(path: Path, threads: int = 1, device: str = "cpu") -> ort.InferenceSession:
-    """One onnxruntime session; ``device="cuda"`` puts CUDAExecutionProvider first when onnxruntime-gpu has it."""
+def create_session(
+    path: Path,
+    threads: int = 1,
+    device: str = "cpu",
+    backend: str = "onnxruntime",
+    precision: str = "float32",
+    compile: bool = False,
+) -> ort.InferenceSession:
+    """One onnxruntime session; ``device="cuda"`` puts CUDAExecutionProvider first when onnxruntime-gpu has it.
+
+    ``backend="torch"``: a :class:`~juesuan.models.torch_onnx.TorchSession` with the same interface instead."""
+    if backend == "torch":
+        from juesuan.models.torch_onnx import TorchSession
+
+        return TorchSession(path, device, precision, compile, threads)  # type: ignore[return-value]
+    if backend != "onnxruntime":
+        raise ConfigError(f"unknown inference backend {backend!r}; known: onnxruntime, torch")
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -450,6 +465,9 @@ class PpOcrEngine:
     threads: int = 1
     device: str = "cpu"
     det_params: DetParams = field(default_factory=DetParams)
+    backend: str = "onnxruntime"  # or "torch" (juesuan.models.torch_onnx)
+    precision: str = "float32"
+    compile: bool = False
     _files: PpOcrModelFiles | None = None
     _det: DbTextDetector | None = None
     _rec: CtcRecognizer | None = None
@@ -464,20 +482,23 @@ class PpOcrEngine:
     @property
     def det(self) -> DbTextDetector:
         if self._det is None:
-            self._det = DbTextDetector(create_session(self.files.det, self.threads, self.device), self.det_params)
+            self._det = DbTextDetector(self._session(self.files.det), self.det_params)
         return self._det
 
     @property
     def rec(self) -> CtcRecognizer:
         if self._rec is None:
-            self._rec = CtcRecognizer(create_session(self.files.rec, self.threads, self.device))
+            self._rec = CtcRecognizer(self._session(self.files.rec))
         return self._rec
 
     @property
     def cls(self) -> DirectionClassifier:
         if self._cls is None:
-            self._cls = DirectionClassifier(create_session(self.files.cls, self.threads, self.device))
+            self._cls = DirectionClassifier(self._session(self.files.cls))
         return self._cls
+
+    def _session(self, path: Path) -> ort.InferenceSession:
+        return create_session(path, self.threads, self.device, self.backend, self.precision, self.compile)
 
     def detect(self, image: np.ndarray, max_side_len: int = 2000, min_side_len: int = 30) -> np.ndarray:
         """rapidocr's full ``detect_and_crop`` geometry: shrink to ``max_side_len``, pad very flat images

@@ -192,14 +192,16 @@ def budget(full: dict, one: dict | None) -> dict[str, Any]:
         out["budget_s_per_page"] = round(marginal, 4)
     else:
         out["budget_s_per_page"] = out["budget_with_startup_s_per_page"]
+    # per stage, marginal too: models load inside their stage's first call, so one run's stage CPU holds loading
+    base = one if one is not None and pages > one["pages"] else None
+    n = pages - (base["pages"] if base else 0)
     per_stage = {}
     for k, c in sorted(full["stage_cpu_s"].items()):
         m = full["stage_model_cpu_s"].get(k, 0.0)
-        per_stage[k] = {
-            "cpu": round(c / pages, 4),
-            "model": round(m / pages, 4),
-            "non_model": round((c - m) / pages, 4),
-        }
+        if base is not None:
+            c -= base["stage_cpu_s"].get(k, 0.0)
+            m -= base["stage_model_cpu_s"].get(k, 0.0)
+        per_stage[k] = {"cpu": round(c / n, 4), "model": round(m / n, 4), "non_model": round((c - m) / n, 4)}
     attributed = sum(v["non_model"] for v in per_stage.values())
     out["per_stage_s_per_page"] = per_stage
     out["unattributed_s_per_page"] = round(out["budget_s_per_page"] - attributed, 4)
@@ -227,6 +229,8 @@ def markdown(b: dict[str, Any], args: argparse.Namespace, command: str, machine:
         + f". Model calls: {b['model_cpu_s_per_page']:.3f} CPU-s/page. Bytes between processes: "
         f"{b['bytes_per_page'] / 1e6:.2f} MB/page (pages {b['page_bytes_per_page'] / 1e6:.2f}, preview jobs "
         f"{b['preview_bytes_per_page'] / 1e6:.2f}, finish jobs {b['finish_bytes_per_page'] / 1e6:.3f}).",
+        "",
+        "Per stage, marginal CPU-s per page (this run minus the 1-page run, over the extra pages):",
         "",
         "| stage | CPU-s/page | in model calls | non-model |",
         "| --- | --- | --- | --- |",

@@ -272,12 +272,6 @@ class _Null:
         return None
 
 
-def _prepare_chunk(truth: list[Any], folder: str) -> list[Any]:
-    from juesuan.evaluation import harness as H  # noqa: N812
-
-    return H.prepare_pages(truth, Path(folder), H.EvaluateOptions(labels=False))
-
-
 def accuracy(pages: list[Any], run: dict[str, Any]) -> dict[str, Any]:
     """Value accuracy (and friends) of one run's documents, by the evaluation harness's scoring."""
     from juesuan.datamodel.document import Document
@@ -314,12 +308,18 @@ def main(argv: list[str] | None = None) -> int:
 
     pdf_dir = args.pdfs or (PDFS if PDFS.is_dir() else None)
     pdfs = sorted((pdf_dir or SHARED_REAL).glob("*.pdf"))  # ../shared: the table pages are found below
-    if args.docs:
-        pdfs = pdfs[: args.docs]
     work = args.work
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    truth = H.collect_truth(pdfs, H.EvaluateOptions(labels=False, dpi=args.dpi, max_pages=args.max_pages or None))
+    truth_opts = H.EvaluateOptions(labels=False, dpi=args.dpi, max_pages=args.max_pages or None)
+    truth: list[Any] = []
+    n_docs = 0
+    for pdf in pdfs:  # the first --docs documents that have table pages
+        found = H.collect_truth([pdf], truth_opts)
+        truth += found
+        n_docs += bool(found)
+        if args.docs and n_docs >= args.docs:
+            break
     if not truth:
         raise SystemExit(f"no table pages in {pdfs}")
     cores = os.cpu_count() or 2
@@ -327,8 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     for tp in truth:
         by_doc.setdefault(tp.doc, []).append(tp)
     t0 = time.perf_counter()
-    with cf.ProcessPoolExecutor(max_workers=min(cores, len(by_doc))) as ex:
-        chunks = list(ex.map(_prepare_chunk, by_doc.values(), [str(work / "pages")] * len(by_doc)))
+    import multiprocessing as mp
+
+    n = len(by_doc)
+    with cf.ProcessPoolExecutor(max_workers=min(cores, n), mp_context=mp.get_context("spawn")) as ex:
+        chunks = list(ex.map(H.prepare_pages, by_doc.values(), [work / "pages"] * n, [truth_opts] * n))
     pages = [p for chunk in chunks for p in chunk]
     prepare_s = time.perf_counter() - t0
     log.info("%d pages prepared in %.1f s", len(pages), prepare_s)

@@ -3,12 +3,14 @@
 The local runner gives every worker the whole pipeline, so on a GPU box each worker would hold its own models and
 feed the GPU one small batch at a time. Here a process pool of ``cpu_workers`` rasterizes, finds the layout (PicoDet
 is cheap on a CPU: ~0.2 s a page against 0.5-14 s of OCR) and builds the ruled grid of one page per task, and sends
-the :class:`GridResult` back with its pixels (~12 MB a page at 200 dpi; pickling it costs ~5 ms). The parent holds
+the :class:`GridResult` back with its pixels (~12 MB a page at 200 dpi), pickled by the worker itself so that the
+bytes and the CPU of every transfer are measured (``summary.stats["transport_*"]``, ``transport`` timings). With
+previews on, the worker also cuts the small grey preview base, so the full page never travels back. The parent holds
 the only OCR and labeller models and runs ocr → structure → label over whatever pages are ready, up to
 ``batch_pages`` from any documents, so it never waits on one slow page while others are ready. At most
 ``queue_pages`` pages are in flight (being prepared, waiting for the neural stage, or drawn as previews), which
-bounds memory. Previews are drawn and documents finished (:func:`finish_document`: assemble → validate → write) back
-in the pool, so the neural process only runs models; planning, skipping and failing documents is
+bounds memory. Previews are drawn (from that base) and documents finished (:func:`finish_document`: assemble →
+validate → write) back in the pool, so the neural process only runs models; planning, skipping and failing documents is
 :class:`BatchState`'s, as in the local engine, so outputs and resume behave the same.
 
 ``summary.stats`` reports how long the neural stage was busy from the first page submitted to its last batch: a

@@ -335,10 +335,19 @@ def ctc_characters(session: ort.InferenceSession) -> list[str]:
     return ["blank", *meta["character"].splitlines(), " "]
 
 
+def ctc_best(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(argmax, max) over the dictionary axis: one pass over (B, T, C) and a gather, not two passes."""
+    idx = probs.argmax(axis=2)
+    return idx, np.take_along_axis(probs, idx[:, :, None], axis=2)[:, :, 0]
+
+
 def ctc_decode(probs: np.ndarray, characters: Sequence[str]) -> list[RecLine]:
     """Greedy CTC: argmax per step, merge repeats, drop blank (index 0). Score = mean max-probability (0 if empty)."""
-    idx = probs.argmax(axis=2)
-    best = probs.max(axis=2)
+    return ctc_decode_best(*ctc_best(probs), characters)
+
+
+def ctc_decode_best(idx: np.ndarray, best: np.ndarray, characters: Sequence[str]) -> list[RecLine]:
+    """:func:`ctc_decode` from the per-step argmax and max (a GPU computes them there: (B, T) back, not (B, T, C))."""
     out: list[RecLine] = []
     for b in range(idx.shape[0]):
         seq = idx[b]
@@ -392,9 +401,17 @@ class CtcRecognizer:
         for members in self.batches(ratios, batch_size, floor, max_waste):
             width = max(floor, int(self.image_height * max(float(ratios[i]) for i in members)))
             batch = np.stack([self.normalize(crops[i], width) for i in members])
-            for i, line in zip(members, ctc_decode(_run(self.session, batch), self.characters), strict=False):
+            for i, line in zip(members, self._decode(batch), strict=False):
                 out[i] = line
         return [line if line is not None else RecLine("", 0.0) for line in out]
+
+    def _decode(self, batch: np.ndarray) -> list[RecLine]:
+        run_best = getattr(self.session, "run_best", None)  # TorchSession: argmax/max on the device
+        if run_best is not None:
+            with MODEL_CLOCK:
+                idx, best = run_best({self.session.get_inputs()[0].name: batch})
+            return ctc_decode_best(idx, best, self.characters)
+        return ctc_decode(_run(self.session, batch), self.characters)
 
     def batches(self, ratios: np.ndarray, batch_size: int, min_width: int, max_waste: float = 0.25) -> list[list[int]]:
         """Indices grouped by similar aspect ratio: at most ``batch_size`` crops, and a crop starts a new batch when

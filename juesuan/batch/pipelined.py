@@ -3,12 +3,14 @@
 The local runner gives every worker the whole pipeline, so on a GPU box each worker would hold its own models and
 feed the GPU one small batch at a time. Here a process pool of ``cpu_workers`` rasterizes, finds the layout (PicoDet
 is cheap on a CPU: ~0.2 s a page against 0.5-14 s of OCR) and builds the ruled grid of one page per task, and sends
-the :class:`GridResult` back with its pixels (~12 MB a page at 200 dpi; pickling it costs ~5 ms). The parent holds
+the :class:`GridResult` back with its pixels (~12 MB a page at 200 dpi), pickled by the worker itself so that the
+bytes and the CPU of every transfer are measured (``summary.stats["transport_*"]``, ``transport`` timings). With
+previews on, the worker also cuts the small grey preview base, so the full page never travels back. The parent holds
 the only OCR and labeller models and runs ocr → structure → label over whatever pages are ready, up to
 ``batch_pages`` from any documents, so it never waits on one slow page while others are ready. At most
 ``queue_pages`` pages are in flight (being prepared, waiting for the neural stage, or drawn as previews), which
-bounds memory. Previews are drawn and documents finished (:func:`finish_document`: assemble → validate → write) back
-in the pool, so the neural process only runs models; planning, skipping and failing documents is
+bounds memory. Previews are drawn (from that base) and documents finished (:func:`finish_document`: assemble →
+validate → write) back in the pool, so the neural process only runs models; planning, skipping and failing documents is
 :class:`BatchState`'s, as in the local engine, so outputs and resume behave the same.
 
 ``summary.stats`` reports how long the neural stage was busy from the first page submitted to its last batch: a
@@ -21,6 +23,7 @@ import concurrent.futures as cf
 import dataclasses
 import logging
 import multiprocessing as mp
+import pickle
 import signal
 import threading
 import time
@@ -32,6 +35,7 @@ from juesuan.batch.pages import PageTimeout, deadline, peak_rss_mb
 from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
 from juesuan.datamodel.page import OcrResult
 from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels
+from juesuan.models.clock import StageTimer
 from juesuan.options import PipelineOptions
 
 log = logging.getLogger(__name__)
@@ -52,24 +56,44 @@ def options_for_workers(options: PipelineOptions, layout_in_workers: bool) -> Pi
 
 def _run_stages(pipeline: Pipeline, names: Sequence[str], data: Any, timings: dict[str, float]) -> list[Any]:
     for name in names:
-        t0 = time.perf_counter()
-        data = pipeline.stage(name)(data)
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+        with StageTimer() as timer:
+            data = pipeline.stage(name)(data)
+        timer.add_to(timings, name)
     return list(data)
 
 
+Prepared = tuple[Any, Any, dict[str, float], float]  # GridResult (with pixels), preview base or None, timings, RSS
+
+
 def prepare_page(
-    pipeline: Pipeline, path: Path, index: int, stages: Sequence[str]
-) -> tuple[Any, dict[str, float], float]:
+    pipeline: Pipeline, path: Path, index: int, stages: Sequence[str], preview_width: int | None = None
+) -> Prepared:
     """The CPU part of one page: rasterize (+ layout + grid), within ``page_timeout_s``; the result keeps its pixels
-    for OCR. Also returns this process's peak RSS (MiB)."""
+    for OCR. Also returns this process's peak RSS (MiB).
+
+    With ``preview_width`` the grey preview base is cut here too, where the pixels are, so the full page never has
+    to travel to the process that draws the preview."""
     timings: dict[str, float] = {}
     with deadline(pipeline.options.page_timeout_s):
-        t0 = time.perf_counter()
-        pages = pipeline.stage("rasterize")([(Path(path), index)])
-        timings["rasterize"] = time.perf_counter() - t0
+        with StageTimer() as timer:
+            pages = pipeline.stage("rasterize")([(Path(path), index)])
+        timer.add_to(timings, "rasterize")
         (item,) = _run_stages(pipeline, [s for s in stages if s != "rasterize"], pages, timings)
-    return item, timings, peak_rss_mb()
+        base = None
+        if preview_width is not None:
+            from juesuan.io.previews import preview_base
+
+            with StageTimer() as timer:
+                base = preview_base(item.page.image, preview_width)
+            timer.add_to(timings, "previews")
+    return item, base, timings, peak_rss_mb()
+
+
+def _dumps(obj: Any) -> tuple[bytes, float]:
+    """Pickle ``obj`` ourselves (protocol 5), so the CPU and the bytes of every transfer are measured."""
+    t0 = time.process_time()
+    blob = pickle.dumps(obj, protocol=5)
+    return blob, time.process_time() - t0
 
 
 # ---- worker side ------------------------------------------------------------------------------------------------
@@ -83,24 +107,33 @@ def _init_worker(options: PipelineOptions) -> None:
     _WORKER = Pipeline(options)
 
 
-def _work(path: str, index: int, stages: tuple[str, ...]) -> tuple[Any, dict[str, float], float]:
+def _work(path: str, index: int, stages: tuple[str, ...], preview_width: int | None = None) -> tuple[bytes, float]:
+    """One prepared page, pickled here (its CPU seconds returned with it, its size is the bytes sent)."""
     assert _WORKER is not None, "worker not initialised"
-    return prepare_page(_WORKER, Path(path), index, stages)
+    return _dumps(prepare_page(_WORKER, Path(path), index, stages, preview_width))
 
 
 def _finish_with(pipeline: Pipeline, d: _Doc, outdir: Path, pages_key: str) -> DocResult:
     return finish_document(pipeline, d, outdir, pages_key, pipeline.options.export)
 
 
-def _preview(result: OcrResult, max_width: int) -> bytes:
-    from juesuan.io.previews import render_preview
+def _preview(payload: bytes | tuple[Any, Any]) -> tuple[bytes, dict[str, float]]:
+    """Draw one preview from (pixel-free result, preview base); returns the PNG and its timings."""
+    from juesuan.io.previews import draw_preview
 
-    return render_preview(result.page, result, max_width)
+    timings: dict[str, float] = {}
+    with StageTimer() as timer:
+        result, (base, scale) = pickle.loads(payload) if isinstance(payload, bytes) else payload
+    timer.add_to(timings, "transport")
+    with StageTimer() as timer:
+        png = draw_preview(base, scale, result)
+    timer.add_to(timings, "previews")
+    return png, timings
 
 
-def _finish(d: _Doc, outdir: Path, pages_key: str) -> DocResult:
+def _finish(job: bytes | _Doc, outdir: Path, pages_key: str) -> DocResult:
     assert _WORKER is not None, "worker not initialised"
-    return _finish_with(_WORKER, d, outdir, pages_key)
+    return _finish_with(_WORKER, pickle.loads(job) if isinstance(job, bytes) else job, outdir, pages_key)
 
 
 class _InlinePool:
@@ -112,7 +145,7 @@ class _InlinePool:
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
         fut: cf.Future[Any] = cf.Future()
         try:
-            if fn is _work:
+            if fn is _work:  # no pickling in-process: the parent gets the tuple itself
                 fut.set_result(prepare_page(self.pipeline, Path(args[0]), *args[1:]))
             elif fn is _finish:
                 fut.set_result(_finish_with(self.pipeline, *args))
@@ -136,6 +169,7 @@ class _Ready:
     order: tuple[int, int]  # (document position, page index): batches take pages in document order
     item: Any  # PageImage / GridResult with pixels
     timings: dict[str, float]
+    preview: Any = None  # (grey preview base, scale) cut by the worker, or None
 
 
 class _PipelinedState(BatchState):
@@ -145,13 +179,20 @@ class _PipelinedState(BatchState):
         super().__init__(*args, **kwargs)
         self.pool: Any = None  # set while the pool runs
         self.finishing: dict[cf.Future[Any], _Doc] = {}
+        self.inline = False  # the pool is this process: no pickling
+        self.sent_bytes = 0  # pickled bytes of finish jobs (pages are counted by the loop)
+        self.dumps_cpu = 0.0
 
     def _finish(self, d: _Doc) -> None:
         if d.failed is not None or not d.outputs or self.pool is None:
             super()._finish(d)
             return
-        job = dataclasses.replace(d, outputs=list(d.outputs))  # the pool pickles it later; d is cleared now
+        job: Any = dataclasses.replace(d, outputs=list(d.outputs))  # d is cleared now
         d.outputs = []
+        if not self.inline:
+            job, cpu = _dumps(job)
+            self.sent_bytes += len(job)
+            self.dumps_cpu += cpu
         try:
             self.finishing[self.pool.submit(_finish, job, self.outdir, self.pages_key)] = d
         except cf.process.BrokenProcessPool as exc:
@@ -276,6 +317,9 @@ def _stream(
     neural = _NeuralStage(state.parent, neural_stages)
     position = {id(d): k for k, d in enumerate(state.docs)}
     previews = options.export.previews
+    preview_width = options.export.preview_max_width if previews else None
+    page_bytes = 0  # pickled bytes of pages sent worker -> parent, and of previews sent back
+    preview_bytes = 0
     t_stream = time.perf_counter()
     waited = 0.0
     max_ready = 0
@@ -301,6 +345,7 @@ def _stream(
 
     with pool:
         state.pool = pool
+        state.inline = isinstance(pool, _InlinePool)
         preparing: dict[cf.Future[Any], tuple[_Doc, int]] = {}
         rendering: dict[cf.Future[Any], tuple[_Doc, OcrResult, dict[str, float]]] = {}
         ready: list[_Ready] = []
@@ -309,7 +354,7 @@ def _stream(
             while len(preparing) + len(ready) + len(rendering) < queue_pages and (task := state.take()) is not None:
                 d, (index,) = task
                 try:
-                    preparing[pool.submit(_work, str(d.path), index, worker_stages)] = (d, index)
+                    preparing[pool.submit(_work, str(d.path), index, worker_stages, preview_width)] = (d, index)
                 except cf.process.BrokenProcessPool as exc:  # a worker died: fail what is left, never hang
                     page_done(d, None, exc)
             if not (preparing or rendering or ready or state.finishing):
@@ -328,13 +373,29 @@ def _stream(
                     if exc is not None:
                         page_done(d, None, exc, index)
                     else:
-                        item, timings, rss = fut.result()
+                        got = fut.result()
+                        transport: dict[str, float] = {}
+                        if isinstance(got[0], bytes):  # from a worker: (pickled page, its dumps CPU)
+                            blob, dumps_cpu = got
+                            page_bytes += len(blob)
+                            with StageTimer() as timer:
+                                got = pickle.loads(blob)
+                            del blob
+                            timer.add_to(transport, "transport")
+                            transport["cpu.transport"] += dumps_cpu
+                        item, base, timings, rss = got
                         state.worker_rss_mb = max(state.worker_rss_mb, rss)
-                        ready.append(_Ready(d, (position[id(d)], index), item, timings))
+                        for k, v in transport.items():
+                            timings[k] = timings.get(k, 0.0) + v
+                        ready.append(_Ready(d, (position[id(d)], index), item, timings, base))
                 elif fut in rendering:
                     d, result, timings = rendering.pop(fut)
                     exc = fut.exception()
-                    page_done(d, None if exc else PageOutput(strip_pixels(result), fut.result(), timings), exc)
+                    if exc is None:
+                        png, more = fut.result()
+                        for k, v in more.items():
+                            timings[k] = timings.get(k, 0.0) + v
+                    page_done(d, None if exc else PageOutput(result, png, timings), exc)
                 else:
                     state.collect(fut)
             max_ready = max(max_ready, len(ready))
@@ -344,10 +405,17 @@ def _stream(
                 for r, res in zip(batch, neural.run(batch), strict=True):
                     if isinstance(res, BaseException):
                         page_done(r.doc, None, res, r.order[1])
-                    elif previews:  # drawn in the pool: the neural process only runs models
+                    elif previews and r.preview is not None:  # drawn in the pool from the worker's small base
                         result, timings = res
+                        result = strip_pixels(result)
+                        payload: Any = (result, r.preview)
+                        if not state.inline:
+                            with StageTimer() as timer:
+                                payload, _ = _dumps(payload)
+                            timer.add_to(timings, "transport")
+                            preview_bytes += len(payload)
                         try:
-                            fut = pool.submit(_preview, result, options.export.preview_max_width)
+                            fut = pool.submit(_preview, payload)
                         except cf.process.BrokenProcessPool as exc:
                             page_done(r.doc, None, exc)
                         else:
@@ -372,4 +440,9 @@ def _stream(
         "stream_s": round(stream_seconds, 3),
         "neural_span_s": round(span, 3),
         "neural_utilisation": round(neural.busy / span, 3) if span > 0 else 0.0,
+        # bytes pickled between processes: pages to the neural process, preview jobs and finish jobs back
+        "transport_page_bytes": page_bytes,
+        "transport_preview_bytes": preview_bytes,
+        "transport_finish_bytes": state.sent_bytes,
+        "transport_bytes_per_page": round((page_bytes + preview_bytes + state.sent_bytes) / max(neural.pages, 1)),
     }

@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=None, help="where neural stages run")
     p.add_argument("--ocr", choices=kinds("ocr"), default=None, help="OCR engine")
     p.add_argument(
+        "--backend",
+        choices=["onnxruntime", "torch"],
+        default=None,
+        help="runtime of the OCR and layout ONNX graphs (torch: the CUDA path without onnxruntime-gpu)",
+    )
+    p.add_argument(
         "--text-layer",
         choices=["never", "auto"],
         default=None,
@@ -118,6 +124,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         put("ocr.kind", args.ocr)
     if args.labeler is not None:
         put("label.kind", args.labeler)
+    if getattr(args, "backend", None) is not None:
+        put("ocr.backend", args.backend)
+        put("layout.backend", args.backend)
     if args.device is not None:
         device = args.device
         if device == "auto":

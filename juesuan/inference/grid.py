@@ -158,8 +158,8 @@ def _thin_components(mask: np.ndarray, horizontal: bool, max_thick: int) -> tupl
             segs.append(Segment(float(centroids[i][1]), float(x), float(x + w)))
         else:
             segs.append(Segment(float(centroids[i][0]), float(y), float(y + h)))
-    out = np.where(keep[labels], 255, 0).astype(np.uint8)
-    return out, segs
+    lut = np.where(keep, 255, 0).astype(np.uint8)  # one uint8 gather, not a page of int64
+    return lut[labels], segs
 
 
 def _join_collinear(segs: Sequence[Segment], tol: float, max_gap: float) -> list[Segment]:

@@ -201,7 +201,10 @@ class ClassifierLabeler:
 
         model, vocab, cfg, labels = loaded
         built = [page_units(p) for p in pages]
-        preds = predict(model, vocab, cfg, [b[0] for b in built], self.options.batch_size, self.options.device)
+        from juesuan.models.clock import MODEL_CLOCK
+
+        with MODEL_CLOCK:
+            preds = predict(model, vocab, cfg, [b[0] for b in built], self.options.batch_size, self.options.device)
         return [apply_labels(p, b[1], [labels[i] for i in ids]) for p, b, ids in zip(pages, built, preds, strict=True)]
 
 

@@ -84,6 +84,8 @@ class PicoDetLayout:
             score_threshold=opts.score_threshold,
             iou_threshold=opts.iou_threshold,
             fit=opts.fit,
+            backend=opts.backend,
+            precision=opts.precision,
         )
         try:
             runner.load()

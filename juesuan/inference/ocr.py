@@ -394,7 +394,11 @@ class PpOcr:
     @property
     def engine(self) -> PpOcrEngine:
         if self._engine is None:  # sessions are created inside, on first use
-            self._engine = PpOcrEngine(self.options.kind, self.options.threads, self.options.device)
+            opts = self.options
+            self._engine = PpOcrEngine(
+                opts.kind, opts.threads, opts.device, backend=opts.backend, precision=opts.precision,
+                compile=opts.compile,
+            )  # fmt: skip
         return self._engine
 
     @property

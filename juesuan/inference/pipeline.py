@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import platform
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from juesuan import __version__
 from juesuan.datamodel.document import Document, PageInfo, Source
 from juesuan.datamodel.page import OcrResult, PageImage
 from juesuan.inference import registry
+from juesuan.models.clock import StageTimer, split_timings
 from juesuan.options import PipelineOptions
 
 log = logging.getLogger(__name__)
@@ -85,18 +85,21 @@ class Pipeline:
         for start in range(0, len(indices), batch_size):
             chunk = list(indices[start : start + batch_size])
             timings: dict[str, float] = {}
-            t0 = time.perf_counter()
-            pages: list[PageImage] = self.stage("rasterize")([(Path(path), i) for i in chunk])
-            timings["rasterize"] = time.perf_counter() - t0
+            with StageTimer() as timer:
+                pages: list[PageImage] = self.stage("rasterize")([(Path(path), i) for i in chunk])
+            timer.add_to(timings, "rasterize")
             results = self.process_images(pages, timings)
             share = {k: v / max(len(chunk), 1) for k, v in timings.items()}
             for page, result in zip(pages, results, strict=False):
                 png = None
+                page_timings = dict(share)
                 if previews:
                     from juesuan.io.previews import render_preview
 
-                    png = render_preview(page, result, self.options.export.preview_max_width)
-                out.append(PageOutput(strip_pixels(result), png, dict(share)))
+                    with StageTimer() as timer:
+                        png = render_preview(page, result, self.options.export.preview_max_width)
+                    timer.add_to(page_timings, "previews")
+                out.append(PageOutput(strip_pixels(result), png, page_timings))
                 if on_page is not None:
                     on_page(1)
         return out
@@ -106,9 +109,9 @@ class Pipeline:
         timings = {} if timings is None else timings
         data: Any = pages
         for name in STAGE_ORDER[1:]:
-            t0 = time.perf_counter()
-            data = self.stage(name)(data)
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+            with StageTimer() as timer:
+                data = self.stage(name)(data)
+            timer.add_to(timings, name)
         return list(data)
 
     # ---- documents ---------------------------------------------------------------------------------------------
@@ -120,11 +123,12 @@ class Pipeline:
         for o in outputs:
             for k, v in o.timings.items():
                 timings[k] = timings.get(k, 0.0) + v
-        t0 = time.perf_counter()
-        tables = self.stage("assemble")(results)
+        with StageTimer() as timer:
+            tables = self.stage("assemble")(results)
+        timer.add_to(timings, "assemble")
         # the structure-hypotheses share of assembling is its own entry (timings are summed per page elsewhere)
         hypotheses = float(getattr(self.stage("assemble"), "hypotheses_seconds", 0.0))
-        timings["assemble"] = time.perf_counter() - t0 - hypotheses
+        timings["assemble"] -= hypotheses
         timings["structure_hypotheses"] = hypotheses
         doc = Document(
             source=Source(path=str(path), sha256=sha256, pages=n_pages),
@@ -148,15 +152,19 @@ class Pipeline:
         if self.options.validation.enabled:
             from juesuan.validation.check import annotate_and_validate
 
-            t0 = time.perf_counter()
-            doc = annotate_and_validate(doc, self.options.validation)
-            timings["validate"] = time.perf_counter() - t0
+            with StageTimer() as timer:
+                doc = annotate_and_validate(doc, self.options.validation)
+            timer.add_to(timings, "validate")
+        wall, cpu, model_cpu = split_timings(timings)
         doc.meta.update(
             {
                 "juesuan_version": __version__,
                 "python": platform.python_version(),
                 "options": self.options.model_dump(mode="json"),
-                "timings": {k: round(v, 4) for k, v in timings.items()},
+                "timings": {k: round(v, 4) for k, v in wall.items()},
+                # process CPU seconds per stage (all pages), and the part of them spent inside model calls
+                "timings_cpu": {k: round(v, 4) for k, v in cpu.items()},
+                "timings_model_cpu": {k: round(v, 4) for k, v in model_cpu.items()},
                 "pages_processed": len(results),
             }
         )

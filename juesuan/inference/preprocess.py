@@ -346,7 +346,10 @@ class TextDirectionClassifier:
             return np.zeros(0)
         session = self._session or self._load()
         batch = np.stack([self._prepare(c) for c in crops])
-        probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
+        from juesuan.models.clock import MODEL_CLOCK
+
+        with MODEL_CLOCK:
+            probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
         return np.asarray(probs[:, 1], dtype=np.float64)
 
 

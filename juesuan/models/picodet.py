@@ -17,6 +17,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from juesuan.models.clock import MODEL_CLOCK
+
 log = logging.getLogger(__name__)
 
 # Order of the graph's class scores (its metadata key ``character`` says the same).
@@ -105,7 +107,11 @@ class PicoDetRunner:
         iou_threshold: float = 0.5,
         fit: Fit = "pad",
         labels: tuple[str, ...] = CDLA_LABELS,
+        backend: str = "onnxruntime",
+        precision: str = "float32",
     ) -> None:
+        self.backend = backend  # "torch": juesuan.models.torch_onnx (the CUDA path without onnxruntime-gpu)
+        self.precision = precision
         self.model_path = model_path
         self.threads = threads
         self.device = device
@@ -137,6 +143,10 @@ class PicoDetRunner:
         path = self.model_path or default_cdla_model()
         if not path.is_file():
             raise FileNotFoundError(f"layout model {path} does not exist")
+        if self.backend == "torch":
+            from juesuan.models.torch_onnx import TorchSession
+
+            return self._opened(TorchSession(path, self.device, self.precision, threads=self.threads), path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -147,7 +157,9 @@ class PicoDetRunner:
                 providers.insert(0, "CUDAExecutionProvider")
             else:
                 log.warning("device=cuda but onnxruntime has no CUDAExecutionProvider; layout runs on CPU")
-        session = ort.InferenceSession(str(path), opts, providers=providers)
+        return self._opened(ort.InferenceSession(str(path), opts, providers=providers), path)
+
+    def _opened(self, session: Any, path: Path) -> Any:
         meta = session.get_modelmeta().custom_metadata_map.get("character")
         if meta and tuple(meta.split("\n")) != self.labels:
             raise ValueError(f"{path}: class list {meta.splitlines()} differs from {list(self.labels)}")
@@ -160,17 +172,19 @@ class PicoDetRunner:
     def _prepare(self, rgb: np.ndarray, height: int, width: int) -> tuple[np.ndarray, float, float]:
         """Network input and the scales (input pixels per image pixel) along x and y."""
         h, w = rgb.shape[:2]
-        bgr = rgb[:, :, ::-1]  # rapid_layout feeds cv2's BGR
+        # resize first, then flip to cv2's BGR (what rapid_layout feeds): resizing is per channel, so the result is
+        # the same bytes, and resizing a reversed (non-contiguous) full page made cv2 copy it first (20x slower)
+        rgb = np.ascontiguousarray(rgb)
         if self.fit == "stretch":
-            resized = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_LINEAR)
+            resized = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_LINEAR)
             sx, sy = width / w, height / h
         else:
             scale = min(width / w, height / h)
             new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
             resized = np.full((height, width, 3), 255, dtype=np.uint8)
-            resized[:new_h, :new_w] = cv2.resize(bgr, (new_w, new_h), interpolation=cv2.INTER_AREA)
+            resized[:new_h, :new_w] = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA)
             sx = sy = scale
-        x = (resized.astype(np.float32) / 255.0 - _MEAN) / _STD
+        x = (resized[:, :, ::-1].astype(np.float32) / 255.0 - _MEAN) / _STD
         return x.transpose(2, 0, 1)[None].astype(np.float32), sx, sy
 
     def _decode(self, outputs: list[np.ndarray], height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +211,8 @@ class PicoDetRunner:
         assert self._input is not None
         name, height, width = self._input
         x, sx, sy = self._prepare(rgb, height, width)
-        outputs = session.run(None, {name: x})
+        with MODEL_CLOCK:
+            outputs = session.run(None, {name: x})
         boxes, scores = self._decode(outputs, height, width)
         h, w = rgb.shape[:2]
         found: list[Detection] = []

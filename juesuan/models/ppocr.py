@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from juesuan.errors import ConfigError
+from juesuan.models.clock import MODEL_CLOCK
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -77,8 +78,23 @@ def find_model_files(kind: str) -> PpOcrModelFiles:
     return files
 
 
-def create_session(path: Path, threads: int = 1, device: str = "cpu") -> ort.InferenceSession:
-    """One onnxruntime session; ``device="cuda"`` puts CUDAExecutionProvider first when onnxruntime-gpu has it."""
+def create_session(
+    path: Path,
+    threads: int = 1,
+    device: str = "cpu",
+    backend: str = "onnxruntime",
+    precision: str = "float32",
+    compile: bool = False,
+) -> ort.InferenceSession:
+    """One onnxruntime session; ``device="cuda"`` puts CUDAExecutionProvider first when onnxruntime-gpu has it.
+
+    ``backend="torch"``: a :class:`~juesuan.models.torch_onnx.TorchSession` with the same interface instead."""
+    if backend == "torch":
+        from juesuan.models.torch_onnx import TorchSession
+
+        return TorchSession(path, device, precision, compile, threads)  # type: ignore[return-value]
+    if backend != "onnxruntime":
+        raise ConfigError(f"unknown inference backend {backend!r}; known: onnxruntime, torch")
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -99,7 +115,8 @@ def create_session(path: Path, threads: int = 1, device: str = "cpu") -> ort.Inf
 
 def _run(session: ort.InferenceSession, batch: np.ndarray) -> np.ndarray:
     name = session.get_inputs()[0].name
-    return np.asarray(session.run(None, {name: batch})[0])
+    with MODEL_CLOCK:
+        return np.asarray(session.run(None, {name: batch})[0])
 
 
 def _to_bgr(image: np.ndarray) -> np.ndarray:
@@ -318,10 +335,19 @@ def ctc_characters(session: ort.InferenceSession) -> list[str]:
     return ["blank", *meta["character"].splitlines(), " "]
 
 
+def ctc_best(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(argmax, max) over the dictionary axis: one pass over (B, T, C) and a gather, not two passes."""
+    idx = probs.argmax(axis=2)
+    return idx, np.take_along_axis(probs, idx[:, :, None], axis=2)[:, :, 0]
+
+
 def ctc_decode(probs: np.ndarray, characters: Sequence[str]) -> list[RecLine]:
     """Greedy CTC: argmax per step, merge repeats, drop blank (index 0). Score = mean max-probability (0 if empty)."""
-    idx = probs.argmax(axis=2)
-    best = probs.max(axis=2)
+    return ctc_decode_best(*ctc_best(probs), characters)
+
+
+def ctc_decode_best(idx: np.ndarray, best: np.ndarray, characters: Sequence[str]) -> list[RecLine]:
+    """:func:`ctc_decode` from the per-step argmax and max (a GPU computes them there: (B, T) back, not (B, T, C))."""
     out: list[RecLine] = []
     for b in range(idx.shape[0]):
         seq = idx[b]
@@ -375,9 +401,17 @@ class CtcRecognizer:
         for members in self.batches(ratios, batch_size, floor, max_waste):
             width = max(floor, int(self.image_height * max(float(ratios[i]) for i in members)))
             batch = np.stack([self.normalize(crops[i], width) for i in members])
-            for i, line in zip(members, ctc_decode(_run(self.session, batch), self.characters), strict=False):
+            for i, line in zip(members, self._decode(batch), strict=False):
                 out[i] = line
         return [line if line is not None else RecLine("", 0.0) for line in out]
+
+    def _decode(self, batch: np.ndarray) -> list[RecLine]:
+        run_best = getattr(self.session, "run_best", None)  # TorchSession: argmax/max on the device
+        if run_best is not None:
+            with MODEL_CLOCK:
+                idx, best = run_best({self.session.get_inputs()[0].name: batch})
+            return ctc_decode_best(idx, best, self.characters)
+        return ctc_decode(_run(self.session, batch), self.characters)
 
     def batches(self, ratios: np.ndarray, batch_size: int, min_width: int, max_waste: float = 0.25) -> list[list[int]]:
         """Indices grouped by similar aspect ratio: at most ``batch_size`` crops, and a crop starts a new batch when
@@ -448,6 +482,9 @@ class PpOcrEngine:
     threads: int = 1
     device: str = "cpu"
     det_params: DetParams = field(default_factory=DetParams)
+    backend: str = "onnxruntime"  # or "torch" (juesuan.models.torch_onnx)
+    precision: str = "float32"
+    compile: bool = False
     _files: PpOcrModelFiles | None = None
     _det: DbTextDetector | None = None
     _rec: CtcRecognizer | None = None
@@ -462,20 +499,23 @@ class PpOcrEngine:
     @property
     def det(self) -> DbTextDetector:
         if self._det is None:
-            self._det = DbTextDetector(create_session(self.files.det, self.threads, self.device), self.det_params)
+            self._det = DbTextDetector(self._session(self.files.det), self.det_params)
         return self._det
 
     @property
     def rec(self) -> CtcRecognizer:
         if self._rec is None:
-            self._rec = CtcRecognizer(create_session(self.files.rec, self.threads, self.device))
+            self._rec = CtcRecognizer(self._session(self.files.rec))
         return self._rec
 
     @property
     def cls(self) -> DirectionClassifier:
         if self._cls is None:
-            self._cls = DirectionClassifier(create_session(self.files.cls, self.threads, self.device))
+            self._cls = DirectionClassifier(self._session(self.files.cls))
         return self._cls
+
+    def _session(self, path: Path) -> ort.InferenceSession:
+        return create_session(path, self.threads, self.device, self.backend, self.precision, self.compile)
 
     def detect(self, image: np.ndarray, max_side_len: int = 2000, min_side_len: int = 30) -> np.ndarray:
         """rapidocr's full ``detect_and_crop`` geometry: shrink to ``max_side_len``, pad very flat images

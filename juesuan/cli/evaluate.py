@@ -25,8 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="PDFs with a text layer, or labelled .jsonl")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="OUTDIR", help="output folder")
     p.add_argument("--config", type=Path, default=None, help="pipeline YAML (default: configs/pipeline.yaml)")
-    p.add_argument("--dpi", type=int, default=200, help="rasterize PDFs at this dpi (default 200)")
-    p.add_argument("--degrade", default="scan", help="scan preset: clean, scan, fax, photo_stamp, heavy (default scan)")
+    p.add_argument(
+        "--dpi", type=int, default=None, help="rasterize PDFs at this dpi (default: the preset's, fax 150, else 200)"
+    )
+    p.add_argument(
+        "--degrade", default="scan", help="scan preset: clean, scan, fax, photo, fax_resampled, photo_stamp, heavy"
+    )
     p.add_argument("--seed", type=int, default=7, help="degradation seed (default 7)")
     p.add_argument("--all-pages", action="store_true", help="also pages without truth tables (precision on text pages)")
     p.add_argument("--max-pages", type=int, default=None, help="first N table pages per document (smoke runs)")
@@ -44,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--no-labels", action="store_true", help="skip token-label F1 (PDFs: gold labels from the text layer + grid)"
     )
+    p.add_argument("--sample-pages", type=int, default=None, help="N table pages per document, seeded (issue 12)")
+    p.add_argument("--families", default=None, help="families/split YAML, e.g. configs/eval/wide.yaml")
+    p.add_argument("--raw-ceiling", action="store_true", help="also score raw full-page PP-OCRv6 (the ceiling)")
     p.add_argument("--worst", type=int, default=4, help="pages drawn in the report (default 4)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
     p.add_argument("--experiment", default="juesuan-evaluate", help="MLflow experiment name")
@@ -68,9 +75,16 @@ def run(args: argparse.Namespace) -> int:
     from juesuan.evaluation.report import summary_markdown
     from juesuan.options import load_options
 
+    from juesuan.datasets.synth.degrade import PRESETS
+
+    preset = PRESETS.get(args.degrade)
+    dpi = args.dpi or (preset.dpi if preset is not None and preset.dpi else 200)
     try:
         options = EvaluateOptions(
-            dpi=args.dpi,
+            dpi=dpi,
+            sample_pages=args.sample_pages,
+            families=args.families,
+            raw_ceiling=args.raw_ceiling,
             degrade=args.degrade,
             seed=args.seed,
             pages="all" if args.all_pages else "tables",
@@ -85,8 +99,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         raise ConfigError(str(exc)) from exc
-    from juesuan.datasets.synth.degrade import PRESETS
-
     if options.degrade not in PRESETS:
         raise ConfigError(f"unknown --degrade {options.degrade!r}; known: {', '.join(PRESETS)}")
     pipeline = load_options(args.config, _pipeline_overrides(args))

@@ -59,6 +59,15 @@ class EvaluateOptions(BaseModel):
     experiment: str = "juesuan-evaluate"
     revalidate_without_repair: bool = Field(True, description="also re-check identities with repair off")
     labels: bool = Field(True, description="token-label entity F1 (PDFs: gold from the text layer + ruled grid)")
+    sample_pages: int | None = Field(
+        None, ge=1, description="N table pages per document drawn with default_rng([seed, crc32(doc)]) (cheap runs)"
+    )
+    families: str | None = Field(
+        None, description="families/split YAML (configs/eval/wide.yaml): metrics per family and per dev/held-out split"
+    )
+    raw_ceiling: bool = Field(
+        False, description="also run full-page PP-OCRv6 on each page: share of truth numbers its text holds"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +120,8 @@ def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[Trut
             continue
         if options.pages == "tables":
             found = [p for p in found if p.has_values]
+        if options.sample_pages is not None:
+            found = sample_pages(found, options.sample_pages, options.seed)
         if options.max_pages is not None:
             by_doc: dict[str, int] = {}
             kept = []
@@ -123,6 +134,22 @@ def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[Trut
             log.warning("%s: no pages with truth tables", path)
         pages += found
     return pages
+
+
+def sample_pages(pages: Sequence[TruthPage], n: int, seed: int) -> list[TruthPage]:
+    """At most ``n`` pages per document, drawn with ``default_rng([seed, crc32(doc)])``, in page order: the same
+    pages for every preset and engine, whatever other documents are in the run."""
+    by_doc: dict[str, list[TruthPage]] = {}
+    for p in pages:
+        by_doc.setdefault(p.doc, []).append(p)
+    kept: list[TruthPage] = []
+    for doc, group in by_doc.items():
+        if len(group) > n:
+            rng = np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8"))])
+            picked = sorted(rng.choice(len(group), size=n, replace=False).tolist())
+            group = [group[i] for i in picked]
+        kept += group
+    return kept
 
 
 def _affine_point(m: np.ndarray, x: float, y: float) -> tuple[float, float]:
@@ -520,6 +547,16 @@ def evaluate(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = on_stage or (lambda s: log.info("%s", s))
+    split = None
+    if options.families:
+        from juesuan.evaluation.families import load_families
+
+        split = load_families(options.families)
+        kept = [p for p in inputs if split.excluded(str(p)) is None]
+        for p in inputs:
+            if split.excluded(str(p)) is not None:
+                log.info("%s: excluded (%s)", p, split.excluded(str(p)))
+        inputs = kept
     say("reading truth")
     truth = collect_truth(inputs, options)
     if not truth:
@@ -530,6 +567,17 @@ def evaluate(
     run = run_engine(options.engine, pages, out / "extract", pipeline, options.workers)
     say("scoring")
     summary, outcomes, truths = score(pages, run, options, pipeline)
+    ceiling = None
+    if options.raw_ceiling:
+        say("raw PP-OCRv6 ceiling")
+        ceiling = raw_ceiling_pages(pages)
+    summary["groups"] = group_metrics(pages, run, outcomes, ceiling, split)
+    summary.update(
+        {
+            k: summary["groups"]["all"][k]
+            for k in ("orphan_share", "null_numeric_share", "raw_ceiling", "orphans", "null_numeric", "amounts")
+        }
+    )
     result = {
         "command": command,
         "options": options.model_dump(mode="json"),
@@ -543,6 +591,67 @@ def evaluate(
     if options.mlflow:
         log_mlflow(out, result, options)
     return result
+
+
+def raw_ceiling_pages(pages: Sequence[PreparedPage]) -> list[tuple[int, int]]:
+    """(truth cells, of them found in the raw full-page PP-OCRv6 text) per prepared page, on the degraded image."""
+    from juesuan.evaluation.defects import ceiling_hits
+    from juesuan.evaluation.peers import RapidOcrPeer
+
+    peer = RapidOcrPeer("v6", threads=1)
+    out = []
+    for p in pages:
+        tokens = peer.tokens(_load_image(p.image), p.truth.dpi)
+        values = [c.value for c in p.truth.cells]
+        out.append((len(values), ceiling_hits(values, tokens)))
+    return out
+
+
+def group_metrics(
+    pages: Sequence[PreparedPage],
+    run: EngineRun,
+    outcomes: Sequence[m_.CellOutcome],
+    ceiling: Sequence[tuple[int, int]] | None,
+    split: Any = None,
+) -> dict[str, Any]:
+    """Value accuracy, orphan and null-numeric shares and the raw ceiling per document, family, split and overall."""
+    from juesuan.evaluation.defects import document_defects, pooled
+    from juesuan.evaluation.families import UNASSIGNED
+
+    per_doc: dict[str, dict[str, Any]] = {}
+    for i, (page, doc) in enumerate(zip(pages, run.documents, strict=True)):
+        row = per_doc.setdefault(page.truth.doc, {"documents": 1})
+        row["pages"] = row.get("pages", 0) + 1
+        if doc is not None:
+            for k, v in document_defects(doc).items():
+                row[k] = row.get(k, 0) + v
+        if ceiling is not None:
+            row["ceiling_cells"] = row.get("ceiling_cells", 0) + ceiling[i][0]
+            row["ceiling_hits"] = row.get("ceiling_hits", 0) + ceiling[i][1]
+    for o in outcomes:
+        row = per_doc.setdefault(o.truth.doc, {"documents": 1})
+        row["cells"] = row.get("cells", 0) + 1
+        row["ok"] = row.get("ok", 0) + int(o.ok)
+    fam_of = (lambda d: split.family_of(d)) if split is not None else (lambda d: UNASSIGNED)
+    split_of = (lambda d: split.split_of(d)) if split is not None else (lambda d: UNASSIGNED)
+    documents = {d: {**pooled([r]), "family": fam_of(d), "split": split_of(d)} for d, r in sorted(per_doc.items())}
+    families: dict[str, list[dict[str, Any]]] = {}
+    splits: dict[str, list[dict[str, Any]]] = {}
+    for d, r in per_doc.items():
+        families.setdefault(fam_of(d), []).append(r)
+        splits.setdefault(split_of(d), []).append(r)
+    by_family = {f: pooled(rs) for f, rs in sorted(families.items())}
+    for f, row in by_family.items():
+        row["split"] = split.families[f].split if split is not None and f in split.families else UNASSIGNED
+        docs = [documents[d] for d in documents if documents[d]["family"] == f]
+        accs = [x["value_accuracy"] for x in docs if x["value_accuracy"] is not None]
+        row["worst_document_accuracy"] = min(accs) if accs else None
+    return {
+        "all": pooled(per_doc.values()),
+        "by_split": {s: pooled(rs) for s, rs in sorted(splits.items())},
+        "by_family": by_family,
+        "by_document": documents,
+    }
 
 
 def write_outcomes(path: Path, outcomes: Sequence[m_.CellOutcome]) -> None:
@@ -583,6 +692,12 @@ def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
         for when, part in block.items():
             if isinstance(part, dict) and part.get("pass_rate") is not None:
                 out[f"identity_pass_rate_{when}"] = float(part["pass_rate"])
+    groups = summary.get("groups") or {}
+    for kind in ("by_split", "by_family"):
+        for name, part in (groups.get(kind) or {}).items():
+            for k in ("value_accuracy", "orphan_share", "null_numeric_share", "raw_ceiling"):
+                if part.get(k) is not None:
+                    out[f"{k}.{kind[3:]}.{_mlflow_key(name)}"] = float(part[k])
     timings = (summary.get("timings") or {}).get("seconds_per_page") or {}
     out.update({f"seconds_per_page_{k}": float(v) for k, v in timings.items()})
     for label, part in (summary.get("labels") or {}).items():
@@ -590,6 +705,13 @@ def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
             if part.get(k) is not None:
                 out[f"label_{k}_{label}"] = float(part[k])
     return out
+
+
+def _mlflow_key(name: str) -> str:
+    """MLflow keys allow letters, digits, _ - . / and space: family names are ASCII already; keep it that way."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", name)
 
 
 def log_mlflow(out: Path, result: dict[str, Any], options: EvaluateOptions) -> str | None:

@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--engine",
         default="juesuan",
-        choices=["juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table"],
+        choices=["juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table", "slanet_plus"],
         help="what to evaluate (default juesuan; the others are the peer baselines)",
     )
     p.add_argument("--workers", type=int, default=1, help="juesuan worker processes (default 1)")
@@ -71,11 +71,10 @@ def _pipeline_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from juesuan.datasets.synth.degrade import PRESETS
     from juesuan.evaluation.harness import EvaluateOptions, evaluate
     from juesuan.evaluation.report import summary_markdown
     from juesuan.options import load_options
-
-    from juesuan.datasets.synth.degrade import PRESETS
 
     preset = PRESETS.get(args.degrade)
     dpi = args.dpi or (preset.dpi if preset is not None and preset.dpi else 200)

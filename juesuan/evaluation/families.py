@@ -68,10 +68,7 @@ class FamilySplit(BaseModel):
     def paths(self, root: Path, split: str | None = None) -> list[Path]:
         """Every listed document under ``root`` (``../shared/data``), dev or held-out only when ``split`` says."""
         return [
-            root / d
-            for spec in self.families.values()
-            if split is None or spec.split == split
-            for d in spec.documents
+            root / d for spec in self.families.values() if split is None or spec.split == split for d in spec.documents
         ]
 
 

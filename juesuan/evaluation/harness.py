@@ -35,7 +35,7 @@ from juesuan.options import PipelineOptions
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table")
+ENGINES = ("juesuan", "ppocr_v6", "ppocr_v4", "tesseract", "img2table", "slanet_plus")
 IMG2TABLE_SITE_ENV = "JUESUAN_IMG2TABLE_SITE"  # a pip --target folder holding img2table + opencv-contrib
 
 
@@ -303,7 +303,8 @@ def run_peer(engine: str, pages: Sequence[PreparedPage], threads: int = 1) -> En
         image = _load_image(p.image)
         t = time.perf_counter()
         try:
-            doc = peer_document(engine, peer, image, p.truth.dpi, p.image.name, 0)
+            boxes = [t.bbox_px for t in p.truth.tables]  # SLANet+ is given each table's box, as in issue 12
+            doc = peer_document(engine, peer, image, p.truth.dpi, p.image.name, 0, boxes)
         except Exception as exc:  # a peer's failure is a result to report, not our bug
             docs.append(None)
             seconds.append(None)

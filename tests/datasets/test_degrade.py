@@ -120,10 +120,13 @@ def test_photo_maps_truth_points_onto_their_glyphs() -> None:
         surround = np.median(grey[max(0, iy - 40) : iy + 41, max(0, ix - 40) : ix + 41])
         assert grey[iy - 2 : iy + 3, ix - 2 : ix + 3].mean() < 0.6 * surround, (x, y, moved)
     # the perspective moves some corner glyph by more than a glyph: an unmapped truth would miss it
-    assert max(
-        np.hypot(*((out.matrix @ np.array([x, y, 1.0]))[:2] / (out.matrix @ np.array([x, y, 1.0]))[2] - (x, y)))
-        for x, y in centres
-    ) > 15
+    assert (
+        max(
+            np.hypot(*((out.matrix @ np.array([x, y, 1.0]))[:2] / (out.matrix @ np.array([x, y, 1.0]))[2] - (x, y)))
+            for x, y in centres
+        )
+        > 15
+    )
 
 
 def test_photo_puts_a_red_seal_over_the_middle() -> None:

@@ -122,3 +122,14 @@ def test_title_with_yusuan_danwei_is_not_a_unit_line(shared_real: Path) -> None:
     """Bug: a 单位 filter dropped titles like 2025年预算单位财务收支预算总表; only 单位：/编制… lines are not titles."""
     page = pdf_page_truth(shared_real / "shanghai-putuo-gov-office_2025_单位预算.pdf", 7, dpi=72)
     assert (page.tables[0].title, page.tables[0].type) == ("2025年预算单位财务收支预算总表", "budget.summary")
+
+
+def test_rulings_inside_a_form_xobject_give_truth(shared_real: Path) -> None:
+    """Issue 12: Shenzhen's 2026 budgets draw every table inside a form XObject; page 16 of the finance bureau's
+    (表1 收支总表) gave no truth table at all. Checked against the PDF: 一、财政拨款 36,989.05 万元 in 收入."""
+    pdf = shared_real.parent / "real-wide" / "shenzhen_finance-bureau_2026_部门预算.pdf"
+    tp = pdf_page_truth(pdf, 15, 100)
+    assert len(tp.tables) == 1
+    got = {(c.row_key.name, c.value) for c in tp.cells}
+    assert ("一、财政拨款", Decimal("36989.05")) in got
+    assert ("一、一般公共服务支出", Decimal("20563.76")) in got

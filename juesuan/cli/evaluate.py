@@ -51,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--sample-pages", type=int, default=None, help="N table pages per document, seeded (issue 12)")
     p.add_argument("--families", default=None, help="families/split YAML, e.g. configs/eval/wide.yaml")
     p.add_argument("--raw-ceiling", action="store_true", help="also score raw full-page PP-OCRv6 (the ceiling)")
+    p.add_argument("--resume", action="store_true", help="keep page results already in OUTDIR/extract, run the rest")
+    p.add_argument("--truth-cache", default=None, help="folder caching each PDF's truth (shared across runs)")
+    p.add_argument("--only-done", action="store_true", help="score only pages with a result in OUTDIR/extract")
     p.add_argument("--worst", type=int, default=4, help="pages drawn in the report (default 4)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
     p.add_argument("--experiment", default="juesuan-evaluate", help="MLflow experiment name")
@@ -84,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
             sample_pages=args.sample_pages,
             families=args.families,
             raw_ceiling=args.raw_ceiling,
+            resume=args.resume,
+            only_done=args.only_done,
+            truth_cache=args.truth_cache,
             degrade=args.degrade,
             seed=args.seed,
             pages="all" if args.all_pages else "tables",

@@ -68,6 +68,15 @@ class EvaluateOptions(BaseModel):
     raw_ceiling: bool = Field(
         False, description="also run full-page PP-OCRv6 on each page: share of truth numbers its text holds"
     )
+    resume: bool = Field(
+        False, description="juesuan: keep page results already in OUT/extract (same image sha256), run the rest"
+    )
+    only_done: bool = Field(
+        False, description="score only pages that already have a result in OUT/extract (an interrupted run)"
+    )
+    truth_cache: str | None = Field(
+        None, description="folder keeping each PDF's truth (keyed by file sha256, dpi and truth.py), shared by runs"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +117,38 @@ def _truth_of(path: Path, options: EvaluateOptions) -> list[TruthPage]:
         raise InputError(path, f"cannot read this PDF ({exc})") from None
 
 
-def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[TruthPage]:
+def _cached_truth(path: Path, options: EvaluateOptions, cache: Path | None) -> list[TruthPage]:
+    """``_truth_of`` through a pickle per (file sha256, dpi, truth.py sha256): reading 39 PDFs' text layers and
+    rulings costs minutes, and a rerun (another preset, a resumed run) needs the same truth."""
+    if cache is None or Path(path).suffix.lower() != ".pdf" or not Path(path).exists():
+        return _truth_of(path, options)
+    import hashlib
+    import pickle
+
+    from juesuan.evaluation import truth as truth_module
+
+    code = hashlib.sha256(Path(truth_module.__file__).read_bytes()).hexdigest()[:12]
+    data = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    target = cache / f"{data}-{options.dpi}-{code}.pkl"
+    if target.exists():
+        with target.open("rb") as fh:
+            return list(pickle.load(fh))
+    pages = _truth_of(path, options)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(pages, fh)
+    tmp.replace(target)
+    return pages
+
+
+def collect_truth(inputs: Sequence[Path], options: EvaluateOptions, cache: Path | None = None) -> list[TruthPage]:
     """Truth pages of every input: PDFs (text layer) or labelled-page manifests (``.jsonl``)."""
     pages: list[TruthPage] = []
     for path in inputs:
         path = Path(path)
         try:
-            found = _truth_of(path, options)
+            found = _cached_truth(path, options, cache)
         except InputError as exc:  # one line for this input; the others are still evaluated
             log.error("%s", exc)
             continue
@@ -220,6 +254,11 @@ def _with_text_layer_labels(tp: TruthPage, image: np.ndarray, inherited: Any) ->
     return replace(tp, labels=gold), last
 
 
+def _page_stem(tp: TruthPage, options: EvaluateOptions, tag: str | None = None) -> str:
+    """File stem of a prepared page image (and so of its result folder under OUT/extract)."""
+    return f"{Path(tp.doc).stem.replace(' ', '_')}__p{tp.page + 1:03d}__{tp.dpi}dpi__{tag or options.degrade}"
+
+
 def page_seed(seed: int, doc: str, page: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8")), page])
 
@@ -249,8 +288,7 @@ def prepare_pages(
         preset = options.degrade if level is None else level
         result = degrade_with_transform(image, page_seed(options.seed, tp.doc, tp.page), preset)
         matrix = np.asarray(result.matrix, dtype=float)
-        stem = Path(tp.doc).stem.replace(" ", "_")
-        target = folder / f"{stem}__p{tp.page + 1:03d}__{tp.dpi}dpi__{tag or options.degrade}.png"
+        target = folder / f"{_page_stem(tp, options, tag)}.png"
         Image.fromarray(result.image).save(target, dpi=(tp.dpi, tp.dpi))
         truth = transform_truth(tp, matrix)
         h, w = result.image.shape[:2]
@@ -262,13 +300,16 @@ def prepare_pages(
 # ---------------------------------------------------------------------------------------------------- engines
 
 
-def run_juesuan(pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1) -> EngineRun:
-    """juesuan through the batch runner (the same code path as ``juesuan extract``), one document per page image."""
+def run_juesuan(
+    pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1, resume: bool = False
+) -> EngineRun:
+    """juesuan through the batch runner (the same code path as ``juesuan extract``), one document per page image;
+    ``resume``: pages whose image (same sha256) already has a result in ``outdir`` are not run again."""
     from juesuan.batch.runner import run_batch
 
     images = [p.image for p in pages]
     t0 = time.perf_counter()
-    summary = run_batch(images, outdir, pipeline, workers=workers, force=True)
+    summary = run_batch(images, outdir, pipeline, workers=workers, force=not resume)
     wall = time.perf_counter() - t0
     by_path = {str(Path(d.path).resolve()): d for d in summary.documents}
     docs: list[Document | None] = []
@@ -344,10 +385,15 @@ def _run_peer_subprocess(engine: str, pages: Sequence[PreparedPage], site: str) 
 
 
 def run_engine(
-    engine: str, pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1
+    engine: str,
+    pages: Sequence[PreparedPage],
+    outdir: Path,
+    pipeline: PipelineOptions,
+    workers: int = 1,
+    resume: bool = False,
 ) -> EngineRun:
     if engine == "juesuan":
-        return run_juesuan(pages, outdir, pipeline, workers)
+        return run_juesuan(pages, outdir, pipeline, workers, resume)
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
     return run_peer(engine, pages)
@@ -559,13 +605,21 @@ def evaluate(
                 log.info("%s: excluded (%s)", p, split.excluded(str(p)))
         inputs = kept
     say("reading truth")
-    truth = collect_truth(inputs, options)
+    truth = collect_truth(inputs, options, Path(options.truth_cache) if options.truth_cache else None)
     if not truth:
         raise ConfigError("no pages with truth tables in the inputs")
+    if options.only_done:
+        done = {d.name for d in (out / "extract").glob("*") if (d / "document.json").exists()}
+        kept = [tp for tp in truth if _page_stem(tp, options) in done]
+        log.warning("scoring %d of %d pages: the others have no result in %s", len(kept), len(truth), out / "extract")
+        truth = kept
+        if not truth:
+            raise ConfigError(f"no page results in {out / 'extract'} to score")
     say(f"preparing {len(truth)} pages ({options.dpi} dpi, {options.degrade})")
     pages = prepare_pages(truth, out / "pages", options)
     say(f"running {options.engine}")
-    run = run_engine(options.engine, pages, out / "extract", pipeline, options.workers)
+    resume = options.resume or options.only_done
+    run = run_engine(options.engine, pages, out / "extract", pipeline, options.workers, resume)
     say("scoring")
     summary, outcomes, truths = score(pages, run, options, pipeline)
     ceiling = None

@@ -359,6 +359,7 @@ def truth_from_boxes(
             and id(p) not in code_ids
             and not _is_index(p, placed, header_words)
         ]
+        values = _without_column_number_rows(values, placed)
         for p in values:
             assert p.value is not None
             cells.append(
@@ -413,6 +414,29 @@ def _is_index(p: _Placed, placed: Sequence[_Placed], header_words: Sequence[_Pla
     """序号 columns and 栏次/行次 rows number the table itself; they are not amounts."""
     header = _column_header(p, header_words) or ""
     return any(k in header for k in _INDEX_HEADERS) or _row_name(p, placed) in _COLUMN_NUMBER_ROWS
+
+
+def _without_column_number_rows(values: list[_Placed], placed: Sequence[_Placed]) -> list[_Placed]:
+    """Drop unnamed rows that number the columns (1 2 3 … under the header, no 栏次 label): Hangzhou's 2026
+    budgets print them on every 收入/支出预算表 (issue 12); they are not amounts."""
+    bands: list[list[_Placed]] = []
+    for p in values:
+        if _row_name(p, placed) is not None:
+            continue
+        band = next((b for b in bands if _same_band(b[0], p)), None)
+        if band is None:
+            bands.append([p])
+        else:
+            band.append(p)
+    drop: set[int] = set()
+    for band in bands:
+        ordered = sorted(band, key=lambda q: q.xc)
+        numbers = [q.value for q in ordered]
+        if len(numbers) >= 3 and all(v is not None and v == v.to_integral_value() for v in numbers):
+            ints = [int(v) for v in numbers if v is not None]
+            if ints == list(range(ints[0], ints[0] + len(ints))) and ints[0] in (0, 1):
+                drop |= {id(q) for q in band}
+    return [p for p in values if id(p) not in drop]
 
 
 def _next_right(p: _Placed, placed: Sequence[_Placed]) -> _Placed | None:

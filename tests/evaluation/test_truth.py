@@ -133,3 +133,12 @@ def test_rulings_inside_a_form_xobject_give_truth(shared_real: Path) -> None:
     got = {(c.row_key.name, c.value) for c in tp.cells}
     assert ("一、财政拨款", Decimal("36989.05")) in got
     assert ("一、一般公共服务支出", Decimal("20563.76")) in got
+
+
+def test_unnamed_column_number_row_is_not_truth(shared_real: Path) -> None:
+    """Issue 12: Hangzhou's 2026 收入预算表 prints 1 2 3 … under its header with no 栏次 label; those were truth cells
+    with no row key. Checked against the PDF (page 25): the 合计 row's 总计 is 99,230.46 万元."""
+    pdf = shared_real.parent / "real-wide" / "hangzhou_justice_2026_部门预算.pdf"
+    tp = pdf_page_truth(pdf, 24, 72)
+    assert not [c for c in tp.cells if c.row_key.name is None and c.value in (Decimal(1), Decimal(2), Decimal(3))]
+    assert ("合计", Decimal("99230.46")) in {(c.row_key.name, c.value) for c in tp.cells}

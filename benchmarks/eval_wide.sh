@@ -28,5 +28,7 @@ for preset in $PRESETS; do
   fi
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
-"$PY" -m juesuan.evaluation.wide "$OUT"/*/metrics.json > "$OUT/table.md"
+runs=()
+for preset in scan fax photo; do [ -f "$OUT/$preset/metrics.json" ] && runs+=("$OUT/$preset/metrics.json"); done
+"$PY" -m juesuan.evaluation.wide --families configs/eval/wide.yaml "${runs[@]}" > "$OUT/table.md"
 cat "$OUT/table.md"

@@ -22,7 +22,7 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.2f}%"
 
 
-def load_runs(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
+def load_runs(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[tuple[str, dict[str, Any]]]:
     """(column name ``preset dpi``, metrics) per column, in the order first seen. Runs of the same preset and dpi
     (e.g. a later run over documents the first one lacked) are merged document by document, and their family,
     split and overall groups recomputed from the per-document counts; a document in two runs keeps the later."""
@@ -32,7 +32,8 @@ def load_runs(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
         opts = data["options"]
         name = f"{opts['degrade']} {opts['dpi']}"
         docs = by_column.setdefault(name, {})
-        docs.update((data["metrics"].get("groups") or {}).get("by_document") or {})
+        found = (data["metrics"].get("groups") or {}).get("by_document") or {}
+        docs.update({d: row for d, row in found.items() if d not in exclude})
     return [(name, {"groups": regroup(docs)}) for name, docs in by_column.items()]
 
 
@@ -45,7 +46,7 @@ def regroup(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         splits.setdefault(row.get("split", ""), []).append(row)
     by_family = {}
     for f, rows in sorted(families.items()):
-        accs = [r["value_accuracy"] for r in rows if r.get("value_accuracy") is not None]
+        accs = [a for a in (pooled([r])["value_accuracy"] for r in rows) if a is not None]
         by_family[f] = {
             **pooled(rows),
             "split": rows[0].get("split", ""),
@@ -55,7 +56,7 @@ def regroup(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "all": pooled(documents.values()),
         "by_split": {s: pooled(rows) for s, rows in sorted(splits.items())},
         "by_family": by_family,
-        "by_document": dict(sorted(documents.items())),
+        "by_document": {d: {**row, **pooled([row])} for d, row in sorted(documents.items())},
     }
 
 
@@ -127,10 +128,25 @@ def markdown(runs: Sequence[tuple[str, dict[str, Any]]]) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    if not argv:
+    """``[--families YAML] metrics.json...``: documents the YAML excludes are left out (a run made before they were
+    excluded still lists them), and named under the table."""
+    args = list(argv)
+    families = None
+    if args[:1] == ["--families"] and len(args) > 1:
+        families, args = args[1], args[2:]
+    if not args:
         print(__doc__, file=sys.stderr)
         return 2
-    sys.stdout.write(markdown(load_runs([Path(a) for a in argv])))
+    excluded: dict[str, str] = {}
+    if families:
+        from juesuan.evaluation.families import load_families
+
+        excluded = {Path(d).name: why for d, why in load_families(families).exclude.items()}
+    sys.stdout.write(markdown(load_runs([Path(a) for a in args], tuple(excluded))))
+    if excluded:
+        sys.stdout.write(
+            "\nExcluded (configs/eval/wide.yaml):\n\n" + "".join(f"- {d}: {w}\n" for d, w in excluded.items())
+        )
     return 0
 
 

@@ -148,3 +148,42 @@ def test_slanet_rows_fill_cells_with_ocr_and_keep_row_keys() -> None:
         ("20101", "人大事务", ["88.00"]),
     ]
     assert rows[1].cells[0].bbox == [200.0, 20.0, 300.0, 40.0]  # the cell's box, not the OCR line's
+
+
+def _run(tmp: Path, name: str, degrade: str, docs: dict[str, dict[str, object]]) -> Path:
+    import json
+
+    path = tmp / f"{name}.json"
+    metrics = {"groups": {"by_document": docs}}
+    path.write_text(json.dumps({"options": {"degrade": degrade, "dpi": 150}, "metrics": metrics}), encoding="utf-8")
+    return path
+
+
+def test_wide_table_merges_runs_of_one_preset_and_drops_excluded(tmp_path: Path) -> None:
+    from juesuan.evaluation.wide import load_runs, markdown
+
+    row = {"documents": 1, "pages": 1, "amounts": 10, "orphans": 1, "null_numeric": 0, "ceiling_cells": 10}
+    a = _run(
+        tmp_path,
+        "a",
+        "fax",
+        {"a.pdf": {**row, "cells": 10, "ok": 9, "ceiling_hits": 10, "family": "f", "split": "dev"}},
+    )
+    b = _run(
+        tmp_path,
+        "b",
+        "fax",
+        {
+            "b.pdf": {**row, "cells": 30, "ok": 15, "ceiling_hits": 5, "family": "g", "split": "held_out"},
+            "bad.pdf": {**row, "cells": 5, "ok": 0, "family": "g", "split": "held_out"},
+        },
+    )
+    ((name, metrics),) = load_runs([a, b], exclude=("bad.pdf",))
+    assert name == "fax 150"
+    groups = metrics["groups"]
+    assert groups["all"]["cells"] == 40 and groups["all"]["value_accuracy"] == 0.6
+    assert groups["by_split"]["held_out"]["raw_ceiling"] == 0.5
+    assert groups["by_family"]["f"]["worst_document_accuracy"] == 0.9
+    table = markdown([(name, metrics)])
+    assert "| f | dev | 1 | 1 | 10 | 90.00% (100.00%) |" in table
+    assert "bad.pdf" not in table and "| b.pdf | g | 50.00% (50.00%) |" in table

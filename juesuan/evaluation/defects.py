@@ -88,9 +88,9 @@ def ocr_values(tokens: Iterable[Token]) -> Counter[Decimal]:
     return values
 
 
-def ceiling_hits(truth_values: Sequence[Decimal], tokens: Iterable[Token]) -> int:
-    """How many truth values (with multiplicity) the OCR text holds."""
-    found = ocr_values(tokens)
+def ceiling_hits(truth_values: Sequence[Decimal], tokens: Iterable[Token] | Counter[Decimal]) -> int:
+    """How many truth values (with multiplicity) the OCR text holds (``tokens``, or their :func:`ocr_values`)."""
+    found = Counter(tokens) if isinstance(tokens, Counter) else ocr_values(tokens)
     hits = 0
     for v in truth_values:
         key = Decimal(v)

@@ -656,10 +656,34 @@ def raw_ceiling_pages(pages: Sequence[PreparedPage]) -> list[tuple[int, int]]:
     peer = RapidOcrPeer("v6", threads=1)
     out = []
     for p in pages:
-        tokens = peer.tokens(_load_image(p.image), p.truth.dpi)
         values = [c.value for c in p.truth.cells]
-        out.append((len(values), ceiling_hits(values, tokens)))
+        out.append((len(values), ceiling_hits(values, raw_ocr_amounts(p.image, p.truth.dpi, peer))))
     return out
+
+
+def raw_ocr_amounts(image: Path, dpi: int, peer: Any = None) -> Any:
+    """The amounts in a page image's full-page PP-OCRv6 text, kept beside it (``<image>.ppocr_v6.json``, keyed by
+    the image's sha256): OCR of a page costs seconds, and a resumed or re-scored run needs the same text."""
+    import hashlib
+    from collections import Counter
+    from decimal import Decimal
+
+    from juesuan.evaluation.defects import ocr_values
+
+    sha = hashlib.sha256(image.read_bytes()).hexdigest()
+    side = image.with_suffix(".ppocr_v6.json")
+    if side.exists():
+        data = json.loads(side.read_text(encoding="utf-8"))
+        if data.get("sha256") == sha:
+            return Counter({Decimal(k): int(v) for k, v in data["amounts"].items()})
+    if peer is None:
+        from juesuan.evaluation.peers import RapidOcrPeer
+
+        peer = RapidOcrPeer("v6", threads=1)
+    found = ocr_values(peer.tokens(_load_image(image), dpi))
+    payload = {"sha256": sha, "dpi": dpi, "amounts": {str(k): v for k, v in found.items()}}
+    side.write_text(json.dumps(payload), encoding="utf-8")
+    return found
 
 
 def group_metrics(

@@ -1,4 +1,5 @@
-"""Side-by-side extraction benchmark (issue 7): juesuan against raw PP-OCRv6/v4, Tesseract and img2table.
+"""Side-by-side extraction benchmark (issue 7): juesuan against raw PP-OCRv6/v4, Tesseract, img2table and (issue 12)
+SLANet+ + PP-OCRv6 text given each table's box (``slanet_plus``: models/slanet-plus, onnxruntime).
 
 Every tool reads the same page images in one run and is scored by the same rule (juesuan/evaluation/metrics.py):
 a truth number from the PDF's text layer counts when the tool puts that exact value in a row with the truth row
@@ -38,7 +39,7 @@ from juesuan.options import load_options  # noqa: E402
 log = logging.getLogger("bench_extract")
 
 SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
-ALL_TOOLS = ("juesuan", "juesuan-w2", "ppocr_v6", "ppocr_v4", "tesseract", "img2table")
+ALL_TOOLS = ("juesuan", "juesuan-w2", "ppocr_v6", "ppocr_v4", "tesseract", "img2table", "slanet_plus")
 QUICK_TOOLS = ("juesuan", "ppocr_v6", "tesseract")
 
 

@@ -28,8 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "-o", "--output", "--out", dest="out", type=Path, required=True, metavar="OUTDIR", help="output folder"
     )
     p.add_argument("--config", type=Path, default=None, help="pipeline YAML (default: configs/pipeline.yaml)")
-    p.add_argument("--dpi", type=int, default=200, help="rasterize PDFs at this dpi (default 200)")
-    p.add_argument("--degrade", default="scan", help="scan preset: clean, scan, fax, photo_stamp, heavy (default scan)")
+    p.add_argument(
+        "--dpi", type=int, default=None, help="rasterize PDFs at this dpi (default: the preset's, fax 150, else 200)"
+    )
+    p.add_argument(
+        "--degrade", default="scan", help="scan preset: clean, scan, fax, photo, fax_resampled, photo_stamp, heavy"
+    )
     p.add_argument("--seed", type=int, default=7, help="degradation seed (default 7)")
     p.add_argument("--all-pages", action="store_true", help="also pages without truth tables (precision on text pages)")
     p.add_argument("--max-pages", type=int, default=None, help="first N table pages per document (smoke runs)")
@@ -47,6 +51,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--no-labels", action="store_true", help="skip token-label F1 (PDFs: gold labels from the text layer + grid)"
     )
+    p.add_argument("--sample-pages", type=int, default=None, help="N table pages per document, seeded (issue 12)")
+    p.add_argument("--families", default=None, help="families/split YAML, e.g. configs/eval/wide.yaml")
+    p.add_argument("--raw-ceiling", action="store_true", help="also score raw full-page PP-OCRv6 (the ceiling)")
+    p.add_argument("--resume", action="store_true", help="keep page results already in OUTDIR/extract, run the rest")
+    p.add_argument("--truth-cache", default=None, help="folder caching each PDF's truth (shared across runs)")
+    p.add_argument("--only-done", action="store_true", help="score only pages with a result in OUTDIR/extract")
     p.add_argument("--worst", type=int, default=4, help="pages drawn in the report (default 4)")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
     p.add_argument("--experiment", default="juesuan-evaluate", help="MLflow experiment name")
@@ -67,13 +77,22 @@ def _pipeline_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from juesuan.datasets.synth.degrade import PRESETS
     from juesuan.evaluation.harness import EvaluateOptions, evaluate
     from juesuan.evaluation.report import summary_markdown
     from juesuan.options import load_options
 
+    preset = PRESETS.get(args.degrade)
+    dpi = args.dpi or (preset.dpi if preset is not None and preset.dpi else 200)
     try:
         options = EvaluateOptions(
-            dpi=args.dpi,
+            dpi=dpi,
+            sample_pages=args.sample_pages,
+            families=args.families,
+            raw_ceiling=args.raw_ceiling,
+            resume=args.resume,
+            only_done=args.only_done,
+            truth_cache=args.truth_cache,
             degrade=args.degrade,
             seed=args.seed,
             pages="all" if args.all_pages else "tables",
@@ -88,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         raise ConfigError(str(exc)) from exc
-    from juesuan.datasets.synth.degrade import PRESETS
-
     if options.degrade not in PRESETS:
         raise ConfigError(f"unknown --degrade {options.degrade!r}; known: {', '.join(PRESETS)}")
     pipeline = load_options(args.config, _pipeline_overrides(args))

@@ -61,6 +61,24 @@ class EvaluateOptions(BaseModel):
     experiment: str = "juesuan-evaluate"
     revalidate_without_repair: bool = Field(True, description="also re-check identities with repair off")
     labels: bool = Field(True, description="token-label entity F1 (PDFs: gold from the text layer + ruled grid)")
+    sample_pages: int | None = Field(
+        None, ge=1, description="N table pages per document drawn with default_rng([seed, crc32(doc)]) (cheap runs)"
+    )
+    families: str | None = Field(
+        None, description="families/split YAML (configs/eval/wide.yaml): metrics per family and per dev/held-out split"
+    )
+    raw_ceiling: bool = Field(
+        False, description="also run full-page PP-OCRv6 on each page: share of truth numbers its text holds"
+    )
+    resume: bool = Field(
+        False, description="juesuan: keep page results already in OUT/extract (same image sha256), run the rest"
+    )
+    only_done: bool = Field(
+        False, description="score only pages that already have a result in OUT/extract (an interrupted run)"
+    )
+    truth_cache: str | None = Field(
+        None, description="folder keeping each PDF's truth (keyed by file sha256, dpi and truth.py), shared by runs"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,18 +119,45 @@ def _truth_of(path: Path, options: EvaluateOptions) -> list[TruthPage]:
         raise InputError(path, f"cannot read this PDF ({exc})") from None
 
 
-def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[TruthPage]:
+def _cached_truth(path: Path, options: EvaluateOptions, cache: Path | None) -> list[TruthPage]:
+    """``_truth_of`` through a pickle per (file sha256, dpi, truth.py sha256): reading 39 PDFs' text layers and
+    rulings costs minutes, and a rerun (another preset, a resumed run) needs the same truth."""
+    if cache is None or Path(path).suffix.lower() != ".pdf" or not Path(path).exists():
+        return _truth_of(path, options)
+    import hashlib
+    import pickle
+
+    from juesuan.evaluation import truth as truth_module
+
+    code = hashlib.sha256(Path(truth_module.__file__).read_bytes()).hexdigest()[:12]
+    data = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    target = cache / f"{data}-{options.dpi}-{code}.pkl"
+    if target.exists():
+        with target.open("rb") as fh:
+            return list(pickle.load(fh))
+    pages = _truth_of(path, options)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(pages, fh)
+    tmp.replace(target)
+    return pages
+
+
+def collect_truth(inputs: Sequence[Path], options: EvaluateOptions, cache: Path | None = None) -> list[TruthPage]:
     """Truth pages of every input: PDFs (text layer) or labelled-page manifests (``.jsonl``)."""
     pages: list[TruthPage] = []
     for path in inputs:
         path = Path(path)
         try:
-            found = _truth_of(path, options)
+            found = _cached_truth(path, options, cache)
         except InputError as exc:  # one line for this input; the others are still evaluated
             log.error("%s", exc)
             continue
         if options.pages == "tables":
             found = [p for p in found if p.has_values]
+        if options.sample_pages is not None:
+            found = sample_pages(found, options.sample_pages, options.seed)
         if options.max_pages is not None:
             by_doc: dict[str, int] = {}
             kept = []
@@ -125,6 +170,22 @@ def collect_truth(inputs: Sequence[Path], options: EvaluateOptions) -> list[Trut
             log.warning("%s: no pages with truth tables", path)
         pages += found
     return pages
+
+
+def sample_pages(pages: Sequence[TruthPage], n: int, seed: int) -> list[TruthPage]:
+    """At most ``n`` pages per document, drawn with ``default_rng([seed, crc32(doc)])``, in page order: the same
+    pages for every preset and engine, whatever other documents are in the run."""
+    by_doc: dict[str, list[TruthPage]] = {}
+    for p in pages:
+        by_doc.setdefault(p.doc, []).append(p)
+    kept: list[TruthPage] = []
+    for doc, group in by_doc.items():
+        if len(group) > n:
+            rng = np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8"))])
+            picked = sorted(rng.choice(len(group), size=n, replace=False).tolist())
+            group = [group[i] for i in picked]
+        kept += group
+    return kept
 
 
 def _affine_point(m: np.ndarray, x: float, y: float) -> tuple[float, float]:
@@ -195,6 +256,11 @@ def _with_text_layer_labels(tp: TruthPage, image: np.ndarray, inherited: Any) ->
     return replace(tp, labels=gold), last
 
 
+def _page_stem(tp: TruthPage, options: EvaluateOptions, tag: str | None = None) -> str:
+    """File stem of a prepared page image (and so of its result folder under OUT/extract)."""
+    return f"{Path(tp.doc).stem.replace(' ', '_')}__p{tp.page + 1:03d}__{tp.dpi}dpi__{tag or options.degrade}"
+
+
 def page_seed(seed: int, doc: str, page: int) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(doc.encode("utf-8")), page])
 
@@ -224,8 +290,7 @@ def prepare_pages(
         preset = options.degrade if level is None else level
         result = degrade_with_transform(image, page_seed(options.seed, tp.doc, tp.page), preset)
         matrix = np.asarray(result.matrix, dtype=float)
-        stem = Path(tp.doc).stem.replace(" ", "_")
-        target = folder / f"{stem}__p{tp.page + 1:03d}__{tp.dpi}dpi__{tag or options.degrade}.png"
+        target = folder / f"{_page_stem(tp, options, tag)}.png"
         Image.fromarray(result.image).save(target, dpi=(tp.dpi, tp.dpi))
         truth = transform_truth(tp, matrix)
         h, w = result.image.shape[:2]
@@ -237,13 +302,16 @@ def prepare_pages(
 # ---------------------------------------------------------------------------------------------------- engines
 
 
-def run_juesuan(pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1) -> EngineRun:
-    """juesuan through the batch runner (the same code path as ``juesuan extract``), one document per page image."""
+def run_juesuan(
+    pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1, resume: bool = False
+) -> EngineRun:
+    """juesuan through the batch runner (the same code path as ``juesuan extract``), one document per page image;
+    ``resume``: pages whose image (same sha256) already has a result in ``outdir`` are not run again."""
     from juesuan.batch.runner import run_batch
 
     images = [p.image for p in pages]
     t0 = time.perf_counter()
-    summary = run_batch(images, outdir, pipeline, workers=workers, force=True)
+    summary = run_batch(images, outdir, pipeline, workers=workers, force=not resume)
     wall = time.perf_counter() - t0
     by_path = {str(Path(d.path).resolve()): d for d in summary.documents}
     docs: list[Document | None] = []
@@ -278,7 +346,8 @@ def run_peer(engine: str, pages: Sequence[PreparedPage], threads: int = 1) -> En
         image = _load_image(p.image)
         t = time.perf_counter()
         try:
-            doc = peer_document(engine, peer, image, p.truth.dpi, p.image.name, 0)
+            boxes = [t.bbox_px for t in p.truth.tables]  # SLANet+ is given each table's box, as in issue 12
+            doc = peer_document(engine, peer, image, p.truth.dpi, p.image.name, 0, boxes)
         except Exception as exc:  # a peer's failure is a result to report, not our bug
             docs.append(None)
             seconds.append(None)
@@ -318,10 +387,15 @@ def _run_peer_subprocess(engine: str, pages: Sequence[PreparedPage], site: str) 
 
 
 def run_engine(
-    engine: str, pages: Sequence[PreparedPage], outdir: Path, pipeline: PipelineOptions, workers: int = 1
+    engine: str,
+    pages: Sequence[PreparedPage],
+    outdir: Path,
+    pipeline: PipelineOptions,
+    workers: int = 1,
+    resume: bool = False,
 ) -> EngineRun:
     if engine == "juesuan":
-        return run_juesuan(pages, outdir, pipeline, workers)
+        return run_juesuan(pages, outdir, pipeline, workers, resume)
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
     return run_peer(engine, pages)
@@ -528,16 +602,45 @@ def evaluate(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     say = on_stage or (lambda s: log.info("%s", s))
+    split = None
+    if options.families:
+        from juesuan.evaluation.families import load_families
+
+        split = load_families(options.families)
+        kept = [p for p in inputs if split.excluded(str(p)) is None]
+        for p in inputs:
+            if split.excluded(str(p)) is not None:
+                log.info("%s: excluded (%s)", p, split.excluded(str(p)))
+        inputs = kept
     say("reading truth")
-    truth = collect_truth(inputs, options)
+    truth = collect_truth(inputs, options, Path(options.truth_cache) if options.truth_cache else None)
     if not truth:
         raise ConfigError("no pages with truth tables in the inputs")
+    if options.only_done:
+        done = {d.name for d in (out / "extract").glob("*") if (d / "document.json").exists()}
+        kept = [tp for tp in truth if _page_stem(tp, options) in done]
+        log.warning("scoring %d of %d pages: the others have no result in %s", len(kept), len(truth), out / "extract")
+        truth = kept
+        if not truth:
+            raise ConfigError(f"no page results in {out / 'extract'} to score")
     say(f"preparing {len(truth)} pages ({options.dpi} dpi, {options.degrade})")
     pages = prepare_pages(truth, out / "pages", options)
     say(f"running {options.engine}")
-    run = run_engine(options.engine, pages, out / "extract", pipeline, options.workers)
+    resume = options.resume or options.only_done
+    run = run_engine(options.engine, pages, out / "extract", pipeline, options.workers, resume)
     say("scoring")
     summary, outcomes, truths = score(pages, run, options, pipeline)
+    ceiling = None
+    if options.raw_ceiling:
+        say("raw PP-OCRv6 ceiling")
+        ceiling = raw_ceiling_pages(pages)
+    summary["groups"] = group_metrics(pages, run, outcomes, ceiling, split)
+    summary.update(
+        {
+            k: summary["groups"]["all"][k]
+            for k in ("orphan_share", "null_numeric_share", "raw_ceiling", "orphans", "null_numeric", "amounts")
+        }
+    )
     result = {
         "command": command,
         "options": options.model_dump(mode="json"),
@@ -551,6 +654,91 @@ def evaluate(
     if options.mlflow:
         log_mlflow(out, result, options)
     return result
+
+
+def raw_ceiling_pages(pages: Sequence[PreparedPage]) -> list[tuple[int, int]]:
+    """(truth cells, of them found in the raw full-page PP-OCRv6 text) per prepared page, on the degraded image."""
+    from juesuan.evaluation.defects import ceiling_hits
+    from juesuan.evaluation.peers import RapidOcrPeer
+
+    peer = RapidOcrPeer("v6", threads=1)
+    out = []
+    for p in pages:
+        values = [c.value for c in p.truth.cells]
+        out.append((len(values), ceiling_hits(values, raw_ocr_amounts(p.image, p.truth.dpi, peer))))
+    return out
+
+
+def raw_ocr_amounts(image: Path, dpi: int, peer: Any = None) -> Any:
+    """The amounts in a page image's full-page PP-OCRv6 text, kept beside it (``<image>.ppocr_v6.json``, keyed by
+    the image's sha256): OCR of a page costs seconds, and a resumed or re-scored run needs the same text."""
+    import hashlib
+    from collections import Counter
+    from decimal import Decimal
+
+    from juesuan.evaluation.defects import ocr_values
+
+    sha = hashlib.sha256(image.read_bytes()).hexdigest()
+    side = image.with_suffix(".ppocr_v6.json")
+    if side.exists():
+        data = json.loads(side.read_text(encoding="utf-8"))
+        if data.get("sha256") == sha:
+            return Counter({Decimal(k): int(v) for k, v in data["amounts"].items()})
+    if peer is None:
+        from juesuan.evaluation.peers import RapidOcrPeer
+
+        peer = RapidOcrPeer("v6", threads=1)
+    found = ocr_values(peer.tokens(_load_image(image), dpi))
+    payload = {"sha256": sha, "dpi": dpi, "amounts": {str(k): v for k, v in found.items()}}
+    side.write_text(json.dumps(payload), encoding="utf-8")
+    return found
+
+
+def group_metrics(
+    pages: Sequence[PreparedPage],
+    run: EngineRun,
+    outcomes: Sequence[m_.CellOutcome],
+    ceiling: Sequence[tuple[int, int]] | None,
+    split: Any = None,
+) -> dict[str, Any]:
+    """Value accuracy, orphan and null-numeric shares and the raw ceiling per document, family, split and overall."""
+    from juesuan.evaluation.defects import document_defects, pooled
+    from juesuan.evaluation.families import UNASSIGNED
+
+    per_doc: dict[str, dict[str, Any]] = {}
+    for i, (page, doc) in enumerate(zip(pages, run.documents, strict=True)):
+        row = per_doc.setdefault(page.truth.doc, {"documents": 1})
+        row["pages"] = row.get("pages", 0) + 1
+        if doc is not None:
+            for k, v in document_defects(doc).items():
+                row[k] = row.get(k, 0) + v
+        if ceiling is not None:
+            row["ceiling_cells"] = row.get("ceiling_cells", 0) + ceiling[i][0]
+            row["ceiling_hits"] = row.get("ceiling_hits", 0) + ceiling[i][1]
+    for o in outcomes:
+        row = per_doc.setdefault(o.truth.doc, {"documents": 1})
+        row["cells"] = row.get("cells", 0) + 1
+        row["ok"] = row.get("ok", 0) + int(o.ok)
+    fam_of = (lambda d: split.family_of(d)) if split is not None else (lambda d: UNASSIGNED)
+    split_of = (lambda d: split.split_of(d)) if split is not None else (lambda d: UNASSIGNED)
+    documents = {d: {**pooled([r]), "family": fam_of(d), "split": split_of(d)} for d, r in sorted(per_doc.items())}
+    families: dict[str, list[dict[str, Any]]] = {}
+    splits: dict[str, list[dict[str, Any]]] = {}
+    for d, r in per_doc.items():
+        families.setdefault(fam_of(d), []).append(r)
+        splits.setdefault(split_of(d), []).append(r)
+    by_family = {f: pooled(rs) for f, rs in sorted(families.items())}
+    for f, row in by_family.items():
+        row["split"] = split.families[f].split if split is not None and f in split.families else UNASSIGNED
+        docs = [documents[d] for d in documents if documents[d]["family"] == f]
+        accs = [x["value_accuracy"] for x in docs if x["value_accuracy"] is not None]
+        row["worst_document_accuracy"] = min(accs) if accs else None
+    return {
+        "all": pooled(per_doc.values()),
+        "by_split": {s: pooled(rs) for s, rs in sorted(splits.items())},
+        "by_family": by_family,
+        "by_document": documents,
+    }
 
 
 def write_outcomes(path: Path, outcomes: Sequence[m_.CellOutcome]) -> None:
@@ -591,6 +779,12 @@ def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
         for when, part in block.items():
             if isinstance(part, dict) and part.get("pass_rate") is not None:
                 out[f"identity_pass_rate_{when}"] = float(part["pass_rate"])
+    groups = summary.get("groups") or {}
+    for kind in ("by_split", "by_family"):
+        for name, part in (groups.get(kind) or {}).items():
+            for k in ("value_accuracy", "orphan_share", "null_numeric_share", "raw_ceiling"):
+                if part.get(k) is not None:
+                    out[f"{k}.{kind[3:]}.{_mlflow_key(name)}"] = float(part[k])
     timings = (summary.get("timings") or {}).get("seconds_per_page") or {}
     out.update({f"seconds_per_page_{k}": float(v) for k, v in timings.items()})
     for label, part in (summary.get("labels") or {}).items():
@@ -598,6 +792,13 @@ def _flat_metrics(summary: dict[str, Any]) -> dict[str, float]:
             if part.get(k) is not None:
                 out[f"label_{k}_{label}"] = float(part[k])
     return out
+
+
+def _mlflow_key(name: str) -> str:
+    """MLflow keys allow letters, digits, _ - . / and space: family names are ASCII already; keep it that way."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_\-./ ]", "_", name)
 
 
 def log_mlflow(out: Path, result: dict[str, Any], options: EvaluateOptions) -> str | None:

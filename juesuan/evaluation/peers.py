@@ -10,7 +10,9 @@ takes the integers just before it as its 科目编码 and the numbers after it a
 groups get their own labels, and a number OCR put on its own line (vertically centred in a tall cell) stays unlabelled.
 
 Peers: ``ppocr_v6`` (rapidocr 3.10 PP-OCRv6 small det+rec), ``ppocr_v4`` (rapidocr-onnxruntime 1.4.4 PP-OCRv4),
-``tesseract`` (Tesseract 5 ``chi_sim``, TSV words), ``img2table`` (img2table + Tesseract, gives columns; optional).
+``tesseract`` (Tesseract 5 ``chi_sim``, TSV words), ``img2table`` (img2table + Tesseract, gives columns; optional),
+``slanet_plus`` (issue 12: SLANet+ structure on each table's box, given from the truth, + PP-OCRv6 full-page text
+placed into its cells; then the same row rule, one visual row per ``<tr>``).
 Models load on first use; nothing is downloaded.
 """
 
@@ -283,11 +285,106 @@ class Img2TablePeer:
         )
 
 
-def peer_document(peer: str, engine: Any, image: np.ndarray, dpi: int, name: str = "page", page: int = 0) -> Document:
-    """Run one peer on one page image and read it as a pseudo document."""
+class SlanetPeer:
+    """SLANet+ table structure on each given table box + raw PP-OCRv6 text placed into its predicted cells.
+
+    What a user of PaddleOCR's table pipeline gets when the table is found for them (issue 12 gave it the box, so
+    do we: the truth table's ruled box, padded by ``pad_px``). Each ``<tr>`` is one visual row; its cells, left to
+    right, go through :func:`segment_row`, so codes, names and amounts are read by the same rule as the other peers.
+    An OCR piece goes to the cell box that holds most of it (at least ``min_overlap`` of its area).
+    """
+
+    def __init__(self, threads: int = 1, pad_px: int = 6, min_overlap: float = 0.3) -> None:
+        from juesuan.models.slanet import SlanetOptions, SlanetPlus
+
+        self.ocr = RapidOcrPeer("v6", threads)
+        self.structure = SlanetPlus(SlanetOptions(threads=threads))
+        self.pad_px = pad_px
+        self.min_overlap = min_overlap
+
+    def document(
+        self,
+        image: np.ndarray,
+        dpi: int,
+        name: str = "page",
+        page: int = 0,
+        table_boxes: Sequence[Sequence[float]] = (),
+    ) -> Document:
+        h, w = image.shape[:2]
+        pieces = split_pieces(self.ocr.tokens(image, dpi))
+        tables: list[Table] = []
+        for k, box in enumerate(table_boxes):
+            x0 = max(0, int(box[0]) - self.pad_px)
+            y0 = max(0, int(box[1]) - self.pad_px)
+            x1, y1 = min(w, int(box[2]) + self.pad_px), min(h, int(box[3]) + self.pad_px)
+            if x1 - x0 < 8 or y1 - y0 < 8:
+                continue
+            (result,) = self.structure([image[y0:y1, x0:x1]])
+            cells = result.cell_boxes + np.array([x0, y0, x0, y0], dtype=float)
+            rows = slanet_rows(result.structure_tokens, cells, pieces, page, self.min_overlap)
+            tables.append(
+                Table(id=f"{name}#t{k}", pages=[page], bbox=[float(x0), float(y0), float(x1), float(y1)], rows=rows)
+            )
+        return Document(
+            source=Source(path=name, sha256="", pages=1),
+            pages=[PageInfo(index=page, width=w, height=h, dpi=dpi)],
+            tables=tables,
+        )
+
+
+def slanet_rows(
+    structure: Sequence[str], cells: np.ndarray, pieces: Sequence[Token], page: int = 0, min_overlap: float = 0.3
+) -> list[Row]:
+    """Rows of one SLANet+ table: each ``<tr>`` a visual row of cell boxes, filled with the OCR pieces they hold."""
+    from juesuan.models.slanet import CELL_TOKENS
+
+    row_of: list[int] = []  # cell index -> visual row
+    row = -1
+    for token in structure:
+        if token == "<tr>":
+            row += 1
+        elif token in CELL_TOKENS:
+            row_of.append(max(row, 0))
+    texts: list[list[Token]] = [[] for _ in range(len(cells))]
+    if len(cells):
+        for piece in pieces:
+            px0, py0, px1, py1 = piece.bbox_px
+            area = max(1e-6, (px1 - px0) * (py1 - py0))
+            ix = np.clip(np.minimum(cells[:, 2], px1) - np.maximum(cells[:, 0], px0), 0, None)
+            iy = np.clip(np.minimum(cells[:, 3], py1) - np.maximum(cells[:, 1], py0), 0, None)
+            share = ix * iy / area
+            best = int(share.argmax())
+            if share[best] >= min_overlap:
+                texts[best].append(piece)
+    out: list[Row] = []
+    for r in range(max(row_of, default=-1) + 1):
+        line: list[Token] = []
+        for i, cell_row in enumerate(row_of[: len(cells)]):
+            if cell_row != r or not texts[i]:
+                continue
+            ordered = sorted(texts[i], key=lambda t: ((t.bbox_px[1] + t.bbox_px[3]) / 2, t.bbox_px[0]))
+            text = "".join(t.text for t in ordered)
+            box = tuple(float(v) for v in cells[i])
+            line.append(Token(text, (box[0], box[1], box[2], box[3]), min(t.confidence for t in ordered)))
+        out += segment_row(sorted(line, key=lambda t: t.bbox_px[0]), page, start=len(out))
+    return out
+
+
+def peer_document(
+    peer: str,
+    engine: Any,
+    image: np.ndarray,
+    dpi: int,
+    name: str = "page",
+    page: int = 0,
+    table_boxes: Sequence[Sequence[float]] = (),
+) -> Document:
+    """Run one peer on one page image and read it as a pseudo document (``table_boxes``: SLANet+'s crops)."""
     h, w = image.shape[:2]
     if peer == "img2table":
         return engine.document(image, dpi, name, page)
+    if peer == "slanet_plus":
+        return engine.document(image, dpi, name, page, table_boxes)
     return rows_to_document(engine.tokens(image, dpi), w, h, dpi, name, page)
 
 
@@ -300,4 +397,6 @@ def build_peer(peer: str, threads: int = 1) -> Any:
         return TesseractPeer(threads=threads)
     if peer == "img2table":
         return Img2TablePeer()
+    if peer == "slanet_plus":
+        return SlanetPeer(threads)
     raise ValueError(f"unknown peer {peer!r}; known: {', '.join(PEERS)}")

@@ -41,6 +41,7 @@ _UNIT_LINE = re.compile(r"单位[:：]|^编制")  # 单位：万元 / 编制部�
 _LINE_MAX_THICK_PT = 2.0  # a path thinner than this is a ruling line
 _LINE_MIN_LEN_PT = 4.0
 _TOUCH_PX = 3.0  # segments closer than this are connected
+_MAX_FORM_DEPTH = 4  # rulings inside nested form XObjects count (pdfium's page objects, level 0 = page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +122,19 @@ def pdf_rulings(pdf_path: Path, page_index: int, dpi: int) -> tuple[list[Segment
         scale = dpi / 72.0
         horizontal: list[Segment] = []
         vertical: list[Segment] = []
-        for obj in page.get_objects(max_depth=1):
+        forms: list[Any] = []  # matrix of the form XObject open at each nesting level (page space)
+        # Shenzhen's 2026 budgets draw every table inside a form XObject (issue 12: 0 truth pages before).
+        for obj in page.get_objects(max_depth=_MAX_FORM_DEPTH):
+            del forms[obj.level :]
+            if obj.type == 5:  # FPDF_PAGEOBJ_FORM
+                m = obj.get_matrix()
+                forms.append(forms[-1].multiply(m) if forms else m)
+                continue
             if obj.type != 2:  # FPDF_PAGEOBJ_PATH
                 continue
             left, bottom, right, top = obj.get_bounds()
+            if obj.level and forms and forms[-1].get() != (1.0, 0.0, 0.0, 1.0, 0.0, 0.0):
+                left, bottom, right, top = _on_rect(forms[-1], left, bottom, right, top)
             x0, x1 = left * scale, right * scale
             y0, y1 = (height_pt - top) * scale, (height_pt - bottom) * scale
             w, h = right - left, top - bottom
@@ -141,6 +151,12 @@ def pdf_rulings(pdf_path: Path, page_index: int, dpi: int) -> tuple[list[Segment
         return horizontal, vertical
     finally:
         pdf.close()
+
+
+def _on_rect(matrix: Any, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+    """Bounds of a rectangle in a form's space, mapped to page space by the form's matrix."""
+    pts = [matrix.on_point(x, y) for x in (left, right) for y in (bottom, top)]
+    return (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts))
 
 
 def _touch(a: Segment, b: Segment, tol: float = _TOUCH_PX) -> bool:
@@ -273,6 +289,7 @@ def truth_from_boxes(
             and id(p) not in code_ids
             and not _is_index(p, placed, header_words)
         ]
+        values = _without_column_number_rows(values, placed)
         for p in values:
             assert p.value is not None
             cells.append(
@@ -327,6 +344,29 @@ def _is_index(p: _Placed, placed: Sequence[_Placed], header_words: Sequence[_Pla
     """序号 columns and 栏次/行次 rows number the table itself; they are not amounts."""
     header = _column_header(p, header_words) or ""
     return any(k in header for k in _INDEX_HEADERS) or _row_name(p, placed) in _COLUMN_NUMBER_ROWS
+
+
+def _without_column_number_rows(values: list[_Placed], placed: Sequence[_Placed]) -> list[_Placed]:
+    """Drop unnamed rows that number the columns (1 2 3 … under the header, no 栏次 label): Hangzhou's 2026
+    budgets print them on every 收入/支出预算表 (issue 12); they are not amounts."""
+    bands: list[list[_Placed]] = []
+    for p in values:
+        if _row_name(p, placed) is not None:
+            continue
+        band = next((b for b in bands if _same_band(b[0], p)), None)
+        if band is None:
+            bands.append([p])
+        else:
+            band.append(p)
+    drop: set[int] = set()
+    for band in bands:
+        ordered = sorted(band, key=lambda q: q.xc)
+        numbers = [q.value for q in ordered]
+        if len(numbers) >= 3 and all(v is not None and v == v.to_integral_value() for v in numbers):
+            ints = [int(v) for v in numbers if v is not None]
+            if ints == list(range(ints[0], ints[0] + len(ints))) and ints[0] in (0, 1):
+                drop |= {id(q) for q in band}
+    return [p for p in values if id(p) not in drop]
 
 
 def _next_right(p: _Placed, placed: Sequence[_Placed]) -> _Placed | None:

@@ -51,7 +51,7 @@ STAGES: dict[str, dict[str, str]] = {
 PAGE_STAGES = ("rasterize", "layout", "grid", "ocr", "structure", "label")
 """Pipeline order of the page stages; ``assemble`` follows once all of a document's pages are in."""
 
-PEERS = ("ppocr_v6", "ppocr_v4", "tesseract", "img2table")
+PEERS = ("ppocr_v6", "ppocr_v4", "tesseract", "img2table", "slanet_plus")
 """Peer tools the evaluation harness runs instead of the pipeline (full-page OCR baselines, img2table)."""
 
 

@@ -122,3 +122,23 @@ def test_title_with_yusuan_danwei_is_not_a_unit_line(shared_real: Path) -> None:
     """Bug: a 单位 filter dropped titles like 2025年预算单位财务收支预算总表; only 单位：/编制… lines are not titles."""
     page = pdf_page_truth(shared_real / "shanghai-putuo-gov-office_2025_单位预算.pdf", 7, dpi=72)
     assert (page.tables[0].title, page.tables[0].type) == ("2025年预算单位财务收支预算总表", "budget.summary")
+
+
+def test_rulings_inside_a_form_xobject_give_truth(shared_real: Path) -> None:
+    """Issue 12: Shenzhen's 2026 budgets draw every table inside a form XObject; page 16 of the finance bureau's
+    (表1 收支总表) gave no truth table at all. Checked against the PDF: 一、财政拨款 36,989.05 万元 in 收入."""
+    pdf = shared_real.parent / "real-wide" / "shenzhen_finance-bureau_2026_部门预算.pdf"
+    tp = pdf_page_truth(pdf, 15, 100)
+    assert len(tp.tables) == 1
+    got = {(c.row_key.name, c.value) for c in tp.cells}
+    assert ("一、财政拨款", Decimal("36989.05")) in got
+    assert ("一、一般公共服务支出", Decimal("20563.76")) in got
+
+
+def test_unnamed_column_number_row_is_not_truth(shared_real: Path) -> None:
+    """Issue 12: Hangzhou's 2026 收入预算表 prints 1 2 3 … under its header with no 栏次 label; those were truth cells
+    with no row key. Checked against the PDF (page 25): the 合计 row's 总计 is 99,230.46 万元."""
+    pdf = shared_real.parent / "real-wide" / "hangzhou_justice_2026_部门预算.pdf"
+    tp = pdf_page_truth(pdf, 24, 72)
+    assert not [c for c in tp.cells if c.row_key.name is None and c.value in (Decimal(1), Decimal(2), Decimal(3))]
+    assert ("合计", Decimal("99230.46")) in {(c.row_key.name, c.value) for c in tp.cells}

@@ -6,8 +6,11 @@ seals, show-through, pen marks) keeps geometry. :func:`degrade_with_transform` a
 that maps source pixel coordinates to output pixel coordinates (a homography; affine when there is no
 perspective, identity when nothing moved), and :func:`transform_boxes` maps token boxes with it, so labels
 stay exact. Presets (``PRESETS``): ``clean``, ``scan`` (issue 3's acceptance: rotation <= 1 degree, blur,
-noise, JPEG q 60-75), ``fax`` (binarised, 150-dpi look), ``photo_stamp`` (uneven light, perspective, red
-official seal 公章), ``heavy`` (everything, for robustness).
+noise, JPEG q 60-75), ``fax`` (issue 12: meant for a page *rendered* at 150 dpi, ``DegradeOptions.dpi``; 1-bit,
+black speckle, white drop-outs that break 1-px rules and strokes), ``fax_resampled`` (the older 150-dpi look made
+by resampling a 200-dpi page; kept for the synthetic generator's mix), ``photo`` (issue 12: a phone photo of a
+stamped copy: perspective, uneven light, a red seal over the middle of the page where the table is,
+show-through, JPEG), ``photo_stamp`` (the older, milder photo), ``heavy`` (everything, for robustness).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +44,22 @@ class DegradeOptions(BaseModel):
     seal_probability: float = Field(0.0, ge=0, le=1, description="chance of a red official seal 公章")
     pen_probability: float = Field(0.0, ge=0, le=1, description="chance of pen marks")
     contrast: tuple[float, float] = Field((1.0, 1.0), description="contrast factor range (ink fading)")
+    speckle_density: tuple[float, float] = Field(
+        (0.0, 0.0), description="black specks (1-2 px dots) per page pixel, range; fax line noise"
+    )
+    dropout_density: tuple[float, float] = Field(
+        (0.0, 0.0), description="white 1-3 px drop-outs per ink pixel, range; they break 1-px rules and strokes"
+    )
+    dropout_lines: tuple[float, float] = Field(
+        (0.0, 0.0), description="share of pixel rows lost whole (white), range; a fax's skipped scan lines"
+    )
+    binarize_threshold: tuple[int, int] = Field((150, 200), description="grey level below which a pixel is ink")
+    seal_region: Literal["lower", "centre"] = Field(
+        "lower", description="where the seal lands: lower half (signature block) or centre (over the table)"
+    )
+    dpi: int | None = Field(
+        None, ge=72, le=600, description="dpi to render the page at for this preset (evaluate's default --dpi)"
+    )
 
 
 PRESETS: dict[str, DegradeOptions] = {
@@ -53,12 +73,38 @@ PRESETS: dict[str, DegradeOptions] = {
         contrast=(0.85, 1.0),
     ),
     "fax": DegradeOptions(
+        # Rendered at a true 150 dpi (no resampling): a 0.5-pt rule is one pixel wide, so drop-outs cut it.
+        dpi=150,
+        rotation_deg=0.8,
+        blur_sigma=(0.2, 0.5),
+        noise_sigma=(4.0, 10.0),
+        binarize=True,
+        binarize_threshold=(140, 185),
+        speckle_density=(2e-4, 8e-4),
+        dropout_density=(0.01, 0.03),
+        dropout_lines=(0.002, 0.008),
+        pen_probability=0.1,
+    ),
+    "fax_resampled": DegradeOptions(
         rotation_deg=0.8,
         blur_sigma=(0.2, 0.6),
         noise_sigma=(4.0, 10.0),
         resample_factor=(0.55, 0.75),
         binarize=True,
         pen_probability=0.1,
+    ),
+    "photo": DegradeOptions(
+        dpi=200,
+        rotation_deg=2.0,
+        perspective=0.03,
+        blur_sigma=(0.5, 1.2),
+        noise_sigma=(3.0, 8.0),
+        jpeg_quality=(55, 80),
+        uneven_light=0.45,
+        show_through=0.12,
+        seal_probability=1.0,
+        seal_region="centre",
+        contrast=(0.75, 0.95),
     ),
     "photo_stamp": DegradeOptions(
         rotation_deg=1.5,
@@ -144,7 +190,7 @@ def degrade_with_transform(
         img = _pen_marks(img, rng)
 
     if opt.seal_probability > 0 and rng.random() < opt.seal_probability:
-        img = _red_seal(img, rng)
+        img = _red_seal(img, rng, opt.seal_region)
 
     # Geometry: rotation about the page centre (+ optional perspective), white fill outside the page.
     angle = rng.uniform(-opt.rotation_deg, opt.rotation_deg) if opt.rotation_deg > 0 else 0.0
@@ -192,8 +238,9 @@ def degrade_with_transform(
 
     if opt.binarize:
         grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-        thr = int(rng.integers(150, 200))
+        thr = int(rng.integers(opt.binarize_threshold[0], opt.binarize_threshold[1]))
         bw = np.where(grey < thr, 0, 255).astype(np.uint8)
+        bw = _fax_artefacts(bw, rng, opt)
         img = np.repeat(bw[:, :, None], 3, axis=2) if img.ndim == 3 else bw
 
     quality: int | None = None
@@ -202,6 +249,40 @@ def degrade_with_transform(
         img = jpeg_cycle(img, quality)
 
     return Degraded(image=img, matrix=matrix, preset=name, jpeg_quality=quality)
+
+
+def _fax_artefacts(bw: np.ndarray, rng: np.random.Generator, opt: DegradeOptions) -> np.ndarray:
+    """Black speckle, white drop-outs on ink and lost scan lines on a 0/255 page (geometry unchanged).
+
+    Drop-outs are placed on ink pixels (a random share of them, each whitening a 1-3 px square), so a 1-px rule
+    of length L gets about ``density * L`` gaps whatever the page's ink coverage.
+    """
+    h, w = bw.shape
+    out = bw.copy()
+    lo, hi = opt.dropout_density
+    if hi > 0:
+        ys, xs = np.nonzero(out == 0)
+        if len(ys):
+            n = int(len(ys) * rng.uniform(lo, hi))
+            pick = rng.choice(len(ys), size=n, replace=False) if n else np.empty(0, dtype=np.int64)
+            sizes = rng.integers(1, 4, size=n)
+            for y, x, k in zip(ys[pick], xs[pick], sizes, strict=True):
+                y0, x0 = max(0, y - k // 2), max(0, x - k // 2)
+                out[y0 : y0 + k, x0 : x0 + k] = 255
+    lo, hi = opt.dropout_lines
+    if hi > 0:
+        n = int(h * rng.uniform(lo, hi))
+        if n:
+            out[rng.choice(h, size=n, replace=False)] = 255
+    lo, hi = opt.speckle_density
+    if hi > 0:
+        n = int(h * w * rng.uniform(lo, hi))
+        ys, xs = rng.integers(0, h, size=n), rng.integers(0, w, size=n)
+        big = rng.random(n) < 0.3
+        out[ys, xs] = 0
+        out[np.minimum(ys[big] + 1, h - 1), xs[big]] = 0
+        out[ys[big], np.minimum(xs[big] + 1, w - 1)] = 0
+    return out
 
 
 def jpeg_cycle(img: np.ndarray, quality: int) -> np.ndarray:
@@ -263,8 +344,9 @@ def _seal_font(size: int):  # type: ignore[no-untyped-def]
     return None
 
 
-def _red_seal(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Multiply-blend a red round seal (ring, star, text on an arc) somewhere in the lower half of the page."""
+def _red_seal(img: np.ndarray, rng: np.random.Generator, region: str = "lower") -> np.ndarray:
+    """Multiply-blend a red round seal (ring, star, text on an arc) in the lower half of the page, or (``centre``)
+    over its middle, where a table page's table is: ink under the seal turns dark red, not black."""
     from PIL import Image, ImageDraw
 
     h, w = img.shape[:2]
@@ -297,8 +379,12 @@ def _red_seal(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             gy = int(c + rr * math.sin(a) - glyph.height / 2)
             stamp.paste(255, (gx, gy), glyph)
     alpha = np.asarray(stamp, dtype=np.float32) / 255.0 * rng.uniform(0.55, 0.9)
-    cx = int(rng.uniform(0.45, 0.85) * w) - size // 2
-    cy = int(rng.uniform(0.5, 0.9) * h) - size // 2
+    if region == "centre":
+        cx = int(rng.uniform(0.3, 0.7) * w) - size // 2
+        cy = int(rng.uniform(0.3, 0.7) * h) - size // 2
+    else:
+        cx = int(rng.uniform(0.45, 0.85) * w) - size // 2
+        cy = int(rng.uniform(0.5, 0.9) * h) - size // 2
     cx, cy = max(0, min(cx, w - size)), max(0, min(cy, h - size))
     out = img if img.ndim == 3 else np.repeat(img[:, :, None], 3, axis=2)
     out = out.copy()

@@ -559,7 +559,11 @@ def plant_blank_cell(doc: Document, ctx: Context, schema: Schema, rng: random.Ra
         filled = [c for c in row.cells if parse_amount(c.text or "") is not None and "%" not in (c.text or "")]
         if len(filled) < 3:
             continue
-        cands += [c for c in filled if figmod._SANGONG_ITEM.search(headers.get(c.col, "")) and (row.index, c)]
+        cands += [
+            c
+            for c in filled
+            if figmod._SANGONG_ITEM.search(headers.get(c.col, "")) and "机关运行" not in headers[c.col]
+        ]
     cands = [c for c in cands if not re.fullmatch(r"\d{1,2}", normalize_text(c.text or ""))]
     if not cands:
         return None

@@ -165,21 +165,29 @@ def _title_pages(doc: Document, schema: Schema, kind: str, toc_pages: set[int]) 
     return pages
 
 
-def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Context) -> bool:
-    pages = set(table.pages) | {p + 1 for p in table.pages}
+def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Context) -> str | None:
+    """'note' (a 空表说明 on the table's page, in a cell, or a sentence saying the subject has none), 'zero' (the
+    text only states the subject as 0万元: intent, but not the note the template asks for), or None."""
+    pages = set(table.pages)
     for block in doc.text:
-        if int(block.get("page", 0) or 0) in pages and note.search(normalize_text(str(block.get("text", "")))):
-            return True
+        page = int(block.get("page", 0) or 0)
+        text = normalize_text(str(block.get("text", "")))
+        on_page = page in pages or (page - 1 in pages and re.match(r"^(注|说明)", text))
+        if on_page and note.search(text):
+            return "note"
     for row in table.rows:
         for cell in row.cells:
             if note.search(normalize_text(cell.text or "")):
-                return True
+                return "note"
     subject = _SUBJECT.get((table.type or "").split(".", 1)[-1])
     if subject:
         for s in ctx.sentences:
             if subject in s.text and note.search(s.text) and not _NONZERO.search(s.text):
-                return True
-    return False
+                return "note"
+        for s in ctx.sentences:
+            if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?万元", s.text):
+                return "zero"
+    return None
 
 
 _NONZERO = re.compile(r"(?<![\d.])(?:[1-9][\d,]*(?:\.\d+)?|0\.\d*[1-9]\d*)万?元")
@@ -313,19 +321,22 @@ def check(
         if title and (not re.search(r"表", title) or re.search(r"图$|万元|%", title)):
             continue  # a chart or a paragraph the extractor took for a table title
         checks += 1
-        if _has_amount(t) or _empty_explained(doc, t, note, ctx):
+        explained = None if _has_amount(t) else _empty_explained(doc, t, note, ctx)
+        if _has_amount(t) or explained == "note":
             continue
         uncertain = t.needs_review or t.null_numeric > 0
         out.append(
             Violation(
                 rule="empty_table_note",
                 table=t.id,
-                severity="warning" if uncertain else "error",
+                severity="warning" if uncertain or explained == "zero" else "error",
                 page=t.pages[0] if t.pages else None,
                 message_zh=f"“{t.title or t.id}”为空表，但没有空表说明"
-                + ("（表格提取不确定，可能是识别遗漏）" if uncertain else ""),
+                + ("（表格提取不确定，可能是识别遗漏）" if uncertain else "")
+                + ("（说明中写明该项为0万元）" if explained == "zero" else ""),
                 message_en=f"“{t.title or t.id}” has no amounts and no note explaining the empty table"
-                + (" (the extractor marked this table uncertain)" if uncertain else ""),
+                + (" (the extractor marked this table uncertain)" if uncertain else "")
+                + (" (the text states it as 0)" if explained == "zero" else ""),
             )
         )
     return out, checks

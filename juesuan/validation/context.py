@@ -68,18 +68,18 @@ def report_year(doc: Document) -> tuple[int | None, str]:
         m = _YEAR_KIND.search(text)
         if m:
             return int(m.group(1)), "cover"
+    counts: Counter[int] = Counter()
+    for b in doc.text[:60]:
+        for m in _YEAR_KIND.finditer(normalize_text(str(b.get("text", "")))):
+            counts[int(m.group(1))] += 1
+    if counts:
+        return counts.most_common(1)[0][0], "text"
     years: Counter[int] = Counter()
     for t in doc.tables:
         for m in re.finditer(r"(20\d{2})\s*年", normalize_text(t.title or "")):
             years[int(m.group(1))] += 1
     if years:
         return years.most_common(1)[0][0], "table titles"
-    counts: Counter[int] = Counter()
-    for b in doc.text[:40]:
-        for m in _YEAR_KIND.finditer(normalize_text(str(b.get("text", "")))):
-            counts[int(m.group(1))] += 1
-    if counts:
-        return counts.most_common(1)[0][0], "text"
     return None, ""
 
 

@@ -75,6 +75,21 @@ def _compare(
     right = bv[0]
     if abs(left - right) <= per_term * 2:
         return None
+    carry = _carry_line(a, abs(left - right) / _unit_scale(a, b), per_term)
+    if carry is not None:  # the 收入表 counts 上年结转 as income, the 总表 lists it apart: a definition, not a slip
+        return Violation(
+            rule=rule,
+            table=b.id,
+            rows=[bv[1]],
+            cols=[bv[2]],
+            expected=float(left),
+            found=float(right),
+            difference=float(right - left),
+            severity="warning",
+            message_zh=f"{zh}：{a.title or a.id} 为 {left}，{b.title or b.id} 为 {right}；差额等于“{carry}”一行",
+            message_en=f"{en}: {a.id} has {left}, {b.id} has {right}; the difference is the “{carry}” line",
+            tables=[a.id, b.id],
+        )
     return Violation(
         rule=rule,
         table=b.id,
@@ -89,6 +104,19 @@ def _compare(
         tables=[a.id, b.id],
         other={"table": a.id, "row": av[1], "col": av[2]},
     )
+
+
+def _carry_line(table: Table, diff: Decimal, per_term: Decimal) -> str | None:
+    """The name of a 结转/结余 row of the 总表 whose amount equals ``diff``, if any."""
+    for row in table.rows:
+        label = normalize_text(row.name or "")
+        if not re.search("结转|结余", label):
+            continue
+        for cell in row.cells:
+            v = parse_amount(cell.text or "")
+            if v is not None and v and abs(v - diff) <= per_term * 2:
+                return label
+    return None
 
 
 def check(tables: Sequence[Table], schema: Schema, options: ValidationOptions) -> tuple[list[Violation], int]:

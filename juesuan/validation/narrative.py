@@ -58,6 +58,13 @@ def sentences(blocks: Sequence[dict[str, Any]]) -> list[Sentence]:
         text = normalize_text(str(block.get("text", "")))
         if not text or _PAGE_NUMBER.fullmatch(text):
             continue  # a page number between two halves of a sentence (222.5 | 27 | 万元) is not part of it
+        if len(text) <= 40 and not re.search(r"[。，,；]", text):
+            # a heading, a table title, 编制部门：…: a sentence of its own, so what follows keeps its own page
+            if buf:
+                out.append(Sentence(buf, page))
+                buf = ""
+            out.append(Sentence(text, int(block.get("page", 0) or 0)))
+            continue
         if not buf:
             page = int(block.get("page", 0) or 0)
         buf += text
@@ -162,7 +169,8 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 if d is not None:
                     checks += 1
                     pct = d / a * 100
-                    if abs(pct - stated) > unit + Decimal("0.005") / a * 100 * 2:
+                    half = max(Decimal("0.005"), Decimal("0.5") * Decimal(10) ** (-_places(diff_m.group(2))))
+                    if abs(pct - stated) > unit + half / a * 100 * 2:
                         out.append(
                             _violation(
                                 "narrative_change",

@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             "errors": [
                 {
                     "rule": v.rule,
-                    "page": (v.model_extra or {}).get("page"),
+                    "page": v.model_dump(mode="json").get("page"),
                     "table": v.table,
                     "message": v.message_zh,
-                    "text": str((v.model_extra or {}).get("text", ""))[:120],
+                    "text": str(v.model_dump(mode="json").get("text", ""))[:120],
                 }
                 for v in base
                 if v.severity == "error"
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 hits[plant.cls] += 1
             else:
                 new = sorted(
-                    {(v.rule, (v.model_extra or {}).get("page")) for v in after}
-                    - {(v.rule, (v.model_extra or {}).get("page")) for v in base},
+                    {(v.rule, v.model_dump(mode="json").get("page")) for v in after}
+                    - {(v.rule, v.model_dump(mode="json").get("page")) for v in base},
                     key=str,
                 )
                 misses[plant.cls].append(f"{name}: {plant.description} — new: {new[:6]}")

@@ -516,7 +516,7 @@ def plant_reason_missing(doc: Document, ctx: Context, schema: Schema, rng: rando
         page = int(doc.text[i].get("page", 0) or 0)
         sents = build_context(out).sentences
         v, _ = figmod._check_reasons(sents)
-        if not any(m.group(1)[:20] in (x.model_extra or {}).get("text", "") for x in v):
+        if not any(m.group(1)[:20] in x.model_dump(mode="json").get("text", "") for x in v):
             continue  # a later sentence still gives the reason: this deletion leaves the change explained
         return Plant(
             "reason_missing",
@@ -696,7 +696,7 @@ def plant_all(doc: Document, schema: Schema, seed: int = 0, classes: Sequence[st
 
 
 def _key(v: Violation) -> tuple[object, ...]:
-    e = v.model_extra or {}
+    e = v.model_dump(mode="json")
     return (v.rule, v.table, e.get("page"), v.message_zh)
 
 
@@ -706,7 +706,7 @@ def detected(plant: Plant, before: Sequence[Violation], after: Sequence[Violatio
     for v in after:
         if v.rule not in plant.rules or _key(v) in old:
             continue
-        e = v.model_extra or {}
+        e = v.model_dump(mode="json")
         if plant.table is not None and plant.cell is not None:
             target = e.get("target") or {}
             cells = [tuple(c) for c in e.get("cells") or []]

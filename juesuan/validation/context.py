@@ -41,14 +41,18 @@ class Context:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     year_source: str = ""
     kind_source: str = ""
+    has_cover: bool = False  # the first pages carry a cover or heading that says 20xx年…决算/预算
     issuer_source: str = ""
     uncertain_confidence: float = 0.8
     notes: list[str] = field(default_factory=list)
 
     @property
     def whole_document(self) -> bool:
-        """Completeness is judged only on a whole disclosure: one whose cover (or Document.info) says what it is."""
-        return self.kind_source in ("Document.info", "cover")
+        """Completeness is judged only on a whole disclosure: one whose own cover or heading says what it is.
+
+        Document.info alone is not enough: the pipeline fills its kind from table titles too, and a page range or a
+        trimmed sample (datasets/samples) would then be held to the whole template's table set."""
+        return self.has_cover
 
 
 def _cover_texts(blocks: Sequence[dict[str, Any]], pages: int = 2) -> list[tuple[int, str]]:
@@ -130,7 +134,9 @@ def build_context(doc: Document, uncertain_confidence: float = 0.8) -> Context:
     year, ysrc = report_year(doc)
     issuer, isrc = report_issuer(doc)
     kind, ksrc = report_kind(doc)
+    has_cover = any(_YEAR_KIND.search(text) for _, text in _cover_texts(doc.text))
     return Context(
+        has_cover=has_cover,
         year=year,
         kind=kind,
         kind_source=ksrc,

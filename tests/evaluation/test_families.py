@@ -22,8 +22,12 @@ class _Outcome:
 
 
 def test_family_of_file_names() -> None:
-    assert family_of("shanghai-putuo-finance-bureau_2024_决算.pdf") == "shanghai"
+    # listed in configs/eval/wide.yaml: the configured family
+    assert family_of("shanghai-putuo-finance-bureau_2024_决算.pdf") == "shanghai-putuo"
     assert family_of("/x/central_state-petitions-bureau_2024_部门决算.pdf") == "central"
+    assert family_of("jiangsu_high-court_2018_部门预算.pdf") == "jiangsu-province"
+    # not listed: the file name's region prefix
+    assert family_of("ningbo-haishu_water_2025_部门预算.pdf") == "ningbo"
     assert family_of("national-template_部门决算模板") == "national"
     assert family_of("部门决算.pdf") == "other"
 

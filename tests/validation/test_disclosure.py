@@ -79,7 +79,7 @@ def typed(doc: Document) -> Document:
 
 def rules_of(doc: Document) -> list[tuple[str, str, int | None]]:
     checked = annotate_and_validate(doc, ValidationOptions(repair=False))
-    return [(v.rule, v.severity, (v.model_extra or {}).get("page")) for v in checked.validation.violations]
+    return [(v.rule, v.severity, v.model_dump(mode="json").get("page")) for v in checked.validation.violations]
 
 
 def _only(found: list[tuple[str, str, int | None]], rule: str) -> list[tuple[str, str, int | None]]:
@@ -267,9 +267,9 @@ def test_cross_document_budget_and_prior_year() -> None:
     final_2024 = doc_of(final, year=2024, kind="决算")
     found, checks = check_documents([Named("final/", typed(final_2024)), Named("budget/", typed(budget_2024))])
     assert checks >= 5
-    bad = sorted((v.rule, (v.model_extra or {})["target"]["col"]) for v in found)
+    bad = sorted((v.rule, v.model_dump(mode="json")["target"]["col"]) for v in found)
     assert bad == [("cross_document_budget", 1), ("cross_document_budget", 3), ("cross_document_budget", 5)]
-    assert all(v.model_extra["documents"] == ["final/", "budget/"] for v in found)
+    assert all(v.model_dump(mode="json")["documents"] == ["final/", "budget/"] for v in found)
     # 2025 预算's 上年 column against the 2024 预算
     t25 = gbe(year=2025)
     t25.columns[2].header = "2025年预算数"

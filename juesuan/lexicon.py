@@ -30,11 +30,14 @@ def is_cjk(ch: str) -> bool:
     return any(lo <= o <= hi for lo, hi in _CJK_RANGES)
 
 
-HAN = re.compile(r"[\u3400-\u9fff]")
+HAN_CLASS = "\u3400-\u9fff"
+"""The Han ideograph range as a character-class body, for patterns that embed it (``rf"([{HAN_CLASS}]{{2,4}})\\1"``)."""
+
+HAN = re.compile(f"[{HAN_CLASS}]")
 """Contains a Han ideograph: a piece of text is a label (科目名称), not a number or a code. Full-width digits and
 punctuation do not count, unlike :func:`is_cjk`."""
 
-HAN_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+HAN_RUN = re.compile(f"[{HAN_CLASS}]{{2,}}")
 """Two Han ideographs in a row: a word, so a name column (a lone 类/款/项 level marker does not count)."""
 
 INTEGER = re.compile(r"^\d{1,10}$")

@@ -23,8 +23,9 @@ from typing import Any
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Cell, Document
 from juesuan.datamodel.page import Token
+from juesuan.lexicon import HAN
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = HAN
 _DIGIT = re.compile(r"[0-9０-９]")
 # What OCR makes of an amount's glyphs: digits, separators, signs, brackets, and the usual confusables for 0 and .
 _NUMERIC_GLYPHS = re.compile(r"^[0-9０-９.,，．:：;；'`·\-－—()（）%％+oOlIi|\s]+$")

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Document, Table, Violation
+from juesuan.lexicon import HAN_CLASS
 from juesuan.validation import figures as figmod
 from juesuan.validation import narrative
 from juesuan.validation.completeness import load_templates, toc_entries
@@ -530,7 +531,7 @@ def plant_reason_missing(doc: Document, ctx: Context, schema: Schema, rng: rando
 
 
 def plant_repeated_word(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
-    pattern = re.compile(r"(?<=[\u4e00-\u9fff])(支出|经费|预算|项目|单位|部门)(?=[\u4e00-\u9fff])")
+    pattern = re.compile(rf"(?<=[{HAN_CLASS}])(支出|经费|预算|项目|单位|部门)(?=[{HAN_CLASS}])")
     return _text_plant(
         "repeated_word",
         doc,

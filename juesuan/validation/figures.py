@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Table, Violation
+from juesuan.lexicon import HAN_CLASS
 from juesuan.options import CONFIG_DIR
 from juesuan.validation.context import Context, cell_doubt, table_unit_scale
 from juesuan.validation.narrative import Sentence
@@ -273,7 +274,7 @@ def _check_figures(sents: Sequence[Sentence], tables: Sequence[Table], ctx: Cont
 
 _NOT_SAME_MEASURE = re.compile(r"增|减|降|长|比|较|年初|上年|执行|变动|完成|相比|其中|占")
 
-_CLASS = re.compile(r"([\u4e00-\u9fff]{2,20}?支出)[（(]类[)）][^，。；\d（(]{0,10}?" + _NUM + r"万元")
+_CLASS = re.compile(rf"([{HAN_CLASS}]{{2,20}}?支出)[（(]类[)）][^，。；\d（(]{{0,10}}?" + _NUM + r"万元")
 
 
 def _check_classes(sents: Sequence[Sentence], tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:
@@ -427,7 +428,7 @@ def _check_reasons(sents: Sequence[Sentence]) -> tuple[list[Violation], int]:
 
 
 _REPEAT_PUNCT = re.compile(r"(。。|，，|、、|；；|：：)")
-_REPEAT_WORD = re.compile(r"([\u4e00-\u9fff]{2,4})\1|([的了和在是及与对为等])\2")
+_REPEAT_WORD = re.compile(rf"([{HAN_CLASS}]{{2,4}})\1|([的了和在是及与对为等])\2")
 _REPEAT_OK = {"XX", "XXX", "常常", "人人", "年年", "天天", "层层", "处处", "时时", "事事", "家家户户", "个个"}
 
 

@@ -27,7 +27,7 @@ from juesuan.options import PipelineOptions
 
 log = logging.getLogger(__name__)
 
-STAGE_ORDER = ("rasterize", "layout", "grid", "ocr", "structure", "label")
+STAGE_ORDER = registry.PAGE_STAGES
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -55,16 +55,7 @@ class Pipeline:
 
     def stage(self, name: str) -> Any:
         if name not in self._stages:
-            opts = {
-                "rasterize": self.options.rasterize,
-                "layout": self.options.layout,
-                "grid": self.options.grid,
-                "ocr": self.options.ocr,
-                "structure": self.options.structure,
-                "label": self.options.label,
-                "assemble": self.options.structure,
-            }[name]
-            self._stages[name] = registry.build(name, opts)
+            self._stages[name] = registry.build(name, getattr(self.options, registry.OPTIONS_FIELD[name]))
         return self._stages[name]
 
     # ---- pages -------------------------------------------------------------------------------------------------

@@ -51,8 +51,11 @@ STAGES: dict[str, dict[str, str]] = {
 PAGE_STAGES = ("rasterize", "layout", "grid", "ocr", "structure", "label")
 """Pipeline order of the page stages; ``assemble`` follows once all of a document's pages are in."""
 
+OPTIONS_FIELD = {stage: stage for stage in PAGE_STAGES} | {"assemble": "structure"}
+"""The ``PipelineOptions`` field that configures each stage (assemble shares the structure options)."""
+
 PEERS = ("ppocr_v6", "ppocr_v4", "tesseract", "img2table", "slanet_plus")
-"""Peer tools the evaluation harness runs instead of the pipeline (full-page OCR baselines, img2table)."""
+"""Peer tools the evaluation harness runs instead of the pipeline (full-page OCR baselines, img2table, SLANet+)."""
 
 
 def kinds(stage: str) -> tuple[str, ...]:

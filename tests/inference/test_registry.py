@@ -13,9 +13,6 @@ from juesuan.evaluation.harness import ENGINES
 from juesuan.inference import registry
 from juesuan.options import PipelineOptions, load_options
 
-# Which PipelineOptions field configures each stage (assemble shares the structure options).
-OPTIONS_FIELD = {stage: stage for stage in registry.PAGE_STAGES} | {"assemble": "structure"}
-
 
 def _choices(command: str, flag: str) -> tuple[str, ...]:
     parser = build_parser(command)
@@ -25,9 +22,9 @@ def _choices(command: str, flag: str) -> tuple[str, ...]:
 
 
 def test_every_stage_has_an_options_field_and_builds_lazily() -> None:
-    assert set(OPTIONS_FIELD) == set(registry.STAGES)
+    assert set(registry.OPTIONS_FIELD) == set(registry.STAGES)
     defaults = PipelineOptions()
-    for stage, field in OPTIONS_FIELD.items():
+    for stage, field in registry.OPTIONS_FIELD.items():
         for kind in registry.kinds(stage):
             options = getattr(defaults, field).model_copy(update={"kind": kind})
             built = registry.build(stage, options)

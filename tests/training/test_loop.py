@@ -148,3 +148,17 @@ def test_gate_decision_mean_and_per_set_floor() -> None:
     refused, why = gate_decision(fax_run, champ, max_drop=0.005)
     assert not refused and why.startswith("old drops 0.0070")
     assert not gate_decision({"old": {"f1": 0.99}, "new": {"f1": 0.90}}, champ)[0]  # a tie is not a win
+
+
+def test_extract_model_flag_then_env_then_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from juesuan.cli import build_parser
+    from juesuan.cli.extract import _overrides
+
+    parser = build_parser("extract")
+    monkeypatch.delenv("JUESUAN_MODEL", raising=False)
+    assert "label" not in _overrides(parser.parse_args(["extract", "x.pdf", "-o", "out"]))  # the config's folder
+    monkeypatch.setenv("JUESUAN_MODEL", "models:/juesuan-token-classifier@champion")
+    env = _overrides(parser.parse_args(["extract", "x.pdf", "-o", "out"]))
+    assert env["label"]["model_dir"] == "models:/juesuan-token-classifier@champion"
+    flag = _overrides(parser.parse_args(["extract", "x.pdf", "-o", "out", "--model", "runs/v7"]))
+    assert flag["label"]["model_dir"] == "runs/v7"

@@ -76,6 +76,16 @@ class TokenClassifierModel(mlflow.pyfunc.PythonModel):
 
 def save_pyfunc(checkpoint: Path, dest: Path) -> Path:
     """Write an MLflow pyfunc model folder at ``dest`` holding ``checkpoint``, with signature and input example."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="juesuan-pyfunc-") as tmp:
+        staged = Path(tmp) / "checkpoint"  # MLflow keeps the folder's name: artifacts/checkpoint/, whatever the run
+        shutil.copytree(checkpoint, staged)
+        return _save(staged, dest)
+
+
+def _save(checkpoint: Path, dest: Path) -> Path:
     from mlflow.models import infer_signature
 
     model = TokenClassifierModel()

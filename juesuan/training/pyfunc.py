@@ -94,18 +94,13 @@ def _save(checkpoint: Path, dest: Path) -> Path:
     signature = infer_signature(example, model.predict(None, example))
     mlflow.pyfunc.save_model(
         path=str(dest),
-        python_model=model_for_saving(),
+        python_model=str(Path(__file__).with_name("pyfunc_entry.py")),  # models from code: no pickle
         artifacts={"checkpoint": str(checkpoint)},
         signature=signature,
         input_example=example,
         pip_requirements=requirements(),  # listed, not inferred: inference loads the model in a subprocess
     )
     return dest
-
-
-def model_for_saving() -> TokenClassifierModel:
-    """A fresh instance with nothing loaded, so the pickle holds no weights (they are the ``checkpoint`` artifact)."""
-    return TokenClassifierModel()
 
 
 def requirements() -> list[str]:

@@ -42,15 +42,18 @@ def draw(series: dict[str, list[tuple[datetime, float]]], metric: str, path: Pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
     for name, points in series.items():
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
     ax.set_ylabel(metric)
     ax.set_xlabel("evaluation run (UTC)")
     ax.set_title(f"{metric} per template family / preset")
     ax.grid(alpha=0.3)
+    values = [v for points in series.values() for _, v in points]
+    if values and min(values) >= 0 and max(values) <= 1:
+        ax.set_ylim(-0.02, 1.02)  # rates: the whole scale, so a drop looks like one
     if series:
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside, not on, the data
     fig.autofmt_xdate()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

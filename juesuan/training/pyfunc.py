@@ -76,6 +76,16 @@ class TokenClassifierModel(mlflow.pyfunc.PythonModel):
 
 def save_pyfunc(checkpoint: Path, dest: Path) -> Path:
     """Write an MLflow pyfunc model folder at ``dest`` holding ``checkpoint``, with signature and input example."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="juesuan-pyfunc-") as tmp:
+        staged = Path(tmp) / "checkpoint"  # MLflow keeps the folder's name: artifacts/checkpoint/, whatever the run
+        shutil.copytree(checkpoint, staged)
+        return _save(staged, dest)
+
+
+def _save(checkpoint: Path, dest: Path) -> Path:
     from mlflow.models import infer_signature
 
     model = TokenClassifierModel()
@@ -84,18 +94,13 @@ def save_pyfunc(checkpoint: Path, dest: Path) -> Path:
     signature = infer_signature(example, model.predict(None, example))
     mlflow.pyfunc.save_model(
         path=str(dest),
-        python_model=model_for_saving(),
+        python_model=str(Path(__file__).with_name("pyfunc_entry.py")),  # models from code: no pickle
         artifacts={"checkpoint": str(checkpoint)},
         signature=signature,
         input_example=example,
         pip_requirements=requirements(),  # listed, not inferred: inference loads the model in a subprocess
     )
     return dest
-
-
-def model_for_saving() -> TokenClassifierModel:
-    """A fresh instance with nothing loaded, so the pickle holds no weights (they are the ``checkpoint`` artifact)."""
-    return TokenClassifierModel()
 
 
 def requirements() -> list[str]:

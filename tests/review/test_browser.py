@@ -70,7 +70,7 @@ def test_fix_a_planted_value_in_the_browser(server: str, review_out: Path) -> No
             status = page.locator("#status")
             expect(status).to_have_text("2 identities fail", timeout=15000)
             expect(status).to_have_class("badge fail")
-            assert page.locator("#overlay .box.bad").count() == 2  # both implicated cells outlined on the page
+            expect(page.locator("#overlay .box.bad")).to_have_count(2)  # both failing cells outlined on the page
             page.keyboard.press("n")  # next failing cell: 20805's total (row 1)
             page.keyboard.press("ArrowDown")  # the planted cell below it (row 2, col 2)
             expect(page.locator("#grid td.sel")).to_have_text("94.65")

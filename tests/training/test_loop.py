@@ -148,3 +148,40 @@ def test_gate_decision_mean_and_per_set_floor() -> None:
     refused, why = gate_decision(fax_run, champ, max_drop=0.005)
     assert not refused and why.startswith("old drops 0.0070")
     assert not gate_decision({"old": {"f1": 0.99}, "new": {"f1": 0.90}}, champ)[0]  # a tie is not a win
+
+
+def test_extract_model_flag_then_env_then_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from juesuan.cli import build_parser
+    from juesuan.cli.extract import _overrides
+
+    parser = build_parser("extract")
+    monkeypatch.delenv("JUESUAN_MODEL", raising=False)
+    assert "label" not in _overrides(parser.parse_args(["extract", "x.pdf", "-o", "out"]))  # the config's folder
+    monkeypatch.setenv("JUESUAN_MODEL", "models:/juesuan-token-classifier@champion")
+    env = _overrides(parser.parse_args(["extract", "x.pdf", "-o", "out"]))
+    assert env["label"]["model_dir"] == "models:/juesuan-token-classifier@champion"
+    flag = _overrides(parser.parse_args(["extract", "x.pdf", "-o", "out", "--model", "runs/v7"]))
+    assert flag["label"]["model_dir"] == "runs/v7"
+
+
+@pytest.mark.slow  # a fresh MLflow store and one pyfunc model: 10-40 s
+def test_register_the_shipped_checkpoint_as_the_first_champion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from juesuan.cli import main
+    from juesuan.models.source import resolve_model
+    from juesuan.training import tracking
+    from juesuan.training.train import ROOT
+
+    monkeypatch.setenv("JUESUAN_TRACKING_URI", str(tmp_path / "store"))
+    monkeypatch.setenv("JUESUAN_MODEL_CACHE", str(tmp_path / "cache"))
+    shipped = ROOT / "models" / "token-classifier"
+    assert main(["models", "register", str(shipped), "--champion"]) == 0
+    assert main(["models", "register", str(shipped), "--champion"]) == 0  # a champion exists: the alias stays
+    assert "version 2; champion: v1" in capsys.readouterr().out
+    source = resolve_model("models:/juesuan-token-classifier@champion")
+    assert source.version == "1" and source.folder.parts[-2:] == ("artifacts", "checkpoint")
+    assert (source.folder / "model.safetensors").read_bytes() == (shipped / "model.safetensors").read_bytes()
+    assert [r["aliases"] for r in tracking.list_versions()] == [[], ["champion"]]
+    with pytest.raises(SystemExit):
+        main(["models", "register"])  # argparse: the folder is required

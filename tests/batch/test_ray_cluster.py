@@ -46,7 +46,15 @@ class Cluster:
         self.dir = Path(tempfile.mkdtemp(prefix="jr", dir="/tmp"))
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+        # token auth switches itself on when ~/.ray/auth_token exists (another Ray user on the machine made one) and
+        # then refuses drivers that do not send it; a loopback test cluster runs without it, nodes and drivers alike
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "OMP_NUM_THREADS": "1",
+            "RAY_USAGE_STATS_ENABLED": "0",
+            "RAY_AUTH_MODE": "disabled",
+        }
         self.nodes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, head: bool) -> None:

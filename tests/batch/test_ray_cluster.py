@@ -46,7 +46,15 @@ class Cluster:
         self.dir = Path(tempfile.mkdtemp(prefix="jr", dir="/tmp"))
         self.port = _free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+        # token auth switches itself on when ~/.ray/auth_token exists (another Ray user on the machine made one) and
+        # then refuses drivers that do not send it; a loopback test cluster runs without it, nodes and drivers alike
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "OMP_NUM_THREADS": "1",
+            "RAY_USAGE_STATS_ENABLED": "0",
+            "RAY_AUTH_MODE": "disabled",
+        }
         self.nodes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, head: bool) -> None:
@@ -61,21 +69,27 @@ class Cluster:
             [*args, "--disable-usage-stats"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    def wait_nodes(self, n: int, timeout: float = 240) -> None:
+    def wait_nodes(self, n: int, timeout: float = 300) -> None:
         code = (
             f"import ray; ray.init(address='{self.address}', log_to_driver=False); "
             "print(len([x for x in ray.nodes() if x['Alive']]))"
         )
         end = time.monotonic() + timeout
+        last = ""
         while time.monotonic() < end:
-            out = subprocess.run(
-                [sys.executable, "-c", code], env=self.env, capture_output=True, text=True, timeout=120
-            )
+            try:
+                out = subprocess.run(
+                    [sys.executable, "-c", code], env=self.env, capture_output=True, text=True, timeout=150
+                )
+            except subprocess.TimeoutExpired:
+                last = "ray.init did not return within 150 s"
+                continue
             if out.returncode == 0 and out.stdout.strip().splitlines()[-1:] == [str(n)]:
                 return
+            last = (out.stdout + out.stderr)[-3000:]
             time.sleep(2)
-        logs = "\n".join(p.read_text()[-2000:] for p in self.dir.glob("*.log"))
-        pytest.fail(f"ray cluster did not reach {n} nodes:\n{logs}")
+        logs = "\n".join(p.read_text()[-1500:] for p in self.dir.glob("*.log"))
+        pytest.fail(f"ray cluster did not reach {n} nodes; last try:\n{last}\nnode logs:\n{logs}")
 
     def session(self, name: str) -> list[tuple[int, str]]:
         """(pid, command) of every process of a node: ``ray start`` made the session; workers set their own

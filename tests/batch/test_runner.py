@@ -37,9 +37,10 @@ def test_bad_inputs_fail_alone_and_the_good_one_is_extracted(tmp_path: Path, tab
     (inputs / "truncated.pdf").write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")
     (inputs / "empty.png").write_bytes(b"")
     code = main(["extract", str(inputs), "-o", str(tmp_path / "out"), "--no-previews"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 1
-    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
+    failed = [line for line in captured.err.splitlines() if line.startswith("FAILED")]  # errors go to stderr
     assert len(failed) == 3
     for name in ("notes.pdf", "truncated.pdf", "empty.png"):
         assert sum(name in line for line in failed) == 1

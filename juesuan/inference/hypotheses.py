@@ -18,6 +18,7 @@ so one misread header character does not decide the structure.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -163,6 +164,19 @@ def text_role(text: str) -> Role:
     return "other"
 
 
+_LINE_NUMBER_HEADER = re.compile(r"^(行次|栏次|行号|序号)$")
+
+
+def is_line_numbers(texts: Sequence[str]) -> bool:
+    """A 行次 column: at least 3 integers, nearly all one more than the one above (central_state-petitions-bureau
+    2024 部门决算 收支总表: 1, 2, … beside 收入, 32, 33, … beside 支出)."""
+    values = [int(t) for t in (re.sub(r"\s+", "", x) for x in texts) if t.isdigit() and len(t) <= 3]
+    if len(values) < 3 or len(values) < 0.8 * len([t for t in texts if t.strip()]):
+        return False
+    steps = sum(1 for a, b in itertools.pairwise(values) if b == a + 1)
+    return steps >= 0.8 * (len(values) - 1)
+
+
 _LABEL_ROLE: dict[str, Role] = {
     "CODE": "code",
     "NAME": "name",
@@ -191,6 +205,8 @@ def column_roles(
         parts = sum(1 for t, _ in items if _CODE_PART.match(re.sub(r"\s+", "", t)))
         if items and parts >= 0.8 * len(items):
             role = "code"  # 类/款 parts (301, 01): amounts are never all 2-3 digit integers, whatever a label says
+        elif _LINE_NUMBER_HEADER.search(head.split("/")[-1] if head else "") or is_line_numbers([t for t, _ in items]):
+            role = "code"  # 行次/栏次 (1, 2, 3 …): a row label, never an amount (central 决算 templates)
         elif labels and max(labels.count(r) for r in set(labels)) > len(items) / 2:
             role = max(set(labels), key=labels.count)
             if role == "code" and any(k == "amount" for k in kinds) and kinds.count("code") < 0.8 * len(kinds):

@@ -311,14 +311,18 @@ def candidate_groupings(roles: Sequence[Role], headers: Sequence[str], header_st
 
 
 def _pattern_ok(roles: Sequence[Role]) -> bool:
-    """``[code…] name [amount|empty|other…]`` with at least one amount column after the name."""
+    """``[code…] name [name…] [amount|empty|other|code…]`` with at least one amount column after the name; a name
+    column may spill into the next ones (a wrapped 七、附属单位上缴收入), but no name follows an amount."""
     i = 0
     while i < len(roles) and roles[i] == "code":
         i += 1
     if i >= len(roles) or roles[i] not in ("name", "empty", "other"):
         return False
     rest = roles[i + 1 :]
-    return any(r == "amount" for r in rest) and all(r in ("amount", "empty", "other", "code") for r in rest)
+    first_amount = next((k for k, r in enumerate(rest) if r == "amount"), None)
+    if first_amount is None:
+        return False
+    return all(r in ("amount", "empty", "other", "code") for r in rest[first_amount:])
 
 
 def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Sequence[str]]) -> Scored:
@@ -338,8 +342,10 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
             if not has_label:
                 orphans += len(amount_cells)
                 continue
-            if len(name_cols) >= 2:
-                misattached += sum(1 for c in amount_cells if c > name_cols[1])
+            # a name column after an amount column starts another logical row (the 支出 side of a 总表)
+            later = [c for c in name_cols if any(roles[k] == "amount" for k in g if k < c)]
+            if later:
+                misattached += sum(1 for c in amount_cells if c > later[0])
     if not any(roles[c] in ("code", "name") for c in range(len(roles))) and not any(
         text_role(t) in ("name", "code") for row in rows for t in row
     ):
@@ -349,7 +355,8 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
     valid = not multi or all(_pattern_ok(p) for p in patterns)
     ragged = 0
     if multi:
-        core = [tuple(r for r in p if r in ("code", "name")) for p in patterns]
+        # the label roles of each group, repeats collapsed (a name spilling into a second column is one name)
+        core = [tuple(k for k, _ in itertools.groupby(r for r in p if r in ("code", "name"))) for p in patterns]
         ragged = len(set(core)) - 1
         # without a header naming the groups, only groups that repeat one pattern are a side-by-side layout
         # (项目名称 | 金额 | 实施单位 | 金额 is one logical row)

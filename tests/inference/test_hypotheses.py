@@ -165,3 +165,18 @@ def test_line_number_columns_are_labels_and_the_summary_still_splits() -> None:
     rows = [[cells[c][r][0] for c in range(6)] for r in range(4)]
     choice = choose_grouping(roles, headers, [0, 3], rows)
     assert choice.grouping.groups == ((0, 1, 2), (3, 4, 5))
+
+
+def test_a_name_spilling_into_the_next_column_does_not_block_the_split() -> None:
+    """central_state-petitions-bureau 2024 部门决算 收支总表: 收入 项目 spans 4 grid columns and 七、附属单位 wraps
+    二缴收入 into the second; that column of words made the 收入 group look like two name columns."""
+    roles = ["name", "name", "empty", "empty", "code", "amount", "name", "code", "amount"]
+    rows = [
+        ["一、一般公共预算财政拨款收入", "", "", "", "1", "19,572.91", "一、一般公共服务支出", "32", "10,685.56"],
+        ["七、附属单位", "二缴收入", "", "", "7", "", "七、文化旅游体育与传媒支出", "38", ""],
+        ["八、其他收入", "", "", "", "8", "878.44", "八、社会保障和就业支出", "39", "2,228.57"],
+    ]
+    choice = choose_grouping(
+        roles, ["收入/项目"] * 4 + ["收入/行次", "收入/金额", "支出/项目", "支出/行次", "支出/金额"], [0, 1, 6], rows
+    )
+    assert choice.grouping.groups == ((0, 1, 2, 3, 4, 5), (6, 7, 8))

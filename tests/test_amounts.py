@@ -100,3 +100,13 @@ def test_number_wrapped_onto_a_second_line() -> None:
     assert parse_amount("2,946. 25") == Decimal("2946.25")
     assert parse_amount("12,34 5.67") == Decimal("12345.67")
     assert parse_amount("1,234,567 89") == Decimal("1234567.89")  # the point was lost at the wrap
+
+
+def test_printed_text_is_read_strictly() -> None:
+    """A text layer's `2,123.111,506.40` (yantai statistics 2026 page 8) is two numbers run together, not an OCR slip:
+    the truth reader asks for printed text, OCR output keeps the lenient reading."""
+    assert parse_amount("2,123.111,506.40", ocr_slips=False) is None
+    assert parse_amount("202:24", ocr_slips=False) is None
+    assert parse_amount("60 99", ocr_slips=False) == Decimal("6099")  # spaces are dropped, as before
+    assert parse_amount("2,946.25", ocr_slips=False) == Decimal("2946.25")
+    assert parse_amount("（12.30）", ocr_slips=False) == Decimal("-12.30")

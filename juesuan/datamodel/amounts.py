@@ -103,14 +103,16 @@ def _fix_separators(body: str) -> str | None:
     return None
 
 
-def parse_amount(text: str) -> Decimal | None:
+def parse_amount(text: str, ocr_slips: bool = True) -> Decimal | None:
     """Parse a money/number cell; None when the cell holds no number (empty, dash, words).
 
     ``（12.30）`` and ``(12.30)`` are negative, as in accounting. A trailing ``%`` is dropped (the value stays
     in percent units: ``85.3%`` → 85.3); callers that care use :func:`is_percent`. OCR separator slips and stray
-    marks are read through where only one reading exists (:func:`_fix_separators`).
+    marks are read through where only one reading exists (:func:`_fix_separators`). ``ocr_slips=False`` reads
+    printed text (a PDF's text layer) strictly: there ``2,123.111,506.40`` is two numbers run together (yantai
+    statistics 2026 page 8), not one amount.
     """
-    s = normalize(_space_as_point(_STRAY_MARK.sub("", text)))
+    s = normalize(_space_as_point(_STRAY_MARK.sub("", text)) if ocr_slips else text)
     if s in _EMPTY_MARKS:
         return None
     if _NUMERIC_SHAPE.match(s):
@@ -124,7 +126,9 @@ def parse_amount(text: str) -> Decimal | None:
         s = s[1:]
     if s.startswith("-"):
         negative, s = not negative, s[1:]
-    if _SEPARATED.match(s):
+    if not _NUMBER.match(s) and _SEPARATED.match(s):
+        if not ocr_slips:
+            return None
         fixed = _fix_separators(s)
         if fixed is None:
             return None

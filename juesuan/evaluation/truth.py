@@ -277,7 +277,10 @@ def truth_from_boxes(
             if cell is not None:
                 by_cell.setdefault(cell, []).append(tok)
         # One item per ruled cell: a number split at its thousands comma or a name wrapped onto 2 lines is one text.
-        placed = [_Placed(_merge(toks), cell, parse_amount(_join_words(toks))) for cell, toks in by_cell.items()]
+        placed = [
+            _Placed(_merge(toks), cell, parse_amount(_join_words(toks), ocr_slips=False))  # printed text: strict
+            for cell, toks in by_cell.items()
+        ]
         first_numeric_top = min((p.cell[1] for p in placed if p.value is not None), default=t_box[3])
         header_words = [p for p in placed if p.cell[3] <= first_numeric_top + _TOUCH_PX]
         code_ids = _code_items(placed, header_words)

@@ -18,6 +18,7 @@ so one misread header character does not decide the structure.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -160,6 +161,19 @@ def text_role(text: str) -> Role:
     return "other"
 
 
+_LINE_NUMBER_HEADER = re.compile(r"^(行次|栏次|行号|序号)$")
+
+
+def is_line_numbers(texts: Sequence[str]) -> bool:
+    """A 行次 column: at least 3 integers, nearly all one more than the one above (central_state-petitions-bureau
+    2024 部门决算 收支总表: 1, 2, … beside 收入, 32, 33, … beside 支出)."""
+    values = [int(t) for t in (re.sub(r"\s+", "", x) for x in texts) if t.isdigit() and len(t) <= 3]
+    if len(values) < 3 or len(values) < 0.8 * len([t for t in texts if t.strip()]):
+        return False
+    steps = sum(1 for a, b in itertools.pairwise(values) if b == a + 1)
+    return steps >= 0.8 * (len(values) - 1)
+
+
 _LABEL_ROLE: dict[str, Role] = {
     "CODE": "code",
     "NAME": "name",
@@ -188,6 +202,8 @@ def column_roles(
         parts = sum(1 for t, _ in items if SUBJECT_CODE_PIECE.match(re.sub(r"\s+", "", t)))
         if items and parts >= 0.8 * len(items):
             role = "code"  # 类/款 parts (301, 01): amounts are never all 2-3 digit integers, whatever a label says
+        elif _LINE_NUMBER_HEADER.search(head.split("/")[-1] if head else "") or is_line_numbers([t for t, _ in items]):
+            role = "code"  # 行次/栏次 (1, 2, 3 …): a row label, never an amount (central 决算 templates)
         elif labels and max(labels.count(r) for r in set(labels)) > len(items) / 2:
             role = max(set(labels), key=labels.count)
             if role == "code" and any(k == "amount" for k in kinds) and kinds.count("code") < 0.8 * len(kinds):
@@ -292,14 +308,18 @@ def candidate_groupings(roles: Sequence[Role], headers: Sequence[str], header_st
 
 
 def _pattern_ok(roles: Sequence[Role]) -> bool:
-    """``[code…] name [amount|empty|other…]`` with at least one amount column after the name."""
+    """``[code…] name [name…] [amount|empty|other|code…]`` with at least one amount column after the name; a name
+    column may spill into the next ones (a wrapped 七、附属单位上缴收入), but no name follows an amount."""
     i = 0
     while i < len(roles) and roles[i] == "code":
         i += 1
     if i >= len(roles) or roles[i] not in ("name", "empty", "other"):
         return False
     rest = roles[i + 1 :]
-    return any(r == "amount" for r in rest) and all(r in ("amount", "empty", "other", "code") for r in rest)
+    first_amount = next((k for k, r in enumerate(rest) if r == "amount"), None)
+    if first_amount is None:
+        return False
+    return all(r in ("amount", "empty", "other", "code") for r in rest[first_amount:])
 
 
 def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Sequence[str]]) -> Scored:
@@ -319,8 +339,10 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
             if not has_label:
                 orphans += len(amount_cells)
                 continue
-            if len(name_cols) >= 2:
-                misattached += sum(1 for c in amount_cells if c > name_cols[1])
+            # a name column after an amount column starts another logical row (the 支出 side of a 总表)
+            later = [c for c in name_cols if any(roles[k] == "amount" for k in g if k < c)]
+            if later:
+                misattached += sum(1 for c in amount_cells if c > later[0])
     if not any(roles[c] in ("code", "name") for c in range(len(roles))) and not any(
         text_role(t) in ("name", "code") for row in rows for t in row
     ):
@@ -330,7 +352,8 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
     valid = not multi or all(_pattern_ok(p) for p in patterns)
     ragged = 0
     if multi:
-        core = [tuple(r for r in p if r in ("code", "name")) for p in patterns]
+        # the label roles of each group, repeats collapsed (a name spilling into a second column is one name)
+        core = [tuple(k for k, _ in itertools.groupby(r for r in p if r in ("code", "name"))) for p in patterns]
         ragged = len(set(core)) - 1
         # without a header naming the groups, only groups that repeat one pattern are a side-by-side layout
         # (项目名称 | 金额 | 实施单位 | 金额 is one logical row)

@@ -22,6 +22,7 @@ from juesuan.inference.hypotheses import (
     column_roles,
     fold_variants,
     header_role,
+    is_line_numbers,
     score_grouping,
 )
 
@@ -142,3 +143,40 @@ def test_a_table_of_one_unlabelled_row_has_no_orphans() -> None:
     assert count_orphans(record) == 0
     labelled = [*record, Row(index=1, name="合计", cells=[Cell(col=0, text="1.00", value=1.0)])]
     assert count_orphans(labelled) == 1
+
+
+def test_line_number_columns_are_labels_and_the_summary_still_splits() -> None:
+    """central_state-petitions-bureau 2024 部门决算 收支总表 (200 dpi `scan`): 项目 | 行次 | 金额 twice across. The 行次
+    values (1, 2, … and 32, 33, …) were taken for amounts, so 收入 rows below 八、其他收入 (行次 only) counted as
+    orphans and the one-group reading won: every 支出 amount was attached to a 收入 name."""
+    assert is_line_numbers(["1", "2", "3", "4", "5"]) and is_line_numbers(["32", "33", "34", "35"])
+    assert not is_line_numbers(["12", "7", "305", "1"])
+    cells = {
+        0: [("一、一般公共预算财政拨款收入", None), ("二、政府性基金预算财政拨款收入", None), ("", None), ("", None)],
+        1: [("1", "AMOUNT"), ("2", "AMOUNT"), ("3", "AMOUNT"), ("4", "AMOUNT")],
+        2: [("19,572.91", "AMOUNT"), ("", None), ("", None), ("", None)],
+        3: [("一、一般公共服务支出", None), ("二、外交支出", None), ("三、国防支出", None), ("四、公共安全支出", None)],
+        4: [("32", "AMOUNT"), ("33", "AMOUNT"), ("34", "AMOUNT"), ("35", "AMOUNT")],
+        5: [("10,685.56", "AMOUNT"), ("", None), ("", None), ("180.03", "AMOUNT")],
+    }
+    headers = ["收入/项目", "收入/行次", "收入/金额", "支出/项目", "支出/行次", "支出/金额"]
+    roles = column_roles(6, lambda c: cells[c], headers)
+    assert roles == ["name", "code", "amount", "name", "code", "amount"]
+    rows = [[cells[c][r][0] for c in range(6)] for r in range(4)]
+    choice = choose_grouping(roles, headers, [0, 3], rows)
+    assert choice.grouping.groups == ((0, 1, 2), (3, 4, 5))
+
+
+def test_a_name_spilling_into_the_next_column_does_not_block_the_split() -> None:
+    """central_state-petitions-bureau 2024 部门决算 收支总表: 收入 项目 spans 4 grid columns and 七、附属单位 wraps
+    二缴收入 into the second; that column of words made the 收入 group look like two name columns."""
+    roles = ["name", "name", "empty", "empty", "code", "amount", "name", "code", "amount"]
+    rows = [
+        ["一、一般公共预算财政拨款收入", "", "", "", "1", "19,572.91", "一、一般公共服务支出", "32", "10,685.56"],
+        ["七、附属单位", "二缴收入", "", "", "7", "", "七、文化旅游体育与传媒支出", "38", ""],
+        ["八、其他收入", "", "", "", "8", "878.44", "八、社会保障和就业支出", "39", "2,228.57"],
+    ]
+    choice = choose_grouping(
+        roles, ["收入/项目"] * 4 + ["收入/行次", "收入/金额", "支出/项目", "支出/行次", "支出/金额"], [0, 1, 6], rows
+    )
+    assert choice.grouping.groups == ((0, 1, 2, 3, 4, 5), (6, 7, 8))

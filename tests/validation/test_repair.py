@@ -97,3 +97,19 @@ def test_numeric_cell_left_without_value_is_counted_and_flagged() -> None:
     assert "null_numeric:1" in t.review_reasons
     assert any(r.startswith("identity_errors:") for r in t.review_reasons)
     assert t.confidence is not None and t.confidence < 1.0
+
+
+def test_orphan_amounts_are_a_warning_in_validation_md() -> None:
+    """Issue 12: amounts attached to no row were silent; the assembler counts them and validation.md warns."""
+    from juesuan.validation.report import render
+
+    table = _gbe({})
+    table.orphans = 2
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    warning = [v for v in doc.validation.violations if v.rule == "orphan_amounts"]
+    assert [(v.severity, v.table) for v in warning] == [("warning", "t5")]
+    assert doc.validation.passed  # a warning, not an error
+    t = doc.tables[0]
+    assert t.needs_review and t.review_reasons[0] == "orphans:2"
+    md = render(doc)
+    assert "orphan_amounts" in md and "Tables to review: 1" in md and "t5" in md

@@ -185,7 +185,7 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
             if subject in s.text and note.search(s.text) and not _NONZERO.search(s.text):
                 return "note"
         for s in ctx.sentences:
-            if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?万元", s.text):
+            if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?(万?元|$|[，。；])", s.text):
                 return "zero"
     return None
 

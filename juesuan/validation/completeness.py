@@ -160,7 +160,11 @@ def _title_pages(doc: Document, schema: Schema, kind: str, toc_pages: set[int]) 
         if page in toc_pages:
             continue
         text = normalize_text(str(block.get("text", "")))
-        if len(text) <= 60 and text.endswith("表") and _title_type(schema, text) == kind:
+        if (
+            len(text) <= 60
+            and text.endswith("表")
+            and _suffix(kind) in (_keyed(normalize_title(text)), _suffix(_title_type(schema, text) or ""))
+        ):
             pages.append(page)
     return pages
 
@@ -182,8 +186,10 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
     subject = _SUBJECT.get((table.type or "").split(".", 1)[-1])
     if subject:
         for s in ctx.sentences:
-            if subject in s.text and note.search(s.text) and not _NONZERO.search(s.text):
-                return "note"
+            for m in re.finditer(subject, s.text):
+                window = s.text[max(0, m.start() - 12) : m.end() + 40]  # the words about this subject only
+                if note.search(window) and not _NONZERO.search(window):
+                    return "note"
         for s in ctx.sentences:
             if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?(万?元|$|[，。；])", s.text):
                 return "zero"

@@ -31,6 +31,7 @@ from juesuan.validation.rules import (
     column_field,
     evaluate,
     load_identities,
+    row_codes,
 )
 from juesuan.validation.schema import Schema, load_schema, normalize_text
 from juesuan.validation.type_classifier import TableTypeClassifier
@@ -60,13 +61,13 @@ def _continues(eq: Equation, view: TableView) -> bool:
     """A 类 = Σ款 identity whose block runs to the table's last coded row, or a 合计 printed above its rows: the
     rows may go on in the next table (a table split at a page the extractor did not join), so a total larger than
     the rows seen is not yet the document's error."""
-    rows = view.table.rows
-    coded = [p for p, row in enumerate(rows) if row.code]
+    codes = row_codes(view)  # rebuilt from 类/款/项 columns where the table splits them
+    coded = [p for p, code in enumerate(codes) if code]
     if not coded or not eq.terms:
         return False
     if eq.rule == "hierarchy":
-        parent = rows[eq.target.pos].code or ""
-        return bool(parent) and (rows[coded[-1]].code or "").startswith(parent)
+        parent = codes[eq.target.pos]
+        return bool(parent) and codes[coded[-1]].startswith(parent)
     if eq.rule == "total_row":  # 合计 printed above the rows: the 类 after this page are in the next table
         return eq.target.pos < coded[0]
     return False

@@ -129,9 +129,9 @@ def toc_entries(
             key = normalize_title(entry)
             if re.match(r"^第[一二三四五六七八九十]+部分", entry) or _PART_HEADING.fullmatch(key):
                 continue  # 第二部分…预算表 / 部门预算表: the part heading, not a table
-            kind = _keyed(key) or next(
-                (k for title, k in titled if key and (title == key or (len(key) >= 6 and key in title))), None
-            )
+            exact = [k for title, k in titled if key and title == key]
+            inside = [k for title, k in titled if key and len(key) >= 6 and key in title]
+            kind = (exact[0] if exact else None) or (inside[0] if len(set(inside)) == 1 else None) or _keyed(key)
             kind = kind or _title_type(schema, entry) or (classify(entry) if classify else None)
             if kind and not kind.startswith("perf."):
                 out.append((page, entry, kind))

@@ -220,8 +220,8 @@ def plant_empty_table(doc: Document, ctx: Context, schema: Schema, rng: random.R
 
 
 def plant_year_title(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
-    if ctx.year is None:
-        return None
+    if ctx.year is None or ctx.year_source == "table titles":
+        return None  # the titles are the only evidence of the year: a changed title changes the year itself
     y = str(ctx.year)
     cands = [t for t in doc.tables if t.title and y + "年" in normalize_text(t.title)]
     if not cands:

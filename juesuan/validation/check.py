@@ -33,6 +33,7 @@ from juesuan.validation.rules import (
     column_field,
     evaluate,
     load_identities,
+    row_codes,
 )
 from juesuan.validation.schema import Schema, load_schema, normalize_text
 
@@ -57,9 +58,27 @@ def annotate_tables(
     return out
 
 
+def _continues(eq: Equation, view: TableView) -> bool:
+    """A 类 = Σ款 identity whose block runs to the table's last coded row, or a 合计 printed above its rows: the
+    rows may go on in the next table (a table split at a page the extractor did not join), so a total larger than
+    the rows seen is not yet the document's error."""
+    codes = row_codes(view)  # rebuilt from 类/款/项 columns where the table splits them
+    coded = [p for p, code in enumerate(codes) if code]
+    if not coded or not eq.terms:
+        return False
+    if eq.rule == "hierarchy":
+        parent = codes[eq.target.pos]
+        return bool(parent) and codes[coded[-1]].startswith(parent)
+    if eq.rule == "total_row":  # 合计 printed above the rows: the 类 after this page are in the next table
+        return eq.target.pos < coded[0]
+    return False
+
+
 def _severity(outcome: Outcome, view: TableView) -> str:
     if outcome.status == "rounding":
         return "info"
+    if _continues(outcome.equation, view) and outcome.found > outcome.expected:
+        return "warning"
     cell = view.table.rows[outcome.equation.target.pos].cell(outcome.equation.target.col)
     if view.values.get(outcome.equation.target) is None and outcome.equation.target not in view.unreadable:
         # an empty total beside non-empty terms is more often a cell the extractor lost than a wrong number
@@ -156,13 +175,22 @@ def _check_ratio(q: Ratio, view: TableView) -> Violation | None:
     )
 
 
+def _nested_lines(eq: Equation, o: Outcome) -> bool:
+    """本年合计 = Σ lines that come out an exact 2× or 3× of the total: the lines list a breakdown twice (一、财政拨款
+    then 一般公共预算 … under it), so this layout gives no identity."""
+    if eq.rule != "section_subtotal" or o.status != "fail" or not o.found:
+        return False
+    ratio = o.expected / o.found
+    return any(abs(ratio - k) < Decimal("0.0001") for k in (2, 3, 4))
+
+
 def check_table(view: TableView, rules: TableRules, options: ValidationOptions) -> tuple[list[Violation], int]:
     per_term = Decimal(str(options.rounding_per_term))
     out: list[Violation] = []
     checks = 0
     for eq in rules.equations:
         o = evaluate(eq, view.values, view.places, per_term, view.unreadable)
-        if o.status == "skip":
+        if o.status == "skip" or _nested_lines(eq, o):
             continue
         checks += 1
         if o.status == "fail" or (o.status == "rounding" and options.report_rounding):

@@ -129,9 +129,9 @@ def toc_entries(
             key = normalize_title(entry)
             if re.match(r"^第[一二三四五六七八九十]+部分", entry) or _PART_HEADING.fullmatch(key):
                 continue  # 第二部分…预算表 / 部门预算表: the part heading, not a table
-            kind = _keyed(key) or next(
-                (k for title, k in titled if key and (title == key or (len(key) >= 6 and key in title))), None
-            )
+            exact = [k for title, k in titled if key and title == key]
+            inside = [k for title, k in titled if key and len(key) >= 6 and key in title]
+            kind = (exact[0] if exact else None) or (inside[0] if len(set(inside)) == 1 else None) or _keyed(key)
             kind = kind or _title_type(schema, entry) or (classify(entry) if classify else None)
             if kind and not kind.startswith("perf."):
                 out.append((page, entry, kind))
@@ -160,7 +160,11 @@ def _title_pages(doc: Document, schema: Schema, kind: str, toc_pages: set[int]) 
         if page in toc_pages:
             continue
         text = normalize_text(str(block.get("text", "")))
-        if len(text) <= 60 and text.endswith("表") and _title_type(schema, text) == kind:
+        if (
+            len(text) <= 60
+            and text.endswith("表")
+            and _suffix(kind) in (_keyed(normalize_title(text)), _suffix(_title_type(schema, text) or ""))
+        ):
             pages.append(page)
     return pages
 
@@ -182,10 +186,12 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
     subject = _SUBJECT.get((table.type or "").split(".", 1)[-1])
     if subject:
         for s in ctx.sentences:
-            if subject in s.text and note.search(s.text) and not _NONZERO.search(s.text):
-                return "note"
+            for m in re.finditer(subject, s.text):
+                window = s.text[max(0, m.start() - 12) : m.end() + 40]  # the words about this subject only
+                if note.search(window) and not _NONZERO.search(window):
+                    return "note"
         for s in ctx.sentences:
-            if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?万元", s.text):
+            if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?(万?元|$|[，。；])", s.text):
                 return "zero"
     return None
 

@@ -50,6 +50,7 @@ class Figure(BaseModel):
     tables: list[str]
     row: str | None = None
     col: str | None = None
+    severity: str = "error"  # "warning" where the words do not pin one scope (基本支出 of which table?)
 
 
 class FiguresConfig(BaseModel):
@@ -73,7 +74,10 @@ class Candidate:
 
 
 def _is_code(cell: Cell) -> bool:
-    return bool(re.fullmatch(r"\d{3,7}", normalize_text(cell.text or ""))) and cell.col <= 3
+    """A 科目编码 cell: 3, 5 or 7 digits in one of the first columns (237 in a 三公 column is an amount)."""
+    return bool(re.fullmatch(r"\d{3}|\d{5}|\d{7}", normalize_text(cell.text or ""))) and cell.col <= 2 and (
+        "." not in (cell.text or "")
+    )
 
 
 def _row_label(table: Table, row_pos: int) -> str:
@@ -243,6 +247,19 @@ def _pattern(phrase: str, gap: int) -> re.Pattern[str]:
     )
 
 
+def _equals_row_total(v: Violation, cands: Sequence[Candidate]) -> bool:
+    """The 三公 item cell the text disagrees with holds its row's largest amount, with other items non-zero: the
+    extractor likely put the 合计 under the item's header."""
+    target = (v.model_extra or {}).get("target") or {}
+    for c in cands:
+        if (c.row, c.col) != (target.get("row"), target.get("col")) or not (c.table.type or "").endswith(".sangong"):
+            continue
+        row = next(r for r in c.table.rows if r.index == c.row)
+        amounts = [a for a in (parse_amount(x.text or "") for x in row.cells if x.col != c.col) if a]
+        return bool(amounts) and c.value * Decimal(table_unit_scale(c.table)) >= max(amounts)
+    return False
+
+
 def _check_figures(sents: Sequence[Sentence], tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:
     cfg = load_figures()
     out: list[Violation] = []
@@ -267,8 +284,17 @@ def _check_figures(sents: Sequence[Sentence], tables: Sequence[Table], ctx: Cont
                 checks += 1 if cache[fig.id] else 0
                 bad = _judge(s, fig.zh, raw, cache[fig.id], ctx)
                 if bad is not None:
-                    bad = bad.model_copy(update={"figure": fig.id})
-                    out.append(bad)
+                    update: dict[str, object] = {"figure": fig.id}
+                    if bad.severity == "error" and fig.severity == "warning":
+                        update |= {"severity": "warning", "message_zh": bad.message_zh + "（口径不唯一，请核对）"}
+                    elif (
+                        bad.severity == "error" and fig.id != "sangong_total" and _equals_row_total(bad, cache[fig.id])
+                    ):
+                        update |= {
+                            "severity": "warning",
+                            "message_zh": bad.message_zh + "（该单元格等于本行合计，表头对齐可疑）",
+                        }
+                    out.append(bad.model_copy(update=update))
     return out, checks
 
 

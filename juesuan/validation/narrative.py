@@ -130,6 +130,7 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 amounts = [a for a in amounts if a[0] < diff_m.start()]
             bi = before.rfind("比")
             base = current = None
+            from_prev = False  # the amount compared comes from the sentence before: which one is meant is a guess
             if bi >= 0 and any(p > bi for p, _ in amounts):
                 base = next(a for p, a in amounts if p > bi)
                 prior = [a for p, a in amounts if p < bi]
@@ -141,6 +142,7 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
             ):
                 prev = _AMOUNT.findall(sents[i - 1].text)
                 base, current = amounts[0][1], prev[-1] if prev else None
+                from_prev = True
             a, c = _amt(base or ""), _amt(current or "")
             trailing = diff_m is not None and diff_m.end() >= len(before) - 2
             no_base = not any(p > bi for p, _ in amounts)
@@ -156,6 +158,7 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                 prev = _AMOUNT.findall(sents[i - 1].text)
                 d0 = _amt(diff_m.group(2))
                 c = _amt(prev[-1]) if prev else None
+                from_prev = True
                 if c is not None and d0 is not None:
                     a = c - d0 if diff_m.group(1) in _UP else c + d0
                     c = None  # the difference is then consistent by construction; check only the percentage
@@ -179,6 +182,7 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
                                 stated,
                                 f"“{m.group(0)}”：{d}/{a} = {pct.quantize(unit)}%",
                                 f"stated change {stated}% but {d}/{a} = {pct.quantize(unit)}%",
+                                severity="warning" if from_prev else "error",
                             )
                         )
                     if c is not None:

@@ -25,7 +25,7 @@ from juesuan.validation.context import Context, block_doubt, clean_issuer
 from juesuan.validation.schema import normalize_text
 
 _LEAD = r"^(?:[一二三四五六七八九十]{1,3}[、.．]|（[一二三四五六七八九十]{1,3}）|\d{1,2}[、.．])?"
-_TEXT_YEAR = re.compile(_LEAD + r"(20\d{2})年(?!初|末|底|\d|[一二三四五六七八九十]?月)")
+_TEXT_YEAR = re.compile(_LEAD + r"(20\d{2})年度?(?=[，,])")  # 2026年，上海市…收入预算: the 编制说明's opening
 _KIND_YEAR = re.compile(r"(20\d{2})年度?(?:区级|市级|省级|县级)?(?:部门|单位)(预算|决算)(?!执行)")
 _CUTOFF = re.compile(r"截[至止](20\d{2})年(\d{1,2})月(?:(\d{1,2})日)?|截[至止](20\d{2})年(?:底|末)")
 _COMPARE = re.compile(r"(?:与|同|较|比)(20\d{2})年度?(?!\d)")

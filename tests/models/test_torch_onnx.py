@@ -94,3 +94,19 @@ def fixture_page() -> np.ndarray:
     finally:
         pdf.close()
     return image[: image.shape[0] // 3]
+
+
+def test_extract_backend_flag_reaches_ocr_and_layout_options() -> None:
+    from juesuan.cli import build_parser
+    from juesuan.cli.extract import _overrides
+    from juesuan.options import load_options
+
+    args = build_parser("extract").parse_args(["extract", "x.pdf", "-o", "out", "--backend", "torch"])
+    opts = load_options(None, _overrides(args))
+    assert (opts.ocr.backend, opts.layout.backend) == ("torch", "torch")
+    default = load_options(None, _overrides(build_parser("extract").parse_args(["extract", "x.pdf", "-o", "out"])))
+    assert (default.ocr.backend, default.layout.backend, default.ocr.precision) == (
+        "onnxruntime",
+        "onnxruntime",
+        "float32",
+    )

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
-from juesuan.datamodel.page import OcrResult
+from juesuan.datamodel.page import OcrResult, PageImage
 from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels
 from juesuan.models.clock import StageTimer
 from juesuan.options import PipelineOptions
@@ -78,8 +78,9 @@ def prepare_page(
     if preview_width is not None:
         from juesuan.io.previews import preview_base
 
+        page = item if isinstance(item, PageImage) else item.page  # layout_in_workers=False sends PageImages
         with StageTimer() as timer:
-            base = preview_base(item.page.image, preview_width)
+            base = preview_base(page.image, preview_width)
         timer.add_to(timings, "previews")
     return item, base, timings
 

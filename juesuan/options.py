@@ -131,6 +131,7 @@ class ExportOptions(_Options):
     xlsx: bool = True
     previews: bool = True
     preview_max_width: int = Field(1400, ge=200)
+    preview_pages: Literal["all", "tables"] = Field("all", description="tables: previews only of pages with a table")
 
 
 class PipelineOptions(_Options):

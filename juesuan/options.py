@@ -158,6 +158,7 @@ class ExportOptions(_Options):
     markdown: bool = Field(True, description="document.md: tables with title, unit, pages; violations beneath")
     html: bool = Field(True, description="document.html: repaired and violated cells marked, pages linked to previews")
     facts: bool = Field(True, description="facts.csv: one row per amount (long format), per document and per batch")
+    preview_pages: Literal["all", "tables"] = Field("all", description="tables: previews only of pages with a table")
 
 
 class PipelineOptions(_Options):

@@ -33,8 +33,8 @@ from typing import Any
 
 from juesuan.batch.pages import PageTimeout, deadline, peak_rss_mb
 from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
-from juesuan.datamodel.page import OcrResult
-from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels
+from juesuan.datamodel.page import OcrResult, PageImage
+from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels, wants_preview
 from juesuan.models.clock import StageTimer
 from juesuan.options import PipelineOptions
 
@@ -83,8 +83,9 @@ def prepare_page(
         if preview_width is not None:
             from juesuan.io.previews import preview_base
 
+            page = item if isinstance(item, PageImage) else item.page  # layout_in_workers=False sends PageImages
             with StageTimer() as timer:
-                base = preview_base(item.page.image, preview_width)
+                base = preview_base(page.image, preview_width)
             timer.add_to(timings, "previews")
     return item, base, timings, peak_rss_mb()
 
@@ -405,7 +406,9 @@ def _stream(
                 for r, res in zip(batch, neural.run(batch), strict=True):
                     if isinstance(res, BaseException):
                         page_done(r.doc, None, res, r.order[1])
-                    elif previews and r.preview is not None:  # drawn in the pool from the worker's small base
+                    elif (
+                        previews and r.preview is not None and wants_preview(res[0], options.export.preview_pages)
+                    ):  # drawn in the pool from the worker's small base
                         result, timings = res
                         result = strip_pixels(result)
                         payload: Any = (result, r.preview)

@@ -68,6 +68,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--no-repair", action="store_true", help="report identity violations but repair nothing")
     p.add_argument("--no-validate", action="store_true", help="skip validation")
     p.add_argument("--no-previews", action="store_true", help="do not write pages/*.png previews")
+    p.add_argument(
+        "--previews", choices=["none", "tables", "all"], default=None, help="which pages get a preview (default all)"
+    )
     p.add_argument("--force", action="store_true", help="redo documents whose outputs already exist")
     p.add_argument(
         "--engine",
@@ -152,6 +155,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         put("export.previews", False)
     if args.page_timeout is not None:
         put("page_timeout_s", args.page_timeout)
+    previews = getattr(args, "previews", None)
+    if previews is not None:
+        put("export.previews", previews != "none")
+        if previews != "none":
+            put("export.preview_pages", previews)
     return o
 
 

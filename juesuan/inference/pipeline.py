@@ -39,6 +39,11 @@ class PageOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def wants_preview(result: OcrResult, pages: str) -> bool:
+    """``export.preview_pages``: every page, or only pages where a table was found."""
+    return pages == "all" or bool(result.tables)
+
+
 def strip_pixels(result: OcrResult) -> OcrResult:
     """Keep the page's size but drop its pixels (an (H, W, 0) array holds no bytes)."""
     page = result.page
@@ -84,7 +89,7 @@ class Pipeline:
             for page, result in zip(pages, results, strict=False):
                 png = None
                 page_timings = dict(share)
-                if previews:
+                if previews and wants_preview(result, self.options.export.preview_pages):
                     from juesuan.io.previews import render_preview
 
                     with StageTimer() as timer:

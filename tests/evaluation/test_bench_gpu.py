@@ -69,3 +69,26 @@ def test_cpu_budget_arithmetic() -> None:
     assert b["per_stage_s_per_page"]["ocr"] == {"cpu": 1.6, "model": 1.55, "non_model": 0.05}
     assert b["per_stage_s_per_page"]["grid"]["non_model"] == 0.2
     assert b["page_bytes_per_page"] == 4_000_000
+
+
+def test_carried_wheels_are_unpacked_for_missing_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the GPU machine does with .whl/: unpack only the wheels of modules it lacks, offline, without pip."""
+    import sys
+    import zipfile
+
+    bench = _load("bench_gpu")
+    whl = tmp_path / "whl"
+    (whl / "wheels").mkdir(parents=True)
+    with zipfile.ZipFile(whl / "wheels" / "jz_carried_mod-1.0-py3-none-any.whl", "w") as zf:
+        zf.writestr("jz_carried_mod/__init__.py", "VALUE = 42\n")
+    with zipfile.ZipFile(whl / "wheels" / "numpy-0.0-py3-none-any.whl", "w") as zf:  # present here: never unpacked
+        zf.writestr("numpy/__init__.py", "raise ImportError('the carried copy must not shadow numpy')\n")
+    monkeypatch.setattr(bench, "WHEELS", (("jz_carried_mod", "jz-carried-mod==1.0"), ("numpy", "numpy==0.0")))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert bench.ensure_deps(whl) == ["jz_carried_mod"]
+    assert not (whl / "site" / "numpy").exists()
+    import jz_carried_mod  # type: ignore[import-not-found]
+
+    assert jz_carried_mod.VALUE == 42
+    assert bench.ensure_deps(whl) == []  # a second run finds it unpacked
+    sys.modules.pop("jz_carried_mod", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -53,3 +54,24 @@ def test_base_is_grey_and_never_upscaled() -> None:
     assert base.shape == (300, 600) and base.dtype == np.uint8 and scale == 1.0
     img, _ = _decode(draw_preview(base, scale, result))
     assert img.size == (600, 300)
+
+
+def test_preview_pages_option_and_flag() -> None:
+    from juesuan.cli import build_parser
+    from juesuan.cli.extract import _overrides
+    from juesuan.inference.pipeline import wants_preview
+    from juesuan.options import load_options
+
+    with_table, without = _result(), dataclasses.replace(_result(), tables=())
+    assert wants_preview(with_table, "tables") and not wants_preview(without, "tables")
+    assert wants_preview(without, "all")
+
+    def export(*flags: str) -> tuple[bool, str]:
+        args = build_parser("extract").parse_args(["extract", "x.pdf", "-o", "out", *flags])
+        opts = load_options(None, _overrides(args)).export
+        return opts.previews, opts.preview_pages
+
+    assert export() == (True, "all")
+    assert export("--previews", "tables") == (True, "tables")
+    assert export("--previews", "none") == (False, "all")
+    assert export("--no-previews") == (False, "all")

@@ -72,6 +72,21 @@ def test_engine_reads_the_same_text_with_torch(fixture_page: np.ndarray) -> None
     assert all(abs(g.score - w.score) < 1e-3 for g, w in zip(got, want, strict=True))
 
 
+@pytest.mark.slow
+def test_bfloat16_recognition_reads_the_same_text(fixture_page: np.ndarray) -> None:
+    """bf16 weights and activations (the GPU option ``ocr.precision: bfloat16``) on the CPU: same text, scores within
+    0.01. float16 is CUDA-only (a CPU run keeps float32) and is checked by bench_gpu.py's accuracy comparison."""
+    from juesuan.models.ppocr import crop_quad
+
+    ort = PpOcrEngine()
+    crops = [crop_quad(fixture_page, q) for q in ort.detect(fixture_page)]
+    want = ort.recognise(crops)
+    got = PpOcrEngine(backend="torch", precision="bfloat16").recognise(crops)
+    assert len(want) >= 5
+    assert [g.text for g in got] == [w.text for w in want]
+    assert max(abs(g.score - w.score) for g, w in zip(got, want, strict=True)) < 0.01
+
+
 def test_unknown_backend_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown inference backend"):
         create_session(find_model_files("ppocr_v6").cls, backend="tensorrt")
@@ -94,3 +109,19 @@ def fixture_page() -> np.ndarray:
     finally:
         pdf.close()
     return image[: image.shape[0] // 3]
+
+
+def test_extract_backend_flag_reaches_ocr_and_layout_options() -> None:
+    from juesuan.cli import build_parser
+    from juesuan.cli.extract import _overrides
+    from juesuan.options import load_options
+
+    args = build_parser("extract").parse_args(["extract", "x.pdf", "-o", "out", "--backend", "torch"])
+    opts = load_options(None, _overrides(args))
+    assert (opts.ocr.backend, opts.layout.backend) == ("torch", "torch")
+    default = load_options(None, _overrides(build_parser("extract").parse_args(["extract", "x.pdf", "-o", "out"])))
+    assert (default.ocr.backend, default.layout.backend, default.ocr.precision) == (
+        "onnxruntime",
+        "onnxruntime",
+        "float32",
+    )

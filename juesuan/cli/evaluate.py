@@ -54,6 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--sample-pages", type=int, default=None, help="N table pages per document, seeded (issue 12)")
     p.add_argument("--families", default=None, help="families/split YAML, e.g. configs/eval/wide.yaml")
     p.add_argument("--raw-ceiling", action="store_true", help="also score raw full-page PP-OCRv6 (the ceiling)")
+    p.add_argument(
+        "--raw-ceiling-cached-only", action="store_true", help="raw ceiling only where its OCR is already kept"
+    )
     p.add_argument("--resume", action="store_true", help="keep page results already in OUTDIR/extract, run the rest")
     p.add_argument("--truth-cache", default=None, help="folder caching each PDF's truth (shared across runs)")
     p.add_argument("--only-done", action="store_true", help="score only pages with a result in OUTDIR/extract")
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
             dpi=dpi,
             sample_pages=args.sample_pages,
             families=args.families,
-            raw_ceiling=args.raw_ceiling,
+            raw_ceiling=args.raw_ceiling or args.raw_ceiling_cached_only,
+            raw_ceiling_cached_only=args.raw_ceiling_cached_only,
             resume=args.resume,
             only_done=args.only_done,
             truth_cache=args.truth_cache,

@@ -111,6 +111,7 @@ def pooled(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "null_numeric",
         "orphans_reported",
         "null_numeric_reported",
+        "ceiling_pages",
         "ceiling_cells",
         "ceiling_hits",
         "pages",

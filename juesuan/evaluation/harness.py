@@ -70,6 +70,9 @@ class EvaluateOptions(BaseModel):
     raw_ceiling: bool = Field(
         False, description="also run full-page PP-OCRv6 on each page: share of truth numbers its text holds"
     )
+    raw_ceiling_cached_only: bool = Field(
+        False, description="raw ceiling only on pages whose OCR is kept beside the image (others: not measured)"
+    )
     resume: bool = Field(
         False, description="juesuan: keep page results already in OUT/extract (same image sha256), run the rest"
     )
@@ -319,7 +322,7 @@ def run_juesuan(
     errors: list[str] = []
     for p in pages:
         d = by_path.get(str(p.image.resolve()))
-        if d is None or d.status != "ok" or d.outdir is None:
+        if d is None or d.status not in ("ok", "skipped") or d.outdir is None:  # skipped: resumed, result kept
             docs.append(None)
             seconds.append(None)
             errors.append(f"{p.image.name}: {d.error if d else 'no result'}")
@@ -633,7 +636,7 @@ def evaluate(
     ceiling = None
     if options.raw_ceiling:
         say("raw PP-OCRv6 ceiling")
-        ceiling = raw_ceiling_pages(pages)
+        ceiling = raw_ceiling_pages(pages, cached_only=options.raw_ceiling_cached_only)
     summary["groups"] = group_metrics(pages, run, outcomes, ceiling, split)
     summary.update(
         {
@@ -656,22 +659,28 @@ def evaluate(
     return result
 
 
-def raw_ceiling_pages(pages: Sequence[PreparedPage]) -> list[tuple[int, int]]:
-    """(truth cells, of them found in the raw full-page PP-OCRv6 text) per prepared page, on the degraded image."""
+def raw_ceiling_pages(pages: Sequence[PreparedPage], cached_only: bool = False) -> list[tuple[int, int] | None]:
+    """(truth cells, of them found in the raw full-page PP-OCRv6 text) per prepared page, on the degraded image;
+    ``cached_only``: None for a page whose OCR is not kept beside its image yet (not measured)."""
     from juesuan.evaluation.defects import ceiling_hits
     from juesuan.evaluation.peers import RapidOcrPeer
 
     peer = RapidOcrPeer("v6", threads=1)
-    out = []
+    out: list[tuple[int, int] | None] = []
     for p in pages:
+        amounts = raw_ocr_amounts(p.image, p.truth.dpi, None if cached_only else peer)
+        if amounts is None:
+            out.append(None)
+            continue
         values = [c.value for c in p.truth.cells]
-        out.append((len(values), ceiling_hits(values, raw_ocr_amounts(p.image, p.truth.dpi, peer))))
+        out.append((len(values), ceiling_hits(values, amounts)))
     return out
 
 
 def raw_ocr_amounts(image: Path, dpi: int, peer: Any = None) -> Any:
     """The amounts in a page image's full-page PP-OCRv6 text, kept beside it (``<image>.ppocr_v6.json``, keyed by
-    the image's sha256): OCR of a page costs seconds, and a resumed or re-scored run needs the same text."""
+    the image's sha256): OCR of a page costs seconds, and a resumed or re-scored run needs the same text.
+    Without a ``peer`` (a ``RapidOcrPeer``) only a kept result is returned, else None."""
     import hashlib
     from collections import Counter
     from decimal import Decimal
@@ -684,10 +693,8 @@ def raw_ocr_amounts(image: Path, dpi: int, peer: Any = None) -> Any:
         data = json.loads(side.read_text(encoding="utf-8"))
         if data.get("sha256") == sha:
             return Counter({Decimal(k): int(v) for k, v in data["amounts"].items()})
-    if peer is None:
-        from juesuan.evaluation.peers import RapidOcrPeer
-
-        peer = RapidOcrPeer("v6", threads=1)
+    if peer is None:  # only what is kept
+        return None
     found = ocr_values(peer.tokens(_load_image(image), dpi))
     payload = {"sha256": sha, "dpi": dpi, "amounts": {str(k): v for k, v in found.items()}}
     side.write_text(json.dumps(payload), encoding="utf-8")
@@ -698,7 +705,7 @@ def group_metrics(
     pages: Sequence[PreparedPage],
     run: EngineRun,
     outcomes: Sequence[m_.CellOutcome],
-    ceiling: Sequence[tuple[int, int]] | None,
+    ceiling: Sequence[tuple[int, int] | None] | None,
     split: Any = None,
 ) -> dict[str, Any]:
     """Value accuracy, orphan and null-numeric shares and the raw ceiling per document, family, split and overall."""
@@ -712,9 +719,12 @@ def group_metrics(
         if doc is not None:
             for k, v in document_defects(doc).items():
                 row[k] = row.get(k, 0) + v
-        if ceiling is not None:
-            row["ceiling_cells"] = row.get("ceiling_cells", 0) + ceiling[i][0]
-            row["ceiling_hits"] = row.get("ceiling_hits", 0) + ceiling[i][1]
+        if ceiling is not None and ceiling[i] is not None:
+            cells_hits = ceiling[i]
+            assert cells_hits is not None
+            row["ceiling_pages"] = row.get("ceiling_pages", 0) + 1
+            row["ceiling_cells"] = row.get("ceiling_cells", 0) + cells_hits[0]
+            row["ceiling_hits"] = row.get("ceiling_hits", 0) + cells_hits[1]
     for o in outcomes:
         row = per_doc.setdefault(o.truth.doc, {"documents": 1})
         row["cells"] = row.get("cells", 0) + 1

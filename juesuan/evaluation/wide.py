@@ -108,6 +108,11 @@ def markdown(runs: Sequence[tuple[str, dict[str, Any]]]) -> str:
     ):
         vals = [f"{_pct(a.get(key))} ({a.get(count)} of {a.get('amounts')})" for a in alls]
         lines.append(f"| {label} | " + " | ".join(vals) + " |")
+    lines.append(
+        "| pages with a raw ceiling / pages | "
+        + " | ".join(f"{a.get('ceiling_pages')} / {a.get('pages')}" for a in alls)
+        + " |"
+    )
     # documents below 97% in any preset, worst first
     docs: dict[str, list[float | None]] = {}
     for k, g in enumerate(groups):

@@ -133,8 +133,7 @@ def test_photo_puts_a_red_seal_over_the_middle() -> None:
     blank = np.full((700, 500, 3), 255, np.uint8)
     for seed in range(2):
         out = degrade(blank, np.random.default_rng([seed]), "photo")
-        # a faint seal under uneven light and JPEG (seed 1: R-B at most 84) is still clearly red
-        red = (out[:, :, 0].astype(int) - out[:, :, 2].astype(int)) > 30
+        red = (out[:, :, 0].astype(int) - out[:, :, 2].astype(int)) > 40  # JPEG and dim light mute the red
         ys, xs = np.nonzero(red)
         assert red.sum() > 200
         assert 0.2 * 700 < ys.mean() < 0.8 * 700 and 0.2 * 500 < xs.mean() < 0.8 * 500

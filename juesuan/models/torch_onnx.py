@@ -287,7 +287,8 @@ def _make_module_class() -> type:
             self._consts: dict[str, Any] = {}  # small integer tensors (shapes, axes): kept on the CPU as lists
             for k, (name, value) in enumerate(weights.items()):
                 if value.dtype.kind in "iub":  # shapes, axes, flags
-                    self._consts[name] = value
+                    # Python ints, not arrays: shape arithmetic stays out of the graph (and torch.compile traces it)
+                    self._consts[name] = value.item() if value.ndim == 0 else _Shape(value.reshape(-1).tolist())
                     continue
                 tensor = torch.from_numpy(np.array(value))  # a writable copy
                 if tensor.is_floating_point():
@@ -317,10 +318,7 @@ def _make_module_class() -> type:
                 return env[name]
             if name in self._names:
                 return getattr(self, self._names[name])
-            value = self._consts[name]
-            if value.ndim == 0:
-                return value.item()
-            return torch.from_numpy(np.array(value))
+            return self._consts[name]
 
     return OnnxGraphModule
 

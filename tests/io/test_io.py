@@ -112,7 +112,8 @@ def test_validation_report_is_written_next_to_the_document(tmp_path: Path) -> No
         ],
     )
     bad = table.model_copy(deep=True)
-    bad.rows[0].cells[2] = Cell(col=2, text="31.00", value=31.0)
+    # 合计 less than its rows is an error (a larger one could be rows continued on the next page: a warning)
+    bad.rows[0].cells[2] = Cell(col=2, text="29.00", value=29.0)
     doc = annotate_and_validate(
         Document(source=Source(path="x.pdf", sha256="ab", pages=1), tables=[bad]), ValidationOptions(repair=False)
     )

@@ -74,8 +74,10 @@ class Candidate:
 
 def _is_code(cell: Cell) -> bool:
     """A 科目编码 cell: 3, 5 or 7 digits in one of the first columns (237 in a 三公 column is an amount)."""
-    return bool(re.fullmatch(r"\d{3}|\d{5}|\d{7}", normalize_text(cell.text or ""))) and cell.col <= 2 and (
-        "." not in (cell.text or "")
+    return (
+        bool(re.fullmatch(r"\d{3}|\d{5}|\d{7}", normalize_text(cell.text or "")))
+        and cell.col <= 2
+        and ("." not in (cell.text or ""))
     )
 
 

@@ -131,7 +131,8 @@ def toc_entries(
                 continue  # 第二部分…预算表 / 部门预算表: the part heading, not a table
             exact = [k for title, k in titled if key and title == key]
             inside = [k for title, k in titled if key and len(key) >= 6 and key in title]
-            kind = (exact[0] if exact else None) or (inside[0] if len(set(inside)) == 1 else None) or _keyed(key)
+            # 收支预算总表 sits inside 财政拨款收支预算总表: title words before a containing title
+            kind = (exact[0] if exact else None) or _keyed(key) or (inside[0] if len(set(inside)) == 1 else None)
             kind = kind or _title_type(schema, entry) or (classify(entry) if classify else None)
             if kind and not kind.startswith("perf."):
                 out.append((page, entry, kind))

@@ -252,7 +252,7 @@ def _pattern(phrase: str, gap: int) -> re.Pattern[str]:
 def _equals_row_total(v: Violation, cands: Sequence[Candidate]) -> bool:
     """The 三公 item cell the text disagrees with holds its row's largest amount, with other items non-zero: the
     extractor likely put the 合计 under the item's header."""
-    target = (v.model_extra or {}).get("target") or {}
+    target = v.model_dump(mode="json").get("target") or {}
     for c in cands:
         if (c.row, c.col) != (target.get("row"), target.get("col")) or not (c.table.type or "").endswith(".sangong"):
             continue

@@ -23,7 +23,7 @@ def justice(shared_real: Path):
 
 @pytest.mark.slow
 def test_inspector_checklist_items_on_the_text_layer(justice) -> None:
-    found = [(v.rule, v.severity, (v.model_extra or {}).get("page")) for v in justice.validation.violations]
+    found = [(v.rule, v.severity, v.model_dump(mode="json").get("page")) for v in justice.validation.violations]
     assert found.count(("year_compare", "error", 7)) == 5  # checklist item 1: five places, page 8
     assert ("repeated_word", "warning", 7) in found  # item 3: “支出。。”
     assert not [f for f in found if f[0] in ("table_missing", "empty_table_note", "issuer_name", "year_title")]

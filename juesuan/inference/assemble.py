@@ -24,7 +24,15 @@ from juesuan.datamodel.document import Cell, Column, Row, Table, TextBlock
 from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
 from juesuan.geometry import text_lines
 from juesuan.inference.cells import join_tokens, reading_lines
-from juesuan.inference.hypotheses import Choice, choose_grouping, column_roles, fold_variants, header_role
+from juesuan.inference.hypotheses import (
+    LINE_NUMBER_HEADER,
+    Choice,
+    choose_grouping,
+    column_roles,
+    fold_variants,
+    header_role,
+    is_line_numbers,
+)
 from juesuan.lexicon import GRAND_TOTAL, HAN, HAN_RUN, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
 from juesuan.options import StructureOptions
 
@@ -346,7 +354,13 @@ class Assembler:
         bbox = list(head.ocr.grid.bbox_px) if head.ocr.grid else [0.0] * 4
         if len(chain) > 1:
             bbox = [x0, bbox[1], x1, bbox[3]]
-        orphans = count_orphans(rows, offset)
+        line_cols = {
+            c.index
+            for c in columns
+            if LINE_NUMBER_HEADER.search(c.header.split("|")[-1].split("/")[-1])
+            or is_line_numbers([cell.text for row in rows if (cell := row.cell(c.index)) is not None])
+        }
+        orphans = count_orphans(rows, offset, line_cols)
         reasons = [f"orphans:{orphans}"] if orphans else []
         if choice.runner_up is not None and choice.confidence < STRUCTURE_REVIEW_BELOW:
             reasons.append(f"structure_close:{choice.runner_up}")
@@ -405,13 +419,17 @@ def _code_digits(part: str) -> str:
     return part
 
 
-def count_orphans(rows: Sequence[Row], offset: int = 0) -> int:
+def count_orphans(rows: Sequence[Row], offset: int = 0, line_cols: set[int] | frozenset[int] = frozenset()) -> int:
     """Amounts in a row with neither a code nor a name: no row to attach them to (issue 12). A table none of whose
     rows has a label (三公经费预算表: one row of amounts under its headers) is a record, not rows of orphans."""
     if not any(row.code or row.name for row in rows):
         return 0
-    return sum(
-        1 for row in rows if not row.code and not row.name for cell in row.cells[offset:] if cell.value is not None
+    return sum(  # 行次 numbers (line_cols) label rows; they are no amounts
+        1
+        for row in rows
+        if not row.code and not row.name
+        for cell in row.cells[offset:]
+        if cell.value is not None and cell.col not in line_cols
     )
 
 

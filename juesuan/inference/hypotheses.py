@@ -161,7 +161,7 @@ def text_role(text: str) -> Role:
     return "other"
 
 
-_LINE_NUMBER_HEADER = re.compile(r"^(行次|栏次|行号|序号)$")
+LINE_NUMBER_HEADER = re.compile(r"^(行次|栏次|行号|序号)$")
 
 
 def is_line_numbers(texts: Sequence[str]) -> bool:
@@ -202,7 +202,7 @@ def column_roles(
         parts = sum(1 for t, _ in items if SUBJECT_CODE_PIECE.match(re.sub(r"\s+", "", t)))
         if items and parts >= 0.8 * len(items):
             role = "code"  # 类/款 parts (301, 01): amounts are never all 2-3 digit integers, whatever a label says
-        elif _LINE_NUMBER_HEADER.search(head.split("/")[-1] if head else "") or is_line_numbers([t for t, _ in items]):
+        elif LINE_NUMBER_HEADER.search(head.split("/")[-1] if head else "") or is_line_numbers([t for t, _ in items]):
             role = "code"  # 行次/栏次 (1, 2, 3 …): a row label, never an amount (central 决算 templates)
         elif labels and max(labels.count(r) for r in set(labels)) > len(items) / 2:
             role = max(set(labels), key=labels.count)

@@ -180,3 +180,17 @@ def test_a_name_spilling_into_the_next_column_does_not_block_the_split() -> None
         roles, ["收入/项目"] * 4 + ["收入/行次", "收入/金额", "支出/项目", "支出/行次", "支出/金额"], [0, 1, 6], rows
     )
     assert choice.grouping.groups == ((0, 1, 2, 3, 4, 5), (6, 7, 8))
+
+
+def test_line_numbers_are_not_orphan_amounts() -> None:
+    """central 2024 部门决算 收支总表 at 200 dpi `scan`: the 收入 side's 行次 9…30 below its last item were counted as
+    20 orphan amounts."""
+    from juesuan.datamodel.document import Cell, Row
+    from juesuan.inference.assemble import count_orphans
+
+    rows = [
+        Row(index=0, name="八、其他收入", cells=[Cell(col=0, text="8", value=8.0), Cell(col=1, text="1.0", value=1.0)]),
+        Row(index=1, cells=[Cell(col=0, text="9", value=9.0), Cell(col=1, text="")]),
+    ]
+    assert count_orphans(rows) == 1
+    assert count_orphans(rows, line_cols={0}) == 0

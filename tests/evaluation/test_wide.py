@@ -23,6 +23,8 @@ SHARED = ROOT.parent / "shared" / "data"
 
 
 def test_every_shared_document_has_one_family_and_a_split() -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"needs {SHARED} (../shared beside the checkout; CI has it)")
     split = load_families(WIDE)
     listed = {Path(p).name for p in split.paths(Path("."))}
     on_disk = {p.name for p in (SHARED / "real").glob("*.pdf")} | {p.name for p in (SHARED / "real-wide").glob("*.pdf")}

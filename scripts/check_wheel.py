@@ -40,8 +40,10 @@ def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
 def comparable(path: Path) -> dict[str, Any]:
     data = json.loads(path.read_text(encoding="utf-8"))
     data["source"].pop("path", None)
-    for key in VOLATILE_META:
-        data["meta"].pop(key, None)
+    for key in list(data["meta"]):
+        if key.startswith(VOLATILE_META):  # timings, timings_cpu, timings_model_cpu, ...
+            data["meta"].pop(key)
+    (data["meta"].get("model") or {}).pop("uri", None)  # the checkpoint folder's absolute path, by design
     data["meta"].get("options", {}).get("label", {}).pop("model_dir", None)  # an absolute path, by design
     return data
 

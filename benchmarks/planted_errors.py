@@ -20,10 +20,9 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from juesuan.validation.type_classifier import TableTypeClassifier
-
 from juesuan.datamodel.document import Document
 from juesuan.evaluation.planted import CLASSES, detected, plant_all
+from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate, annotate_tables
 from juesuan.validation.context import build_context

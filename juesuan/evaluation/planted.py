@@ -102,8 +102,8 @@ def _pick(rng: random.Random, items: Sequence[int]) -> int | None:
 
 @functools.lru_cache(maxsize=2)
 def _classify(schema: Schema) -> Callable[[str], str | None]:
+    from juesuan.models.type_classifier import TableTypeClassifier
     from juesuan.validation.check import _toc_classifier
-    from juesuan.validation.type_classifier import TableTypeClassifier
 
     return _toc_classifier(TableTypeClassifier(schema))
 

@@ -22,7 +22,7 @@ from juesuan import __version__
 from juesuan.datamodel.document import Document, PageInfo, Source
 from juesuan.datamodel.page import OcrResult, PageImage
 from juesuan.inference import registry
-from juesuan.models.clock import StageTimer, split_timings
+from juesuan.models.clock import CPU, MODEL_CPU, StageTimer, split_timings
 from juesuan.options import PipelineOptions
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,14 @@ class Pipeline:
             tables = self.stage("assemble")(results)
         timer.add_to(timings, "assemble")
         # the structure-hypotheses share of assembling is its own entry (timings are summed per page elsewhere)
-        hypotheses = float(getattr(self.stage("assemble"), "hypotheses_seconds", 0.0))
+        assembler = self.stage("assemble")
+        hypotheses = float(getattr(assembler, "hypotheses_seconds", 0.0))
+        hypotheses_cpu = float(getattr(assembler, "hypotheses_cpu_seconds", 0.0))
         timings["assemble"] -= hypotheses
+        timings[CPU + "assemble"] -= hypotheses_cpu
         timings["structure_hypotheses"] = hypotheses
+        timings[CPU + "structure_hypotheses"] = hypotheses_cpu
+        timings[MODEL_CPU + "structure_hypotheses"] = 0.0  # rules only, no model call
         doc = Document(
             source=Source(path=str(path), sha256=sha256, pages=n_pages),
             pages=[

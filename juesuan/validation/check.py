@@ -282,9 +282,16 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         checks += n
     if options.disclosure:
         ctx = build_context(doc, options.uncertain_confidence)
+        # A page range (--pages 3-9) holds neither the cover that names the reporting year nor the whole table
+        # set: completeness and the year checks would judge the document by a fragment, so only whole runs get them.
+        whole = not doc.pages or (
+            min(p.index for p in doc.pages) == 0 and len({p.index for p in doc.pages}) >= doc.source.pages
+        )
         for found, n in (
-            completeness.check(doc, final_tables, schema, ctx, classify=_toc_classifier(classifier)),
-            years.check(doc, final_tables, ctx),
+            completeness.check(doc, final_tables, schema, ctx, classify=_toc_classifier(classifier))
+            if whole
+            else ([], 0),
+            years.check(doc, final_tables, ctx) if whole else ([], 0),
             figures.check(final_tables, ctx) if options.narrative else ([], 0),
         ):
             violations += found

@@ -58,6 +58,8 @@ def test_500_page_pdf_peaks_below_2_gb_per_worker(tmp_path: Path) -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     args = [sys.executable, "-m", "juesuan", "extract", str(pdf), "-o", str(tmp_path / "out"), "--config", str(config)]
+    # --fail-on never: the memory bound is under test, not the validation of 500 concatenated pages (exit 3)
+    args += ["--fail-on", "never"]
     proc = subprocess.run([*args, "--workers", "2"], env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))

@@ -82,7 +82,7 @@ def test_page_hung_in_native_code_is_left_out_by_the_pool_watchdog(
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"INCOMPLETE  {pdf}, page 2: no answer for 50 s (hung); its worker was killed" in proc.stdout
+    assert f"INCOMPLETE  {pdf}, page 2: no answer for 50 s (hung); its worker was killed" in proc.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     status = {Path(d["path"]).name: (d["status"], d["pages"]) for d in summary["documents"]}
     assert status == {pdf.name: ("incomplete", 2), png.name: ("ok", 1)}

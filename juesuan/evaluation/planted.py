@@ -92,7 +92,7 @@ def _edit_block(
     new = repl(m)
     if new == m.group(0):
         return None
-    out.text[i]["text"] = text[: m.start()] + new + text[m.end() :]
+    out.text[i].text = text[: m.start()] + new + text[m.end() :]
     return out, int(out.text[i].get("page", 0) or 0), new
 
 
@@ -182,7 +182,7 @@ def plant_toc_order(doc: Document, ctx: Context, schema: Schema, rng: random.Ran
             continue
         swapped = text[:ia] + eb + text[ia + len(ea) : ib] + ea + text[ib + len(eb) :]
         out = _copy(doc)
-        out.text[i]["text"] = swapped
+        out.text[i].text = swapped
         return Plant("toc_order", out, frozenset({"toc_order"}), f"目录: swapped “{ea}” and “{eb}”", page=page)
     return None
 
@@ -399,7 +399,7 @@ def _figure_plant(
     new = _fmt_like(old, new_value(v))
     out = _copy(doc)
     text = normalize_text(str(out.text[i].get("text", "")))
-    out.text[i]["text"] = text[: m.start("num")] + new + text[m.end("num") :]
+    out.text[i].text = text[: m.start("num")] + new + text[m.end("num") :]
     page = int(out.text[i].get("page", 0) or 0)
     frag = text[m.start() : m.start("num")] + new
     return Plant(cls, out, frozenset(rules), f"p{page + 1} {fig_id}: {old} → {new}", page=page, fragment=frag)
@@ -445,7 +445,7 @@ def plant_class_amount(doc: Document, ctx: Context, schema: Schema, rng: random.
     new = _fmt_like(m.group(2), v + Decimal(10))
     out = _copy(doc)
     text = normalize_text(str(out.text[i].get("text", "")))
-    out.text[i]["text"] = text[: m.start(2)] + new + text[m.end(2) :]
+    out.text[i].text = text[: m.start(2)] + new + text[m.end(2) :]
     page = int(out.text[i].get("page", 0) or 0)
     return Plant(
         "class_amount",
@@ -494,7 +494,7 @@ def plant_compare_word(doc: Document, ctx: Context, schema: Schema, rng: random.
                 continue
             out = _copy(doc)
             at = j + len(frag)
-            out.text[i]["text"] = text[:at] + _FLIP[m.group(0)] + text[at + len(m.group(0)) :]
+            out.text[i].text = text[:at] + _FLIP[m.group(0)] + text[at + len(m.group(0)) :]
             page = int(b.get("page", 0) or 0)
             return Plant(
                 "compare_word",
@@ -521,7 +521,7 @@ def plant_reason_missing(doc: Document, ctx: Context, schema: Schema, rng: rando
         if m is None:
             continue
         out = _copy(doc)
-        out.text[i]["text"] = text[: m.start(2)] + text[m.end(2) :]
+        out.text[i].text = text[: m.start(2)] + text[m.end(2) :]
         page = int(doc.text[i].get("page", 0) or 0)
         sents = build_context(out).sentences
         v, _ = figmod._check_reasons(sents)

@@ -143,8 +143,8 @@ def test_evaluate_cli_with_tesseract(finance_pdf: Path, tmp_path: Path) -> None:
     assert len(lines) == 8 and {json.loads(x)["status"] for x in lines} <= {"ok", "wrong_value", "no_cell", "no_row"}
     ok = sum(json.loads(x)["status"] == "ok" for x in lines)
     assert m["value_accuracy"] == ok / 8  # the metric is the share of truth cells read right, cell by cell
-    # tesseract 5.3.0 chi_sim on this page at 150 dpi, scan preset, seed 7: 4 of 8 before the OCR-slip readings of
-    # datamodel/amounts.py (issue 12: "17,280,00", "60 99") also applied to the peers' text, 7 after (2026-11-27)
+    # tesseract 5.3.0 chi_sim on this page at 150 dpi, scan preset, seed 7: 7 of 8 on 2026-11-27 after the issue-12
+    # changes to truth.py, the harness and amounts.py (4 of 8 before them)
     assert ok == 7
 
 

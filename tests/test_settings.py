@@ -32,6 +32,9 @@ def test_environment_and_configure_override(tmp_path: Path, monkeypatch: pytest.
     assert load_options().rasterize.dpi == 150
     monkeypatch.delenv(settings.CONFIG_ENV)
     assert load_options().rasterize.dpi == 200
+    # configure writes os.environ itself; set it through monkeypatch first so the teardown removes it again (it
+    # leaked into later tests, whose classifier then found no checkpoint and fell back to rules)
+    monkeypatch.setenv(settings.MODELS_ENV, str(tmp_path / "placeholder"))
     settings.configure(models_dir=tmp_path / "models")  # what --models-dir does; writes the env for workers
     assert load_options().label.model_dir == str((tmp_path / "models" / "token-classifier").resolve())
 

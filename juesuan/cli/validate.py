@@ -43,19 +43,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(run=run)
 
 
-def _documents(paths: list[Path]) -> list[Path]:
+def _documents(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
+    """document.json files under ``paths``, and one error per path that gives none (the others still run)."""
     out: list[Path] = []
+    problems: list[InputError] = []
     for p in paths:
         if p.is_dir():
             found = sorted(p.rglob("document.json"))
             if not found:
-                raise InputError(p, "no document.json in this folder")
+                problems.append(InputError(p, "no document.json in this folder"))
             out += found
         elif p.is_file():
             out.append(p)
         else:
-            raise InputError(p, "not found")
-    return out
+            problems.append(InputError(p, "not found"))
+    return out, problems
 
 
 def _export_options(doc: Document, formats: str | None) -> ExportOptions:
@@ -84,10 +86,15 @@ def run(args: argparse.Namespace) -> int:
     from juesuan.validation.check import annotate_and_validate
 
     options = ValidationOptions(repair=not args.no_repair, narrative=not args.no_narrative)
-    failed = 0
     counts: list[tuple[int, int]] = []
     checked_docs: list[tuple[Path, Document]] = []  # for the cross-document checks (one department's files)
-    for path in _documents(list(args.paths)):
+    paths, problems = _documents(list(args.paths))
+    for problem in problems:
+        log.error("%s", problem)
+    failed = len(problems)
+    if not paths:
+        raise problems[0]
+    for path in paths:
         try:
             doc = Document.load(path)
         except (OSError, ValidationError, ValueError) as exc:
@@ -122,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
     for root in args.paths:
         if root.is_dir() and (root / "facts.csv").is_file() and not (root / "document.json").is_file():
             found = sorted(root.rglob("document.json"))
-            write_batch_facts(root, [(p.parent.name, Document.load(p)) for p in found])
+            loaded = {p.parent: d for p, d in checked_docs}
+            write_batch_facts(root, [(p.parent.name, loaded[p.parent]) for p in found if p.parent in loaded])
             log.info("%s: batch facts rewritten from %d documents", root, len(found))
     if failed:
         return EXIT_INPUT_FAILED

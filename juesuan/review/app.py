@@ -167,6 +167,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, token: str | No
 
     if needs_token(host) and not token:
         token = secrets.token_urlsafe(24)
+    ReviewStore(root).require_documents()
     app = create_app(root, token=token if needs_token(host) or token else None)
     query = f"?token={token}" if token else ""
     print(f"juesuan review: {Path(root).resolve()} → http://{host}:{port}/{query}  (Ctrl+C stops)", flush=True)

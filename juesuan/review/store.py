@@ -195,6 +195,22 @@ class ReviewStore:
             found[rel.as_posix() if rel.parts else "."] = path.parent
         return found
 
+    def require_documents(self) -> None:
+        """Refuse to serve a folder with nothing to review: no document.json, or none that reads (named)."""
+        docs = self.documents()
+        if not docs:
+            raise InputError(self.root, "no document.json under it (give the output folder of juesuan extract)")
+        bad: list[InputError] = []
+        for doc_id in docs:
+            try:
+                self.load(doc_id)
+            except InputError as exc:
+                bad.append(exc)
+        if len(bad) == len(docs):
+            raise bad[0]
+        for exc in bad:
+            log.warning("%s (skipped)", exc)
+
     def folder(self, doc_id: str) -> Path:
         """The folder of a listed document; anything else (``../x``, an absolute path) is a KeyError."""
         docs = self.documents()

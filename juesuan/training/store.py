@@ -29,6 +29,10 @@ def _store(folder: Path | str | None) -> tuple[str, Path | None]:
         else:
             folder = default_dir()
     path = Path(folder).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        from juesuan.errors import ConfigError
+
+        raise ConfigError(f"{path}: not a folder (the MLflow tracking store is a folder holding mlflow.db)")
     path.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path / 'mlflow.db'}", path
 

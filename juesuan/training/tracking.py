@@ -99,6 +99,7 @@ def download_version(version: Any, dest: Path) -> Path:
 
 def version_for(name: str = REGISTERED_MODEL, version: str | None = None, alias: str | None = None) -> Any:
     """A registered ModelVersion by number or alias (default: the champion); ConfigError when there is none."""
+    import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -111,7 +112,7 @@ def version_for(name: str = REGISTERED_MODEL, version: str | None = None, alias:
         return client.get_model_version_by_alias(name, alias or CHAMPION)
     except MlflowException as exc:
         which = f"version {version}" if version is not None else f"alias @{alias or CHAMPION}"
-        raise ConfigError(f"{name} {which} is not in the registry at {tracking_uri()}") from exc
+        raise ConfigError(f"{name} {which} is not in the registry at {mlflow.get_registry_uri()}") from exc
 
 
 def list_versions(name: str = REGISTERED_MODEL) -> list[dict[str, Any]]:

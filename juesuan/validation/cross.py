@@ -76,20 +76,7 @@ def _compare(
     if abs(left - right) <= per_term * 2:
         return None
     carry = _carry_line(a, abs(left - right) / _unit_scale(a, b), per_term)
-    if carry is not None:  # the 收入表 counts 上年结转 as income, the 总表 lists it apart: a definition, not a slip
-        return Violation(
-            rule=rule,
-            table=b.id,
-            rows=[bv[1]],
-            cols=[bv[2]],
-            expected=float(left),
-            found=float(right),
-            difference=float(right - left),
-            severity="warning",
-            message_zh=f"{zh}：{a.title or a.id} 为 {left}，{b.title or b.id} 为 {right}；差额等于“{carry}”一行",
-            message_en=f"{en}: {a.id} has {left}, {b.id} has {right}; the difference is the “{carry}” line",
-            tables=[a.id, b.id],
-        )
+    # the 收入表 counts 上年结转 as income, the 总表 lists it apart: a definition (warning), not a slip (error)
     return Violation(
         rule=rule,
         table=b.id,
@@ -98,11 +85,13 @@ def _compare(
         expected=float(left),
         found=float(right),
         difference=float(right - left),
-        severity="error",
-        message_zh=f"{zh}：{a.title or a.id} 为 {left}，{b.title or b.id} 为 {right}",
-        message_en=f"{en}: {a.id} has {left}, {b.id} has {right}",
+        severity="warning" if carry is not None else "error",
+        message_zh=f"{zh}：{a.title or a.id} 为 {left}，{b.title or b.id} 为 {right}"
+        + (f"；差额等于“{carry}”一行" if carry is not None else ""),
+        message_en=f"{en}: {a.id} has {left}, {b.id} has {right}"
+        + (f"; the difference is the “{carry}” line" if carry is not None else ""),
         tables=[a.id, b.id],
-        other={"table": a.id, "row": av[1], "col": av[2]},
+        other=None if carry is not None else {"table": a.id, "row": av[1], "col": av[2]},
     )
 
 

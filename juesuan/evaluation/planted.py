@@ -26,7 +26,7 @@ from juesuan.datamodel.document import Cell, Document, Table, Violation
 from juesuan.lexicon import HAN_CLASS
 from juesuan.validation import figures as figmod
 from juesuan.validation import narrative
-from juesuan.validation.completeness import load_templates, toc_entries
+from juesuan.validation.completeness import kind_id, load_templates, toc_entries
 from juesuan.validation.context import Context, build_context
 from juesuan.validation.schema import Schema, normalize_text
 
@@ -129,8 +129,13 @@ def plant_missing_table(doc: Document, ctx: Context, schema: Schema, rng: random
     if len(present) < 2:
         return None
     victim = present[rng.randrange(len(present))]
+    # a table printed over several pages is extracted as several tables with one title: the bureau that forgets
+    # the table forgets every page of it (removing one page's part leaves the table present, not missing)
+    parts = [t for t in doc.tables if t.type == victim.type]
+    gone = {t.id for t in parts}
+    pages = {p for t in parts for p in t.pages}
     out = _copy(doc)
-    out.tables = [t for t in out.tables if t.id != victim.id]
+    out.tables = [t for t in out.tables if t.id not in gone]
     toc = {k: p for p, _, k in _toc(doc, schema)}
     tpages = _toc_pages(doc, schema)
     # its printed title goes with it (a page the bureau forgot), the 目录 keeps listing it
@@ -138,7 +143,7 @@ def plant_missing_table(doc: Document, ctx: Context, schema: Schema, rng: random
         b
         for b in out.text
         if not (
-            int(b.get("page", 0) or 0) in victim.pages
+            int(b.get("page", 0) or 0) in pages
             and int(b.get("page", 0) or 0) not in tpages
             and len(normalize_text(str(b.get("text", "")))) <= 60
             and _names_a_table(schema, normalize_text(str(b.get("text", ""))))
@@ -148,7 +153,7 @@ def plant_missing_table(doc: Document, ctx: Context, schema: Schema, rng: random
         "missing_table",
         out,
         frozenset({"table_missing"}),
-        f"removed {victim.id} ({victim.type}: {victim.title})",
+        f"removed {', '.join(sorted(gone))} ({victim.type}: {victim.title})",
         page=toc.get(victim.type or ""),
         extra={"type": victim.type},
     )
@@ -164,11 +169,15 @@ def _names_a_table(schema: Schema, text: str) -> bool:
 
 def plant_toc_order(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
     entries = _toc(doc, schema)
-    present = {t.type for t in doc.tables}
+    present = {(kind_id(t) or "").split(".")[-1] for t in doc.tables}
+
+    def kind(entry: tuple[int, str, str]) -> str:
+        return entry[2].split(".")[-1]
+
     pairs = [
         (a, b)
         for a, b in itertools.pairwise(entries)
-        if a[2] != b[2] and a[2] in present and b[2] in present and a[0] == b[0]
+        if kind(a) != kind(b) and kind(a) in present and kind(b) in present and a[0] == b[0]
     ]
     if not pairs:
         return None
@@ -574,6 +583,16 @@ def plant_blank_cell(doc: Document, ctx: Context, schema: Schema, rng: random.Ra
             if figmod._SANGONG_ITEM.search(headers.get(c.col, "")) and "机关运行" not in headers[c.col]
         ]
     cands = [c for c in cands if not re.fullmatch(r"\d{1,2}", normalize_text(c.text or ""))]
+    # a blanked 0.00 in a document that prints no other zero looks exactly like a table that leaves zero items
+    # blank (a common convention): no observable problem, so only non-zero cells, or zeros beside printed zeros
+    zeros = sum(
+        1
+        for tt in doc.tables
+        for r in tt.rows
+        for c in r.cells
+        if re.fullmatch(r"0(\.0+)?", normalize_text(c.text or ""))
+    )
+    cands = [c for c in cands if parse_amount(c.text or "") != 0 or zeros > 1]
     if not cands:
         return None
     victim = cands[rng.randrange(len(cands))]

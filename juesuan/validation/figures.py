@@ -502,9 +502,13 @@ def _sibling_filled(headers: dict[int, str], k: int, values: dict[int, Decimal |
 
 def _group_short(headers: dict[int, str], k: int, values: dict[int, Decimal | None]) -> bool:
     """The 合计 of this cell's measure group exceeds the sum of its printed items: something is missing."""
-    measure = _MEASURE.search(headers[k])
-    same = [j for j, h in headers.items() if (_MEASURE.search(h) or None) and measure and measure.group(0) in h]
-    pool = same if measure else list(headers)
+    if "/" in headers[k]:  # 2025年预算数/… and 2026年预算数/…: each year's group is its own
+        group = headers[k].split("/", 1)[0]
+        pool = [j for j, h in headers.items() if h.split("/", 1)[0] == group]
+    else:
+        measure = _MEASURE.search(headers[k])
+        same = [j for j, h in headers.items() if (_MEASURE.search(h) or None) and measure and measure.group(0) in h]
+        pool = same if measure else list(headers)
     totals = [j for j in pool if _SANGONG_TOTAL.search(headers[j]) and values.get(j)]
     if not totals:
         return False
@@ -523,6 +527,14 @@ def _group_short(headers: dict[int, str], k: int, values: dict[int, Decimal | No
 def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:
     out: list[Violation] = []
     checks = 0
+    # a document that prints 0.00 in its tables does not leave zero amounts blank: a blank 三公 item is a gap
+    doc_zero = any(
+        parse_amount(c.text or "") == 0 and re.fullmatch(r"0(\.0+)?", normalize_text(c.text or ""))
+        for t in tables
+        if t.type and not t.type.startswith("perf.")
+        for r in t.rows
+        for c in r.cells
+    )
     for t in tables:
         if not t.type or t.type.startswith("perf."):
             continue
@@ -551,7 +563,7 @@ def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation
                 continue
             if len(filled) < 2:
                 continue
-            prints_zero = any(values.get(k) == 0 for k in amount_cols)
+            prints_zero = doc_zero or any(values.get(k) == 0 for k in amount_cols)
             for k in amount_cols:
                 if k in filled:
                     continue

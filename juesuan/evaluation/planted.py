@@ -50,6 +50,7 @@ CLASSES = (
     "blank_cell",
     "sangong_zero_total",
     "table_total",
+    "project_amount",
 )
 
 
@@ -689,6 +690,46 @@ def plant_table_total(doc: Document, ctx: Context, schema: Schema, rng: random.R
     return None
 
 
+def plant_project_amount(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
+    """One project's amount in the 项目支出表 + 10.00 (its 合计 unchanged): the list no longer adds up."""
+    from juesuan.validation.scope import _is_project_list, _total_col
+
+    for t in doc.tables:
+        col = _total_col(t) if _is_project_list(t) else None
+        if col is None:
+            continue
+        rows = [
+            (r, c)
+            for r in t.rows
+            if normalize_text(r.name or "") not in ("合计", "总计", "")
+            and not re.fullmatch(r"[\d*]+", normalize_text(r.name or ""))  # a 栏次 row (** | 1 | 2 …)
+            for c in r.cells
+            if c.col == col and parse_amount(c.text or "")
+        ]
+        if not rows or not any(normalize_text(r.name or "") in ("合计", "总计") for r in t.rows):
+            continue
+        row, c = rows[rng.randrange(len(rows))]
+        v = parse_amount(c.text)
+        assert v is not None
+        new = _fmt_like(normalize_text(c.text), v + 10)
+        out = _copy(doc)
+        for tt in out.tables:
+            if tt.id == t.id:
+                cell = next(r for r in tt.rows if r.index == row.index).cell(col)
+                assert cell is not None
+                cell.text, cell.value = new, float(parse_amount(new) or 0)
+        return Plant(
+            "project_amount",
+            out,
+            frozenset({"project_list_sum"}),
+            f"{t.id} r{row.index} {row.name}: {c.text} → {new}",
+            page=c.page,
+            table=t.id,
+            cell=(row.index, col),
+        )
+    return None
+
+
 PLANTERS: dict[str, Callable[..., Plant | None]] = {
     "missing_table": plant_missing_table,
     "toc_order": plant_toc_order,
@@ -708,6 +749,7 @@ PLANTERS: dict[str, Callable[..., Plant | None]] = {
     "blank_cell": plant_blank_cell,
     "sangong_zero_total": plant_sangong_zero_total,
     "table_total": plant_table_total,
+    "project_amount": plant_project_amount,
 }
 
 

@@ -301,7 +301,9 @@ def plant_year_text(doc: Document, ctx: Context, schema: Schema, rng: random.Ran
 def plant_year_cutoff(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
     if ctx.year is None:
         return None
-    pattern = re.compile(r"截[至止](20\d{2})年")
+    # only a cutoff year that is right today: shifting a year the document already got wrong plants nothing
+    right = ctx.year if ctx.kind == "决算" else ctx.year - 1
+    pattern = re.compile(rf"截[至止]({right})年")
     return _text_plant(
         "year_cutoff",
         doc,

@@ -143,21 +143,30 @@ def _suffix(type_id: str) -> str:
     return type_id.split(".", 1)[-1]
 
 
+def _entry_of_title(keys: Sequence[str], title: str) -> int | None:
+    """The 目录 entry printed with this title: equal, or the longest entry the title starts with (the 目录 leaves
+    out the （功能科目）/（经济科目） suffix)."""
+    if not title:
+        return None
+    hits = [(len(k), i) for i, k in enumerate(keys) if k and (title == k or title.startswith(k))]
+    return max(hits)[1] if hits else None
+
+
 def _entry_sequence(toc: Sequence[tuple[int, str, str]], tables: Sequence[Table]) -> list[tuple[Table, int]]:
     """(table, its 目录 entry index) in print order: the entry printed with the table's own title, else the first
     entry of its kind that no table matches by title (a table the 目录 does not list gets none)."""
     keys = [normalize_title(e) for _, e, _ in toc]
-    titled = {k for k in keys if any(normalize_title(t.title or "") == k for t in tables)}
+    by_title = {t.id: _entry_of_title(keys, normalize_title(t.title or "")) for t in tables}
+    titled = {i for i in by_title.values() if i is not None}
     seq: list[tuple[Table, int]] = []
     for t in tables:
-        title = normalize_title(t.title or "")
-        if title in titled:
-            seq.append((t, keys.index(title)))
-            continue
-        kind = _kind(t)
-        free = [i for i, (_, _, k) in enumerate(toc) if _suffix(k) == kind and keys[i] not in titled]
-        if kind and free:
-            seq.append((t, free[0]))
+        entry = by_title[t.id]
+        if entry is None:
+            kind = _kind(t)
+            free = [i for i, (_, _, k) in enumerate(toc) if _suffix(k) == kind and i not in titled]
+            entry = free[0] if kind and free else None
+        if entry is not None:
+            seq.append((t, entry))
     return seq
 
 

@@ -502,7 +502,10 @@ def _sibling_filled(headers: dict[int, str], k: int, values: dict[int, Decimal |
 
 def _group_short(headers: dict[int, str], k: int, values: dict[int, Decimal | None]) -> bool:
     """The 合计 of this cell's measure group exceeds the sum of its printed items: something is missing."""
-    if "/" in headers[k]:  # 2025年预算数/… and 2026年预算数/…: each year's group is its own
+    if _subgroup_short(headers, k, values):
+        return True
+    head = headers[k].split("/", 1)[0]
+    if "/" in headers[k] and re.search(r"20\d{2}年|预算数|决算数", head):  # 2025年预算数/…, 2026年预算数/…
         group = headers[k].split("/", 1)[0]
         pool = [j for j, h in headers.items() if h.split("/", 1)[0] == group]
     else:
@@ -522,6 +525,18 @@ def _group_short(headers: dict[int, str], k: int, values: dict[int, Decimal | No
     total = values[totals[0]] or Decimal(0)
     got = sum((values.get(j) or Decimal(0)) for j in top)
     return total - got > Decimal("0.011")
+
+
+def _subgroup_short(headers: dict[int, str], k: int, values: dict[int, Decimal | None]) -> bool:
+    """公务用车购置及运行费/小计 exceeds its printed 购置费 + 运行费: the blank part is missing."""
+    if "/" not in headers[k] or headers[k].endswith("/小计"):
+        return False
+    parent = headers[k].rsplit("/", 1)[0]
+    sub = [j for j, h in headers.items() if h == parent + "/小计" and values.get(j)]
+    if not sub:
+        return False
+    parts = [j for j, h in headers.items() if h.startswith(parent + "/") and j not in sub]
+    return (values[sub[0]] or Decimal(0)) - sum((values.get(j) or Decimal(0)) for j in parts) > Decimal("0.011")
 
 
 def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:

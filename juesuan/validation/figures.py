@@ -515,16 +515,22 @@ def _group_short(headers: dict[int, str], k: int, values: dict[int, Decimal | No
     totals = [j for j in pool if _SANGONG_TOTAL.search(headers[j]) and values.get(j)]
     if not totals:
         return False
-    top = [
-        j
-        for j in pool
-        if _SANGONG_ITEM.search(headers[j])
-        and "机关运行" not in headers[j]
-        and not re.search(r"/(小计|购置费|运行(维护)?费)$|/(公务用车)?购置费|/(公务用车)?运行", headers[j])
-    ]
+    top = [j for j in pool if _top_item(headers[j])]
     total = values[totals[0]] or Decimal(0)
     got = sum((values.get(j) or Decimal(0)) for j in top)
     return total - got > Decimal("0.011")
+
+
+def _top_item(header: str) -> bool:
+    """A 三公 item the 合计 adds: 因公出国, 公务接待, 公务用车 (its 小计, or the item itself when it has no parts); not
+    the 购置费/运行费 parts under 公务用车, nor the “三公”经费/小计 total."""
+    if not _SANGONG_ITEM.search(header) or "机关运行" in header:
+        return False
+    parent, _, last = header.rpartition("/")
+    owner = parent.rsplit("/", 1)[-1]
+    if last == "小计":
+        return "公务用车" in owner
+    return "公务用车" not in owner
 
 
 def _subgroup_short(headers: dict[int, str], k: int, values: dict[int, Decimal | None]) -> bool:

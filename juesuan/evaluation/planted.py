@@ -706,7 +706,9 @@ def plant_project_amount(doc: Document, ctx: Context, schema: Schema, rng: rando
             if normalize_text(r.name or "") not in ("合计", "总计", "")
             and not re.fullmatch(r"[\d*]+", normalize_text(r.name or ""))  # a 栏次 row (** | 1 | 2 …)
             for c in r.cells
-            if c.col == col and parse_amount(c.text or "")
+            if c.col == col
+            and parse_amount(c.text or "")
+            and not re.fullmatch(r"\d{1,2}", normalize_text(c.text or ""))
         ]
         if not rows or not any(normalize_text(r.name or "") in ("合计", "总计") for r in t.rows):
             continue

@@ -60,8 +60,9 @@ def _is_project_list(t: Table) -> bool:
 
 def _total_col(t: Table) -> int | None:
     for c in t.columns:
-        h = normalize_text(c.header).split("|")[-1]
-        if _AMOUNT_HEADER.search(h) and not _NOT_AMOUNT.search(h):
+        # a stacked layout joins the sides' headers with |: every side must call this column an amount
+        parts = normalize_text(c.header).split("|")
+        if all(_AMOUNT_HEADER.search(h) and not _NOT_AMOUNT.search(h) for h in parts):
             return c.index
     return None
 

@@ -16,6 +16,7 @@ import argparse
 import glob
 import json
 import os
+import platform
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -120,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                     "misses": misses,
                     "baseline": baseline,
                     "cpu_seconds": round(cpu, 1),
+                    "load_average": round(os.getloadavg()[0], 1),
+                    "machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.python_implementation()} "
+                    f"{platform.python_version()}",
                 },
                 ensure_ascii=False,
                 indent=1,

@@ -26,7 +26,7 @@ from juesuan.datamodel.document import Cell, Document, Table, Violation
 from juesuan.lexicon import HAN_CLASS
 from juesuan.validation import figures as figmod
 from juesuan.validation import narrative
-from juesuan.validation.completeness import load_templates, toc_entries
+from juesuan.validation.completeness import kind_id, load_templates, toc_entries
 from juesuan.validation.context import Context, build_context
 from juesuan.validation.schema import Schema, normalize_text
 
@@ -50,6 +50,7 @@ CLASSES = (
     "blank_cell",
     "sangong_zero_total",
     "table_total",
+    "project_amount",
 )
 
 
@@ -129,8 +130,13 @@ def plant_missing_table(doc: Document, ctx: Context, schema: Schema, rng: random
     if len(present) < 2:
         return None
     victim = present[rng.randrange(len(present))]
+    # a table printed over several pages is extracted as several tables with one title: the bureau that forgets
+    # the table forgets every page of it (removing one page's part leaves the table present, not missing)
+    parts = [t for t in doc.tables if t.type == victim.type]
+    gone = {t.id for t in parts}
+    pages = {p for t in parts for p in t.pages}
     out = _copy(doc)
-    out.tables = [t for t in out.tables if t.id != victim.id]
+    out.tables = [t for t in out.tables if t.id not in gone]
     toc = {k: p for p, _, k in _toc(doc, schema)}
     tpages = _toc_pages(doc, schema)
     # its printed title goes with it (a page the bureau forgot), the 目录 keeps listing it
@@ -138,7 +144,7 @@ def plant_missing_table(doc: Document, ctx: Context, schema: Schema, rng: random
         b
         for b in out.text
         if not (
-            int(b.get("page", 0) or 0) in victim.pages
+            int(b.get("page", 0) or 0) in pages
             and int(b.get("page", 0) or 0) not in tpages
             and len(normalize_text(str(b.get("text", "")))) <= 60
             and _names_a_table(schema, normalize_text(str(b.get("text", ""))))
@@ -148,7 +154,7 @@ def plant_missing_table(doc: Document, ctx: Context, schema: Schema, rng: random
         "missing_table",
         out,
         frozenset({"table_missing"}),
-        f"removed {victim.id} ({victim.type}: {victim.title})",
+        f"removed {', '.join(sorted(gone))} ({victim.type}: {victim.title})",
         page=toc.get(victim.type or ""),
         extra={"type": victim.type},
     )
@@ -164,11 +170,15 @@ def _names_a_table(schema: Schema, text: str) -> bool:
 
 def plant_toc_order(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
     entries = _toc(doc, schema)
-    present = {t.type for t in doc.tables}
+    present = {(kind_id(t) or "").split(".")[-1] for t in doc.tables}
+
+    def kind(entry: tuple[int, str, str]) -> str:
+        return entry[2].split(".")[-1]
+
     pairs = [
         (a, b)
         for a, b in itertools.pairwise(entries)
-        if a[2] != b[2] and a[2] in present and b[2] in present and a[0] == b[0]
+        if kind(a) != kind(b) and kind(a) in present and kind(b) in present and a[0] == b[0]
     ]
     if not pairs:
         return None
@@ -291,7 +301,9 @@ def plant_year_text(doc: Document, ctx: Context, schema: Schema, rng: random.Ran
 def plant_year_cutoff(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
     if ctx.year is None:
         return None
-    pattern = re.compile(r"截[至止](20\d{2})年")
+    # only a cutoff year that is right today: shifting a year the document already got wrong plants nothing
+    right = ctx.year if ctx.kind == "决算" else ctx.year - 1
+    pattern = re.compile(rf"截[至止]({right})年")
     return _text_plant(
         "year_cutoff",
         doc,
@@ -574,6 +586,16 @@ def plant_blank_cell(doc: Document, ctx: Context, schema: Schema, rng: random.Ra
             if figmod._SANGONG_ITEM.search(headers.get(c.col, "")) and "机关运行" not in headers[c.col]
         ]
     cands = [c for c in cands if not re.fullmatch(r"\d{1,2}", normalize_text(c.text or ""))]
+    # a blanked 0.00 in a document that prints no other zero looks exactly like a table that leaves zero items
+    # blank (a common convention): no observable problem, so only non-zero cells, or zeros beside printed zeros
+    zeros = sum(
+        1
+        for tt in doc.tables
+        for r in tt.rows
+        for c in r.cells
+        if re.fullmatch(r"0(\.0+)?", normalize_text(c.text or ""))
+    )
+    cands = [c for c in cands if parse_amount(c.text or "") != 0 or zeros > 1]
     if not cands:
         return None
     victim = cands[rng.randrange(len(cands))]
@@ -670,6 +692,48 @@ def plant_table_total(doc: Document, ctx: Context, schema: Schema, rng: random.R
     return None
 
 
+def plant_project_amount(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
+    """One project's amount in the 项目支出表 + 10.00 (its 合计 unchanged): the list no longer adds up."""
+    from juesuan.validation.scope import _is_project_list, _total_col
+
+    for t in doc.tables:
+        col = _total_col(t) if _is_project_list(t) else None
+        if col is None:
+            continue
+        rows = [
+            (r, c)
+            for r in t.rows
+            if normalize_text(r.name or "") not in ("合计", "总计", "")
+            and not re.fullmatch(r"[\d*]+", normalize_text(r.name or ""))  # a 栏次 row (** | 1 | 2 …)
+            for c in r.cells
+            if c.col == col
+            and parse_amount(c.text or "")
+            and not re.fullmatch(r"\d{1,2}", normalize_text(c.text or ""))
+        ]
+        if not rows or not any(normalize_text(r.name or "") in ("合计", "总计") for r in t.rows):
+            continue
+        row, c = rows[rng.randrange(len(rows))]
+        v = parse_amount(c.text)
+        assert v is not None
+        new = _fmt_like(normalize_text(c.text), v + 10)
+        out = _copy(doc)
+        for tt in out.tables:
+            if tt.id == t.id:
+                cell = next(r for r in tt.rows if r.index == row.index).cell(col)
+                assert cell is not None
+                cell.text, cell.value = new, float(parse_amount(new) or 0)
+        return Plant(
+            "project_amount",
+            out,
+            frozenset({"project_list_sum"}),
+            f"{t.id} r{row.index} {row.name}: {c.text} → {new}",
+            page=c.page,
+            table=t.id,
+            cell=(row.index, col),
+        )
+    return None
+
+
 PLANTERS: dict[str, Callable[..., Plant | None]] = {
     "missing_table": plant_missing_table,
     "toc_order": plant_toc_order,
@@ -689,6 +753,7 @@ PLANTERS: dict[str, Callable[..., Plant | None]] = {
     "blank_cell": plant_blank_cell,
     "sangong_zero_total": plant_sangong_zero_total,
     "table_total": plant_table_total,
+    "project_amount": plant_project_amount,
 }
 
 

@@ -17,7 +17,7 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Validation, Violation
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
-from juesuan.validation import completeness, cross, figures, narrative, years
+from juesuan.validation import completeness, cross, figures, narrative, scope, years
 from juesuan.validation.context import build_context
 from juesuan.validation.repair import repair_table
 from juesuan.validation.review import orphan_warning, review_table
@@ -293,6 +293,7 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
             else ([], 0),
             years.check(doc, final_tables, ctx) if whole else ([], 0),
             figures.check(final_tables, ctx) if options.narrative else ([], 0),
+            scope.check(final_tables, ctx),
         ):
             violations += found
             checks += n

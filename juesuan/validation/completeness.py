@@ -99,7 +99,7 @@ def toc_entries(
     An entry takes the type of the document's table whose title it matches (目录 and titles are printed from the
     same words), else its own alias match, else ``classify`` (the table-type classifier) when given.
     """
-    titled = [(normalize_title(t.title or ""), t.type) for t in doc.tables if t.type and t.title]
+    titled = [(normalize_title(t.title or ""), kind_id(t)) for t in doc.tables if t.type and t.title]
     out: list[tuple[int, str, str]] = []
     toc_page: int | None = None
     for block in doc.text:
@@ -143,12 +143,76 @@ def _suffix(type_id: str) -> str:
     return type_id.split(".", 1)[-1]
 
 
+def _entry_of_title(keys: Sequence[str], title: str) -> int | None:
+    """The 目录 entry printed with this title: equal, or the longest entry the title starts with (the 目录 leaves
+    out the （功能科目）/（经济科目） suffix)."""
+    if not title:
+        return None
+    hits = [(len(k), i) for i, k in enumerate(keys) if k and (title == k or title.startswith(k))]
+    return max(hits)[1] if hits else None
+
+
+def _entry_sequence(toc: Sequence[tuple[int, str, str]], tables: Sequence[Table]) -> list[tuple[Table, int]]:
+    """(table, its 目录 entry index) in print order: the entry printed with the table's own title, else the first
+    entry of its kind that no table matches by title (a table the 目录 does not list gets none)."""
+    keys = [normalize_title(e) for _, e, _ in toc]
+    by_title = {t.id: _entry_of_title(keys, normalize_title(t.title or "")) for t in tables}
+    titled = {i for i in by_title.values() if i is not None}
+    seq: list[tuple[Table, int]] = []
+    for t in tables:
+        entry = by_title[t.id]
+        if entry is None:
+            kind = _kind(t)
+            free = [i for i, (_, _, k) in enumerate(toc) if _suffix(k) == kind and i not in titled]
+            entry = free[0] if kind and free else None
+        if entry is not None:
+            seq.append((t, entry))
+    return seq
+
+
+def _out_of_order(toc: Sequence[tuple[int, str, str]], tables: Sequence[Table]) -> tuple[Table, int, int] | None:
+    """(table, its entry, the later entry printed before it) for the first table printed after one the 目录 lists
+    later; the parts of a table split over pages repeat their entry, which is in order."""
+    highest = -1
+    for t, entry in _entry_sequence(toc, tables):
+        if entry < highest:
+            return t, entry, highest
+        highest = max(highest, entry)
+    return None
+
+
+def _not_a_table(table: Table) -> bool:
+    """A chart or a paragraph the extractor took for a table title (图2…比重图, …万元，占95.7%)."""
+    title = normalize_text(table.title or "")
+    return bool(title) and (not re.search(r"表", title) or bool(re.search(r"图$|万元|%", title)))
+
+
+def _kind(table: Table) -> str | None:
+    """The type suffix completeness judges a table by: its title words (templates.yaml title_keys) before the
+    classifier's type, since the 目录 is printed from the same words."""
+    if (table.type or "").startswith("perf."):
+        return None
+    return _keyed(normalize_title(table.title or "")) or (_suffix(table.type) if table.type else None)
+
+
+def kind_id(table: Table) -> str | None:
+    """``_kind`` as a full type id (budget.…/final.…), keeping the classifier's document kind."""
+    kind = _kind(table)
+    if kind is None or table.type is None:
+        return table.type
+    return f"{table.type.split('.', 1)[0]}.{kind}"
+
+
+_CODE_HEADER = re.compile(r"编码|代码|科目$|科目/类|科目/款|科目/项|[类款项]$")
+
+
 def _has_amount(table: Table) -> bool:
+    codes = {c.index for c in table.columns if _CODE_HEADER.search(normalize_text(c.header))}
     for row in table.rows:
         for cell in row.cells:
             text = normalize_text(cell.text or "")
-            if re.fullmatch(r"\d{3,7}", text) and cell.col <= 2:
-                continue  # a 科目编码, not an amount
+            if re.fullmatch(r"\d{3,7}", text) and (cell.col <= 2 or cell.col in codes):
+                continue  # a 科目编码 (政府预算支出经济分类 codes sit in a second code column), not an amount
             if parse_amount(cell.text or "") is not None:
                 return True
     return False
@@ -174,17 +238,21 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
     """'note' (a 空表说明 on the table's page, in a cell, or a sentence saying the subject has none), 'zero' (the
     text only states the subject as 0万元: intent, but not the note the template asks for), or None."""
     pages = set(table.pages)
+    running = _running_headers(doc)
     for block in doc.text:
         page = int(block.get("page", 0) or 0)
         text = normalize_text(str(block.get("text", "")))
         on_page = page in pages or (page - 1 in pages and re.match(r"^(注|说明)", text))
-        if on_page and note.search(text):
+        if on_page and text not in running and note.search(text) and _owner(doc, block, page) in (None, table.id):
             return "note"
     for row in table.rows:
         for cell in row.cells:
             if note.search(normalize_text(cell.text or "")):
                 return "note"
-    subject = _SUBJECT.get((table.type or "").split(".", 1)[-1])
+    # the title's own words first: 政府性基金预算财政拨款支出预算表 may be typed as the 财政拨款支出表
+    subject = _SUBJECT.get(_keyed(normalize_title(table.title or "")) or "") or _SUBJECT.get(
+        (table.type or "").split(".", 1)[-1]
+    )
     if subject:
         for s in ctx.sentences:
             for m in re.finditer(subject, s.text):
@@ -195,6 +263,27 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
             if re.search(subject + r"[^，。；]{0,20}?(?<![\d.])0(\.0+)?(万?元|$|[，。；])", s.text):
                 return "zero"
     return None
+
+
+def _running_headers(doc: Document) -> set[str]:
+    """Texts printed on three or more pages (无锡市教育局2026年度部门预算公开): a page header, not a note."""
+    pages: dict[str, set[int]] = {}
+    for block in doc.text:
+        pages.setdefault(normalize_text(str(block.get("text", ""))), set()).add(int(block.get("page", 0) or 0))
+    return {text for text, p in pages.items() if len(p) >= 3}
+
+
+def _owner(doc: Document, block: object, page: int) -> str | None:
+    """Of several tables on a page, the one a note belongs to: the nearest table above it (else the first below);
+    None when the page holds one table or positions are unknown."""
+    bbox = getattr(block, "bbox", None) or (block.get("bbox") if isinstance(block, dict) else None)
+    here = [t for t in doc.tables if page in t.pages and t.bbox and len(t.pages) == 1]
+    if not bbox or len(here) < 2:
+        return None
+    top = bbox[1]
+    above = [t for t in here if t.bbox[1] <= top]  # type: ignore[index]
+    owner = max(above, key=lambda t: t.bbox[1]) if above else min(here, key=lambda t: t.bbox[1])  # type: ignore[index]
+    return owner.id
 
 
 _NONZERO = re.compile(r"(?<![\d.])(?:[1-9][\d,]*(?:\.\d+)?|0\.\d*[1-9]\d*)万?元")
@@ -228,7 +317,9 @@ def check(
     # a 预算 table the classifier typed final.* (or the reverse) still is that table: compare by the type's suffix
     present: dict[str, Table] = {}
     for t in tables:
-        for kind in (t.type and _suffix(t.type), _keyed(normalize_title(t.title or ""))):
+        if _not_a_table(t):
+            continue  # 图2 …支出比重图 typed as a table: a chart does not stand in for the table
+        for kind in (_keyed(normalize_title(t.title or "")), t.type and _suffix(t.type)):
             if kind and kind not in present and not (t.type or "").startswith("perf."):
                 present[kind] = t
     out: list[Violation] = []
@@ -282,7 +373,8 @@ def check(
     if len(toc) >= 3:
         listed = [_suffix(k) for _, _, k in toc]
         for t in tables:
-            if t.type and _suffix(t.type) not in listed and (_suffix(t.type) in family_types or not family):
+            kind = _kind(t)
+            if kind and kind not in listed and (kind in family_types or not family) and not _not_a_table(t):
                 checks += 1
                 out.append(
                     Violation(
@@ -294,25 +386,22 @@ def check(
                         message_en=f"table “{t.title or t.id}” is not listed in the 目录",
                     )
                 )
-        order = [_suffix(t.type) for t in tables if t.type and _suffix(t.type) in listed]
-        order = list(dict.fromkeys(order))
-        expected = [k for k in dict.fromkeys(listed) if k in order]
         checks += 1
-        if order != expected:
-            first = next(i for i, (a, b) in enumerate(zip(order, expected, strict=True)) if a != b)
-            table = present[order[first]]
+        bad = _out_of_order(toc, [t for t in tables if not _not_a_table(t)])
+        if bad is not None:
+            table, entry, before = bad
             out.append(
                 Violation(
                     rule="toc_order",
                     table=table.id,
                     severity="warning",
                     page=toc[0][0],
-                    message_zh=f"表的顺序与目录不一致：目录第{first + 1}张为 {expected[first]}，"
-                    f"文件中为 {order[first]}",
-                    message_en=f"tables are not in the 目录's order: entry {first + 1} is {expected[first]}, "
-                    f"the document has {order[first]}",
-                    order=order,
-                    toc=expected,
+                    message_zh=f"表的顺序与目录不一致：“{table.title or table.id}”（目录第{entry + 1}项）"
+                    f"印在目录第{before + 1}项“{toc[before][1]}”之后",
+                    message_en=f"tables are not in the 目录's order: “{table.title or table.id}” (entry {entry + 1}) "
+                    f"is printed after entry {before + 1}",
+                    order=[toc[i][1] for _, i in _entry_sequence(toc, tables)],
+                    toc=[e for _, e, _ in toc],
                 )
             )
     template = bool(ctx.issuer and "XX" in ctx.issuer)  # the national template itself: every table is a form
@@ -324,9 +413,8 @@ def check(
             or (family_types and _suffix(t.type) not in family_types)
         ):
             continue
-        title = normalize_text(t.title or "")
-        if title and (not re.search(r"表", title) or re.search(r"图$|万元|%", title)):
-            continue  # a chart or a paragraph the extractor took for a table title
+        if _not_a_table(t):
+            continue
         checks += 1
         explained = None if _has_amount(t) else _empty_explained(doc, t, note, ctx)
         if _has_amount(t) or explained == "note":

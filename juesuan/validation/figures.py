@@ -502,27 +502,60 @@ def _sibling_filled(headers: dict[int, str], k: int, values: dict[int, Decimal |
 
 def _group_short(headers: dict[int, str], k: int, values: dict[int, Decimal | None]) -> bool:
     """The 合计 of this cell's measure group exceeds the sum of its printed items: something is missing."""
-    measure = _MEASURE.search(headers[k])
-    same = [j for j, h in headers.items() if (_MEASURE.search(h) or None) and measure and measure.group(0) in h]
-    pool = same if measure else list(headers)
+    if _subgroup_short(headers, k, values):
+        return True
+    head = headers[k].split("/", 1)[0]
+    if "/" in headers[k] and re.search(r"20\d{2}年|预算数|决算数", head):  # 2025年预算数/…, 2026年预算数/…
+        group = headers[k].split("/", 1)[0]
+        pool = [j for j, h in headers.items() if h.split("/", 1)[0] == group]
+    else:
+        measure = _MEASURE.search(headers[k])
+        same = [j for j, h in headers.items() if (_MEASURE.search(h) or None) and measure and measure.group(0) in h]
+        pool = same if measure else list(headers)
     totals = [j for j in pool if _SANGONG_TOTAL.search(headers[j]) and values.get(j)]
     if not totals:
         return False
-    top = [
-        j
-        for j in pool
-        if _SANGONG_ITEM.search(headers[j])
-        and "机关运行" not in headers[j]
-        and not re.search(r"/(小计|购置费|运行(维护)?费)$|/(公务用车)?购置费|/(公务用车)?运行", headers[j])
-    ]
+    top = [j for j in pool if _top_item(headers[j])]
     total = values[totals[0]] or Decimal(0)
     got = sum((values.get(j) or Decimal(0)) for j in top)
     return total - got > Decimal("0.011")
 
 
+def _top_item(header: str) -> bool:
+    """A 三公 item the 合计 adds: 因公出国, 公务接待, 公务用车 (its 小计, or the item itself when it has no parts); not
+    the 购置费/运行费 parts under 公务用车, nor the “三公”经费/小计 total."""
+    if not _SANGONG_ITEM.search(header) or "机关运行" in header:
+        return False
+    parent, _, last = header.rpartition("/")
+    owner = parent.rsplit("/", 1)[-1]
+    if last == "小计":
+        return "公务用车" in owner
+    return "公务用车" not in owner
+
+
+def _subgroup_short(headers: dict[int, str], k: int, values: dict[int, Decimal | None]) -> bool:
+    """公务用车购置及运行费/小计 exceeds its printed 购置费 + 运行费: the blank part is missing."""
+    if "/" not in headers[k] or headers[k].endswith("/小计"):
+        return False
+    parent = headers[k].rsplit("/", 1)[0]
+    sub = [j for j, h in headers.items() if h == parent + "/小计" and values.get(j)]
+    if not sub:
+        return False
+    parts = [j for j, h in headers.items() if h.startswith(parent + "/") and j not in sub]
+    return (values[sub[0]] or Decimal(0)) - sum((values.get(j) or Decimal(0)) for j in parts) > Decimal("0.011")
+
+
 def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:
     out: list[Violation] = []
     checks = 0
+    # a document that prints 0.00 in its tables does not leave zero amounts blank: a blank 三公 item is a gap
+    doc_zero = any(
+        parse_amount(c.text or "") == 0 and re.fullmatch(r"0(\.0+)?", normalize_text(c.text or ""))
+        for t in tables
+        if t.type and not t.type.startswith("perf.")
+        for r in t.rows
+        for c in r.cells
+    )
     for t in tables:
         if not t.type or t.type.startswith("perf."):
             continue
@@ -551,7 +584,7 @@ def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation
                 continue
             if len(filled) < 2:
                 continue
-            prints_zero = any(values.get(k) == 0 for k in amount_cols)
+            prints_zero = doc_zero or any(values.get(k) == 0 for k in amount_cols)
             for k in amount_cols:
                 if k in filled:
                     continue

@@ -476,6 +476,8 @@ def summary_subtotal_cells(view: TableView) -> list[CellRef]:
 
 
 _FUND_PART = re.compile(r"^(一般公共预算|政府性基金预算?|国有资本经营预算?)(财政)?拨款")
+_SUB_PART = re.compile(r"^(\d{1,2}[.．、]|[（(][一二三四五六七八九十]{1,3}[)）]|其中)")
+_FIRST_ORDINAL = re.compile(r"^一[、.．]")
 
 
 def _summary(view: TableView) -> Iterable[Equation]:
@@ -493,14 +495,18 @@ def _summary(view: TableView) -> Iterable[Equation]:
             stop = next((p for p in rows if p > sub and (_ORDINAL.match(labels[p]) or p in grands)), rows[-1] + 1)
             items = [p for p in rows if sub < p < stop and labels[p]]
             tops = [p for p in rows if _ORDINAL.match(labels[p]) and (grand is None or p < grand)]
+            if stop > rows[-1] and grand is None:
+                items = []  # 一、本年支出's lines run to the table's end: the page breaks inside them
         else:
             start = max([p for p in grands if p < sub], default=-1)
             items = [p for p in rows if start < p < sub and _ORDINAL.match(labels[p])]
+            if items and not _FIRST_ORDINAL.match(labels[items[0]]):
+                items = []  # the lines start at 四、/十七、: 一、… are on the page before (a table split at a page)
             between = [p for p in rows if sub < p < (grand if grand is not None else sub) and labels[p]]
             plain = [p for p in between if not _ORDINAL.match(labels[p])]
             if any(re.search("结转|结余", labels[p]) for p in plain):
-                # 年初财政拨款结转和结余, then its 一般公共预算/政府性基金/国有资本 parts: not extra lines
-                plain = [p for p in plain if not _FUND_PART.match(labels[p])]
+                # 年初结转和结余, then its 一般公共预算/政府性基金/国有资本 (or 1. 财政拨款…) parts: not extra lines
+                plain = [p for p in plain if not (_FUND_PART.match(labels[p]) or _SUB_PART.match(labels[p]))]
             tops = [sub, *(plain or between)]
         for col in vals:
             if items:

@@ -214,6 +214,17 @@ def test_blank_required_sangong_cell_and_zero_total() -> None:
     zero[0] = "0.00"
     assert _only(rules_of(doc_of(sangong(zero))), "sangong_zero_total") == [("sangong_zero_total", "error", 19)]
 
+    # a table that leaves zero items blank: 购置费 blank is fine (小计 24 = 运行费 24); 运行费 blank is not
+    no_zeros = ["36.00", "10.00", "2.00", "24.00", "", "24.00", "171.01"]
+    assert not _only(rules_of(doc_of(sangong(no_zeros))), "blank_required")
+    no_zeros[5] = ""
+    cols = [
+        v.model_dump(mode="json")["target"]["col"]
+        for v in typed(doc_of(sangong(no_zeros))).validation.violations
+        if v.rule == "blank_required"
+    ]
+    assert 5 in cols
+
 
 def test_fiscal_summary_against_the_general_budget_table() -> None:
     fiscal = make_table(
@@ -245,6 +256,9 @@ def test_toc_against_tables_and_the_template() -> None:
     # tables out of the 目录's order
     found = rules_of(doc_of(gbe(), summary(), sangong(), text=COVER))
     assert ("toc_order", "warning", 1) in found
+    # a title with a （功能科目） suffix the 目录 leaves out is still that entry, in order
+    suffixed = gbe().model_copy(update={"title": "2026年部门一般公共预算支出功能分类预算表（功能科目）"})
+    assert not _only(rules_of(doc_of(summary(), suffixed, sangong(), text=COVER)), "toc_order")
 
 
 def test_empty_table_needs_its_note() -> None:
@@ -253,6 +267,16 @@ def test_empty_table_needs_its_note() -> None:
     assert ("empty_table_note", "error", 3) in found
     note = [*COVER, (3, "注:本部门2026年无政府性基金预算财政拨款安排的预算，故本表为空表。")]
     assert not _only(rules_of(doc_of(summary(), empty, text=note)), "empty_table_note")
+    # a running header (无锡市…部门预算公开 on every page) is no note
+    header = [*COVER, *((p, "无锡市司法局2026年度部门预算公开") for p in (2, 3, 4))]
+    assert ("empty_table_note", "error", 3) in rules_of(doc_of(summary(), empty, text=header))
+    # the note under another table of the same page belongs to that table
+    other = make_table("t7", "2026年部门国有资本经营预算支出预算表", ["合计"], [(None, "合计", ["5.00"])])
+    empty.bbox, other.bbox = [0, 100, 1000, 400], [0, 500, 1000, 800]
+    below_other = [*COVER, {"page": 3, "bbox": [0, 850, 500, 870], "text": "注：本部门无相关收支项目"}]
+    doc = doc_of(summary(), empty, other, text=COVER)
+    doc.text.append(below_other[-1])  # type: ignore[arg-type]
+    assert ("empty_table_note", "error", 3) in rules_of(doc)
 
 
 # ---- cross-document -----------------------------------------------------------------------------------------

@@ -44,3 +44,13 @@ def test_planted_errors_are_found_at_their_place(justice) -> None:
         p.cls for p in plants if detected(p, base, annotate_and_validate(p.doc, options).validation.violations) is None
     ]
     assert missed == []
+
+
+@pytest.mark.slow
+def test_scope_rules_quiet_on_the_real_text_layer(justice) -> None:
+    from juesuan.validation import scope
+    from juesuan.validation.context import build_context
+
+    found, checks = scope.check(justice.tables, build_context(justice))
+    # 机关运行经费 217.83 万元 = the 公用经费 of its 一般公共预算基本支出表: checked, and it agrees
+    assert checks >= 1 and found == []

@@ -36,6 +36,7 @@ from juesuan.validation.rules import (
     row_codes,
 )
 from juesuan.validation.schema import Schema, load_schema, normalize_text
+from juesuan.validation.uncertainty import mark_uncertain
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +297,8 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         ):
             violations += found
             checks += n
+    if options.ocr_uncertainty:  # last, over every rule family: one judgement of what OCR may have misread
+        violations = mark_uncertain(doc, final_tables, violations, options.uncertain_confidence)
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)
     log.info(

@@ -150,16 +150,11 @@ def build_context(doc: Document, uncertain_confidence: float = 0.8) -> Context:
 
 
 def cell_doubt(cell: Cell | None, threshold: float) -> str | None:
-    """Why this cell's text may not be what is printed (None: we trust it)."""
-    if cell is None:
-        return None
-    if cell.source == "human":
-        return None
-    if cell.repair:
-        return f"OCR 修正自“{cell.repair.get('original_text', '')}” / repaired from OCR text"
-    if cell.confidence < threshold:
-        return f"OCR 置信度 {cell.confidence:.2f} / OCR confidence {cell.confidence:.2f}"
-    return None
+    """Why this cell's text may not be what is printed (None: we trust it); the one test is in uncertainty.py."""
+    from juesuan.validation.uncertainty import cell_doubt as doubt
+
+    why = doubt(cell, threshold)
+    return None if why is None else f"{why[0]} / {why[1]}"
 
 
 def block_doubt(block: dict[str, Any], threshold: float) -> str | None:

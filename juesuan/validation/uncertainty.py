@@ -1,0 +1,219 @@
+"""OCR uncertainty: an error a scan may have caused is not blamed on the document (issue 13).
+
+Every rule family (table identities, cross-table totals, codes, narrative figures and shares, years and names)
+reports what it read: ``Violation.cells``/``target``/``rows``×``cols`` of ``table``, ``other`` in a second table,
+and ``text``/``page`` for a sentence. After all rules ran, :func:`mark_uncertain` looks at exactly those cells and
+that sentence and asks one question of each: could OCR have misread it? A cell is uncertain when it was repaired,
+its OCR confidence is below ``uncertain_confidence``, its text has digits but no value, or its table (read by OCR)
+was put together unsurely (orphaned amounts, unreadable cells, a close structure choice). A sentence is uncertain
+when one of its OCR tokens with digits is below the threshold. Such an error becomes a warning with
+``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
+
+Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
+from juesuan.lexicon import HAN
+from juesuan.validation.schema import normalize_text
+
+_DIGIT = re.compile(r"\d")
+# needs_review reasons that say how the table was read (identity_errors is the rules' own verdict: not a cause)
+_READ_REASONS = ("orphans:", "null_numeric:", "structure")
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """Why one thing a rule read may not be what is printed."""
+
+    where_zh: str
+    where_en: str
+    why_zh: str
+    why_en: str
+
+    @property
+    def zh(self) -> str:
+        return f"{self.where_zh}{self.why_zh}"
+
+    @property
+    def en(self) -> str:
+        return f"{self.where_en}: {self.why_en}"
+
+
+def ocr_pages(doc: Document) -> set[int]:
+    """Pages read by OCR: ``PageInfo.text_layer`` False, or (older files) a cell or text token below 1.0."""
+    known = {p.index for p in doc.pages if p.text_layer is not None}
+    pages = {p.index for p in doc.pages if p.text_layer is False}
+    for t in doc.tables:
+        for row in t.rows:
+            for c in row.cells:
+                if c.page not in known and c.confidence < 1.0:
+                    pages.add(c.page)
+    for b in doc.text:
+        if b.page not in known and b.spans:
+            pages.add(b.page)
+    return pages
+
+
+def cell_doubt(cell: Cell | None, threshold: float) -> tuple[str, str] | None:
+    """(zh, en) reason this cell's text may not be what is printed; None when we trust it."""
+    if cell is None or cell.source == "human":
+        return None
+    if cell.repair is not None:
+        return (
+            f"由OCR读数“{cell.repair.original_text}”修正",
+            f"repaired from the OCR reading '{cell.repair.original_text}'",
+        )
+    if cell.confidence < threshold:
+        return f"OCR置信度 {cell.confidence:.2f}", f"OCR confidence {cell.confidence:.2f}"
+    text = (cell.text or "").strip()
+    if _DIGIT.search(text) and not HAN.search(text) and parse_amount(text) is None:
+        return f"OCR读数“{text}”无法识别为数字", f"OCR text '{text}' does not read as a number"
+    return None
+
+
+def table_doubt(table: Table) -> tuple[str, str] | None:
+    """(zh, en) when the extractor itself was unsure how an OCR-read table fits together."""
+    reasons = [r for r in table.review_reasons if r.startswith(_READ_REASONS)]
+    if table.orphans and not any(r.startswith("orphans:") for r in reasons):
+        reasons.insert(0, f"orphans:{table.orphans}")
+    if not reasons:
+        return None
+    joined = ", ".join(reasons)
+    return f"表格结构待复核（{joined}）", f"the table's structure needs review ({joined})"
+
+
+def _row(table: Table, index: int) -> Row | None:
+    return next((r for r in table.rows if r.index == index), None)
+
+
+def _cells_read(v: Violation, tables: dict[str, Table]) -> list[tuple[Table, Row, int]]:
+    """Every (table, row, column) the violation says its rule read."""
+    out: list[tuple[Table, Row, int]] = []
+    table = tables.get(v.table or "")
+    if table is not None:
+        pairs = [(r, c) for r, c in v.cells] if v.cells else [(r, c) for r in v.rows for c in v.cols]
+        if v.target is not None:
+            pairs.append((v.target.row, v.target.col))
+        for r, c in dict.fromkeys(pairs):
+            row = _row(table, r)
+            if row is not None:
+                out.append((table, row, c))
+    if v.other is not None and v.other.table in tables:
+        other = tables[v.other.table]
+        row = _row(other, v.other.row)
+        if row is not None:
+            out.append((other, row, v.other.col))
+    return out
+
+
+def _cell_name(table: Table, row: Row, col: int) -> tuple[str, str]:
+    header = next((c.header for c in table.columns if c.index == col), "") or f"第{col + 1}列"
+    label = row.code or row.name or f"第{row.index + 1}行"
+    return f"{table.id} {label}×{header}", f"{table.id} {label} × {header}"
+
+
+def _figures(v: Violation) -> set[str]:
+    """The numbers a narrative violation is about, as printed digits (12.50 → 12.5, 1250)."""
+    out: set[str] = set()
+    for x in (v.found, v.expected):
+        if x is None:
+            continue
+        s = f"{x:.2f}".rstrip("0").rstrip(".")
+        out.add(s)
+    return out
+
+
+def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Doubt | None:
+    """A low-confidence OCR token with digits inside the violation's sentence, preferring one that holds its figure."""
+    if not v.text or v.page is None:
+        return None
+    sentence = normalize_text(v.text)
+    figures = _figures(v)
+    best: tuple[int, float, str] | None = None
+    for b in blocks:
+        page = int(b.get("page", 0) or 0)
+        spans = b.get("spans") or []
+        if page not in (v.page, v.page + 1) or not spans:
+            continue
+        text = str(b.get("text", ""))
+        for start, end, conf in spans:
+            if conf >= threshold:
+                continue
+            token = normalize_text(text[int(start) : int(end)])
+            digits = re.findall(r"\d[\d,]*(?:\.\d+)?", token)
+            if not digits or token not in sentence:
+                continue
+            holds = any(d.replace(",", "").rstrip("0").rstrip(".") in figures for d in digits if "." in d) or any(
+                d.replace(",", "") in figures for d in digits
+            )
+            rank = (0 if holds else 1, float(conf), token)
+            if best is None or rank < best:
+                best = rank
+    if best is None:
+        return None
+    _, conf, token = best
+    short = token if len(token) <= 24 else token[:24] + "…"
+    return Doubt(f"说明文字“{short}”", f"text '{short}'", f"OCR置信度 {conf:.2f}", f"OCR confidence {conf:.2f}")
+
+
+def violation_doubt(
+    v: Violation, tables: dict[str, Table], blocks: Sequence[Any], pages: set[int], threshold: float
+) -> Doubt | None:
+    """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    read = _cells_read(v, tables)
+    for table, row, col in read:
+        cell = row.cell(col)
+        if cell is not None and cell.page not in pages:
+            continue
+        why = cell_doubt(cell, threshold)
+        if why is not None:
+            where_zh, where_en = _cell_name(table, row, col)
+            return Doubt(where_zh, where_en, why[0], why[1])
+    doubt = sentence_doubt(v, blocks, threshold)
+    if doubt is not None:
+        return doubt
+    seen: set[str] = set()
+    for table, _, _ in read:
+        if table.id in seen or not (set(table.pages) & pages):
+            continue
+        seen.add(table.id)
+        why = table_doubt(table)
+        if why is not None:
+            return Doubt(f"表 {table.id} ", f"table {table.id}", why[0], why[1])
+    return None
+
+
+def mark_uncertain(
+    doc: Document, tables: Sequence[Table], violations: Sequence[Violation], threshold: float
+) -> list[Violation]:
+    """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why."""
+    pages = ocr_pages(doc)
+    if not pages:
+        return list(violations)
+    by_id = {t.id: t for t in tables}
+    blocks = [b for b in doc.text if b.page in pages]
+    out: list[Violation] = []
+    for v in violations:
+        doubt = violation_doubt(v, by_id, blocks, pages, threshold) if v.severity == "error" else None
+        if doubt is None:
+            out.append(v)
+            continue
+        out.append(
+            v.model_copy(
+                update={
+                    "severity": "warning",
+                    "ocr_uncertain": doubt.en,
+                    "message_zh": f"{v.message_zh}（OCR不确定：{doubt.zh}，可能是识别错误而非文件错误）",
+                    "message_en": f"{v.message_en} (OCR-uncertain: {doubt.en}; may be a misread, not a document error)",
+                }
+            )
+        )
+    return out

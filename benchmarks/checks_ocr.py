@@ -144,18 +144,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--validate-only", action="store_true", help="use cached extractions, extract nothing")
     args = ap.parse_args(argv)
-    pdfs = sorted(p.resolve() for p in args.inputs)
+    pdfs = list(dict.fromkeys(p.resolve() for p in args.inputs))  # in the order given: a partial run covers those
     t0 = time.process_time()
-    runs: dict[str, dict[str, Path]] = {}
-    if args.validate_only:
+    runs: dict[str, dict[str, Path]] = {name: {} for name in ["text", *args.presets]}
+    for pdf in pdfs:  # document by document, every preset, so an interrupted run has whole comparisons
         for name in ["text", *args.presets]:
-            runs[name] = {p.stem: args.out / name / p.stem / "document.json" for p in pdfs}
-            runs[name] = {k: v for k, v in runs[name].items() if v.is_file()}
-    else:
-        runs["text"] = extract(pdfs, args.out / "text", True, args.workers)
-        for preset in args.presets:
-            tiffs = [degraded_tiff(p, preset, args.out / "images" / preset / f"{p.stem}.tif", args.seed) for p in pdfs]
-            runs[preset] = extract(tiffs, args.out / preset, False, args.workers)
+            cached = args.out / name / pdf.stem / "document.json"
+            if args.validate_only or cached.is_file():
+                if cached.is_file():
+                    runs[name][pdf.stem] = cached
+                continue
+            if name == "text":
+                runs[name] |= extract([pdf], args.out / name, True, args.workers)
+            else:
+                tiff = degraded_tiff(pdf, name, args.out / "images" / name / f"{pdf.stem}.tif", args.seed)
+                runs[name] |= extract([tiff], args.out / name, False, args.workers)
     docs: list[dict[str, Any]] = []
     for pdf in pdfs:
         text_path = runs["text"].get(pdf.stem)

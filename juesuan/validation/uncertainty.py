@@ -126,9 +126,15 @@ def _figures(v: Violation) -> set[str]:
     for x in (v.found, v.expected):
         if x is None:
             continue
-        s = f"{x:.2f}".rstrip("0").rstrip(".")
+        s = f"{abs(x):.2f}".rstrip("0").rstrip(".")
         out.add(s)
     return out
+
+
+def _printed(digits: str) -> str:
+    """12.50 → 12.5, 1,250 → 1250: a printed number as :func:`_figures` writes it."""
+    d = digits.replace(",", "")
+    return d.rstrip("0").rstrip(".") if "." in d else d
 
 
 def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Doubt | None:
@@ -149,11 +155,10 @@ def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Dou
                 continue
             token = normalize_text(text[int(start) : int(end)])
             digits = re.findall(r"\d[\d,]*(?:\.\d+)?", token)
-            if not digits or token not in sentence:
+            holds = any(_printed(d) in figures for d in digits)
+            # the violation keeps 160 characters of its sentence: a token past them counts when it holds the figure
+            if not digits or not (holds or token in sentence):
                 continue
-            holds = any(d.replace(",", "").rstrip("0").rstrip(".") in figures for d in digits if "." in d) or any(
-                d.replace(",", "") in figures for d in digits
-            )
             rank = (0 if holds else 1, float(conf), token)
             if best is None or rank < best:
                 best = rank

@@ -6,7 +6,8 @@ and ``text``/``page`` for a sentence. After all rules ran, :func:`mark_uncertain
 that sentence and asks one question of each: could OCR have misread it? A cell is uncertain when it was repaired,
 its OCR confidence is below ``uncertain_confidence``, its text has digits but no value, or its table (read by OCR)
 was put together unsurely (orphaned amounts, unreadable cells, a close structure choice). A sentence is uncertain
-when one of its OCR tokens with digits is below the threshold. Such an error becomes a warning with
+when one of its OCR tokens with digits is below the threshold. A rule about the set of tables (a required table
+missing, the 目录's order) is uncertain while an OCR-read table has no sure type. Such an error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -27,6 +28,9 @@ from juesuan.validation.schema import normalize_text
 _DIGIT = re.compile(r"\d")
 # needs_review reasons that say how the table was read (identity_errors is the rules' own verdict: not a cause)
 _READ_REASONS = ("orphans:", "null_numeric:", "structure")
+# rules that judge the document's set of tables by their types (completeness.py)
+TABLE_SET_RULES = frozenset({"table_missing", "toc_order", "toc_unlisted"})
+TYPE_SURE = 0.5  # the type probability completeness trusts for a 目录 entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,22 @@ def table_doubt(table: Table) -> tuple[str, str] | None:
         return None
     joined = ", ".join(reasons)
     return f"表格结构待复核（{joined}）", f"the table's structure needs review ({joined})"
+
+
+def untyped_doubt(tables: Sequence[Table], pages: set[int]) -> Doubt | None:
+    """An OCR-read table the classifier could not type: a required table 'missing' from the set may be this one,
+    its title misread or lost (the rules that judge the table set read the types)."""
+    for t in tables:
+        if set(t.pages) & pages and (t.type is None or (t.type_confidence or 0.0) < TYPE_SURE):
+            span = "–".join(dict.fromkeys(str(p + 1) for p in (t.pages[0], t.pages[-1]))) if t.pages else "?"
+            title = (t.title or "")[:30]
+            return Doubt(
+                f"表 {t.id}（第{span}页，标题“{title}”）",
+                f"table {t.id} (p. {span}, title '{title}')",
+                "未能识别类型，标题可能识别有误",
+                "could not be typed; its title may be misread",
+            )
+    return None
 
 
 def _row(table: Table, index: int) -> Row | None:
@@ -173,6 +193,8 @@ def violation_doubt(
     v: Violation, tables: dict[str, Table], blocks: Sequence[Any], pages: set[int], threshold: float
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    if v.rule in TABLE_SET_RULES:
+        return untyped_doubt(list(tables.values()), pages)
     read = _cells_read(v, tables)
     for table, row, col in read:
         cell = row.cell(col)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from validation_tables import GBE_ROWS, document_of, make_table
 
 from juesuan.datamodel.amounts import parse_amount
-from juesuan.datamodel.document import Document, PageInfo, Repair, Table, TextBlock
+from juesuan.datamodel.document import Document, PageInfo, Repair, Table, TextBlock, Violation
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate
-from juesuan.validation.uncertainty import cell_doubt, ocr_pages
+from juesuan.validation.uncertainty import cell_doubt, mark_uncertain, ocr_pages
 
 # 行政运行 1,511.89 misread as 1,571.89 (1↔7): 财政事务 20106 = Σ项 and the 基本+项目 row identity both fail
 SLIP = ("2010601", 2, "1,571.89")
@@ -129,3 +129,20 @@ def test_ocr_pages_of_an_older_file_come_from_confidences() -> None:
     doc = document_of(table)  # no PageInfo: pages read by OCR are those with a cell below 1.0
     assert ocr_pages(doc) == {3}
     assert ocr_pages(document_of(_gbe())) == set()
+
+
+def test_missing_table_beside_an_untyped_ocr_table_is_uncertain() -> None:
+    """gov-office 2025 单位预算 under `scan`: the 基本支出 table's title was read as the 编制单位 line, so it had no
+    type and completeness called the required table missing (benchmarks/checks_ocr.py)."""
+    untyped = _gbe(confidence=0.97, slip=None)
+    untyped.title, untyped.type, untyped.type_confidence = "编制单位：上海市普陀区人民政府办公室", None, 0.01
+    missing = Violation(rule="table_missing", severity="error", page=1, message_en="general_budget_basic is missing")
+    for text_layer, severity in ((False, "warning"), (True, "error")):
+        doc = _doc(untyped, text_layer=text_layer)
+        (v,) = mark_uncertain(doc, doc.tables, [missing], 0.8)
+        assert v.severity == severity
+        assert (v.ocr_uncertain is not None) is (not text_layer)
+    typed = _gbe(confidence=0.97, slip=None)
+    typed.type, typed.type_confidence = "final.general_budget_expenditure", 0.99
+    doc = _doc(typed, text_layer=False)
+    assert mark_uncertain(doc, doc.tables, [missing], 0.8)[0].severity == "error"

@@ -23,6 +23,7 @@ from typing import Any
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
 from juesuan.lexicon import HAN
+from juesuan.validation.context import report_kind
 from juesuan.validation.schema import normalize_text
 
 _DIGIT = re.compile(r"\d")
@@ -31,6 +32,7 @@ _READ_REASONS = ("orphans:", "null_numeric:", "structure")
 # rules that judge the document's set of tables by their types (completeness.py)
 TABLE_SET_RULES = frozenset({"table_missing", "toc_order", "toc_unlisted"})
 TYPE_SURE = 0.5  # the type probability completeness trusts for a 目录 entry
+TYPE_SURE_OCR = 0.9  # text-layer tables type at 1.0; an OCR table below this may have lost its title
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,19 +96,39 @@ def table_doubt(table: Table) -> tuple[str, str] | None:
     return f"表格结构待复核（{joined}）", f"the table's structure needs review ({joined})"
 
 
-def untyped_doubt(tables: Sequence[Table], pages: set[int]) -> Doubt | None:
-    """An OCR-read table the classifier could not type: a required table 'missing' from the set may be this one,
-    its title misread or lost (the rules that judge the table set read the types)."""
+def type_doubt(table: Table, kind: str | None) -> tuple[str, str] | None:
+    """(zh, en) when an OCR-read table's type, which chooses its identities and its place in the table set, is
+    unsure: no type, a probability below ``TYPE_SURE_OCR``, or a type of the other kind of document (a 决算 table in
+    a 预算). OCR loses or garbles titles (a `fax` page's title often reads as the 编制单位 line)."""
+    p = table.type_confidence or 0.0
+    if table.type is None or p < TYPE_SURE:
+        return "未能识别类型，标题可能识别有误", "could not be typed; its title may be misread"
+    family = {"final": "决算", "budget": "预算"}.get(table.type.split(".")[0])
+    if kind and family and family != kind:
+        return (
+            f"类型 {table.type} 属于{family}，与本{kind}文件不符，标题或表头可能识别有误",
+            f"its type {table.type} belongs to a {family}, not this {kind}; title or header may be misread",
+        )
+    if p < TYPE_SURE_OCR:
+        return (
+            f"类型 {table.type} 不确定（{p:.2f}），所用恒等式可能不适用",
+            f"its type {table.type} is unsure ({p:.2f}); the identities chosen for it may not apply",
+        )
+    return None
+
+
+def _table_name(t: Table) -> tuple[str, str]:
+    span = "–".join(dict.fromkeys(str(p + 1) for p in (t.pages[0], t.pages[-1]))) if t.pages else "?"
+    title = (t.title or "")[:30]
+    return f"表 {t.id}（第{span}页，标题“{title}”）", f"table {t.id} (p. {span}, title '{title}')"
+
+
+def table_set_doubt(tables: Sequence[Table], pages: set[int], kind: str | None) -> Doubt | None:
+    """An OCR-read table of unsure type: a required table 'missing' from the set may be this one."""
     for t in tables:
-        if set(t.pages) & pages and (t.type is None or (t.type_confidence or 0.0) < TYPE_SURE):
-            span = "–".join(dict.fromkeys(str(p + 1) for p in (t.pages[0], t.pages[-1]))) if t.pages else "?"
-            title = (t.title or "")[:30]
-            return Doubt(
-                f"表 {t.id}（第{span}页，标题“{title}”）",
-                f"table {t.id} (p. {span}, title '{title}')",
-                "未能识别类型，标题可能识别有误",
-                "could not be typed; its title may be misread",
-            )
+        why = type_doubt(t, kind) if set(t.pages) & pages else None
+        if why is not None:
+            return Doubt(*_table_name(t), *why)
     return None
 
 
@@ -190,11 +212,16 @@ def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Dou
 
 
 def violation_doubt(
-    v: Violation, tables: dict[str, Table], blocks: Sequence[Any], pages: set[int], threshold: float
+    v: Violation,
+    tables: dict[str, Table],
+    blocks: Sequence[Any],
+    pages: set[int],
+    threshold: float,
+    kind: str | None = None,
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
     if v.rule in TABLE_SET_RULES:
-        return untyped_doubt(list(tables.values()), pages)
+        return table_set_doubt(list(tables.values()), pages, kind)
     read = _cells_read(v, tables)
     for table, row, col in read:
         cell = row.cell(col)
@@ -212,9 +239,9 @@ def violation_doubt(
         if table.id in seen or not (set(table.pages) & pages):
             continue
         seen.add(table.id)
-        why = table_doubt(table)
+        why = table_doubt(table) or type_doubt(table, kind)
         if why is not None:
-            return Doubt(f"表 {table.id} ", f"table {table.id}", why[0], why[1])
+            return Doubt(*_table_name(table), *why)
     return None
 
 
@@ -226,10 +253,11 @@ def mark_uncertain(
     if not pages:
         return list(violations)
     by_id = {t.id: t for t in tables}
+    kind = report_kind(doc)[0]
     blocks = [b for b in doc.text if b.page in pages]
     out: list[Violation] = []
     for v in violations:
-        doubt = violation_doubt(v, by_id, blocks, pages, threshold) if v.severity == "error" else None
+        doubt = violation_doubt(v, by_id, blocks, pages, threshold, kind) if v.severity == "error" else None
         if doubt is None:
             out.append(v)
             continue

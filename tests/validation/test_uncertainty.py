@@ -146,3 +146,24 @@ def test_missing_table_beside_an_untyped_ocr_table_is_uncertain() -> None:
     typed.type, typed.type_confidence = "final.general_budget_expenditure", 0.99
     doc = _doc(typed, text_layer=False)
     assert mark_uncertain(doc, doc.tables, [missing], 0.8)[0].severity == "error"
+
+
+def test_identity_on_an_ocr_table_of_unsure_or_foreign_type_is_uncertain() -> None:
+    """gov-office 2025 单位预算 under `fax`: the 收支总表 lost its title and was typed as a 决算 基本支出 table, so a
+    column identity of the wrong template failed on correct numbers."""
+    v = Violation(rule="column_total", table="t5", cells=[[0, 2], [0, 3]], severity="error", page=3)
+    for type_id, p, kind, uncertain in (
+        ("final.general_budget_expenditure", 0.99, "预算", True),  # a 决算 table in a 预算
+        ("budget.general_budget_expenditure", 0.61, "预算", True),  # unsure
+        ("budget.general_budget_expenditure", 0.99, "预算", False),
+    ):
+        table = _gbe(confidence=0.99, slip=None)
+        table.type, table.type_confidence = type_id, p
+        doc = _doc(table, text_layer=False)
+        doc.info.kind = kind
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+        assert (out.ocr_uncertain is not None) is uncertain, (type_id, p)
+        if uncertain:
+            assert type_id in out.ocr_uncertain and out.severity == "warning"
+        doc.pages = [p.model_copy(update={"text_layer": True}) for p in doc.pages]
+        assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"

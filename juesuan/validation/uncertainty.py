@@ -124,12 +124,15 @@ def _table_name(t: Table) -> tuple[str, str]:
 
 
 def table_set_doubt(tables: Sequence[Table], pages: set[int], kind: str | None) -> Doubt | None:
-    """An OCR-read table of unsure type: a required table 'missing' from the set may be this one."""
-    for t in tables:
-        why = type_doubt(t, kind) if set(t.pages) & pages else None
-        if why is not None:
-            return Doubt(*_table_name(t), *why)
-    return None
+    """The OCR-read table of least sure type: a required table 'missing' from the set may be this one."""
+    doubtful = [(t, type_doubt(t, kind)) for t in tables if set(t.pages) & pages]
+    ranked = sorted(((t, w) for t, w in doubtful if w), key=lambda tw: tw[0].type_confidence or 0.0)
+    if not ranked:
+        return None
+    t, (zh, en) = ranked[0]
+    return Doubt(
+        *_table_name(t), f"{zh}；缺少或错位的表可能就是此表", f"{en}; the missing or misplaced table may be it"
+    )
 
 
 def _row(table: Table, index: int) -> Row | None:

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -127,11 +128,72 @@ def compare(text_doc: Document, ocr_doc: Document) -> dict[str, Any]:
     }
 
 
-def validate(path: Path, uncertainty: bool) -> Document:
+_PAGE_RUN = re.compile(r"^(?P<stem>.+)__p(?P<page>\d{3})__(?P<dpi>\d+)dpi__(?P<preset>[a-z_]+)$")
+
+
+def as_page_of(doc: Document, pdf: Path, page: int) -> Document:
+    """A one-page OCR document of ``juesuan evaluate`` (page image ``…__p031__…``) as page ``page`` (0-based) of
+    its PDF: every page index moved, the source's page count set, so whole-document rules skip it like the
+    text-layer page run they are compared with."""
+    import pypdfium2 as pdfium
+
+    pdf_doc = pdfium.PdfDocument(str(pdf))
+    n = len(pdf_doc)
+    pdf_doc.close()
+    d = doc.model_copy(deep=True)
+    d.source.path, d.source.pages = str(pdf), n
+    for p in d.pages:
+        p.index += page
+    for t in d.tables:
+        t.pages = [p + page for p in t.pages]
+        for row in t.rows:
+            for c in row.cells:
+                c.page += page
+    for b in d.text:
+        b.page += page
+    return d
+
+
+def page_runs(folders: Sequence[Path], pdfs: Sequence[Path], out: Path, workers: int) -> list[dict[str, Any]]:
+    """Comparisons for the sampled pages of earlier ``juesuan evaluate`` runs (``OUT/extract/<page run>/``): each
+    OCR page against the text-layer extraction of the same page of its PDF (``--pages N``, cached)."""
+    from juesuan.batch.runner import run_batch
+
+    by_stem = {p.stem.replace(" ", "_"): p for p in pdfs}
+    rows: list[dict[str, Any]] = []
+    for folder in folders:
+        for run in sorted((folder / "extract").glob("*/document.json")):
+            m = _PAGE_RUN.match(run.parent.name)
+            pdf = by_stem.get(m.group("stem")) if m else None
+            if m is None or pdf is None:
+                continue
+            page = int(m.group("page")) - 1
+            text_dir = out / "text-pages" / f"p{page + 1:03d}"
+            text_path = text_dir / pdf.stem / "document.json"
+            if not text_path.is_file():
+                run_batch([pdf], text_dir, _options(True), workers=workers, pages=[page])
+            if not text_path.is_file():
+                print(f"  {pdf.name} p{page + 1}: no text-layer extraction", file=sys.stderr)
+                continue
+            text_doc = validate(text_path, True)
+            ocr = as_page_of(Document.load(run), pdf, page)
+            rows.append(
+                {
+                    "document": f"{pdf.name} p{page + 1}",
+                    "preset": m.group("preset"),
+                    "pages": 1,
+                    "before": compare(text_doc, validate(ocr, False)),
+                    "after": compare(text_doc, validate(ocr, True)),
+                }
+            )
+    return rows
+
+
+def validate(path: Path | Document, uncertainty: bool) -> Document:
     from juesuan.validation.check import annotate_and_validate
 
     options = load_options().validation.model_copy(update={"ocr_uncertainty": uncertainty})
-    return annotate_and_validate(Document.load(path), options)
+    return annotate_and_validate(path if isinstance(path, Document) else Document.load(path), options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,6 +204,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--metrics", type=Path, default=None, help="write the metrics JSON here")
     ap.add_argument("--seed", type=int, default=7, help="degradation seed (juesuan evaluate's default)")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument(
+        "--from-evaluate",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="also compare the sampled pages of these `juesuan evaluate` output folders (OUT/extract/…)",
+    )
     ap.add_argument("--validate-only", action="store_true", help="use cached extractions, extract nothing")
     args = ap.parse_args(argv)
     pdfs = list(dict.fromkeys(p.resolve() for p in args.inputs))  # in the order given: a partial run covers those
@@ -180,10 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "after": after,
                 }
             )
+    pages = page_runs(args.from_evaluate, pdfs, args.out, args.workers)
     summary: dict[str, Any] = {}
-    for preset in args.presets:
-        rows = [d for d in docs if d["preset"] == preset]
-        summary[preset] = {
+    for key, rows in [(preset, [d for d in docs if d["preset"] == preset]) for preset in args.presets] + [
+        (f"{preset} (sampled pages)", [d for d in pages if d["preset"] == preset])
+        for preset in dict.fromkeys(d["preset"] for d in pages)
+    ]:
+        summary[key] = {
             "documents": len(rows),
             "pages": sum(d["pages"] for d in rows),
             **{
@@ -199,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpu_seconds_this_process": round(time.process_time() - t0, 1),
         "summary": summary,
         "documents": docs,
+        "sampled_pages": pages,
     }
     if args.metrics:
         args.metrics.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {preset} | {s['documents']} | {s['pages']} | {s['before_false_errors']} | {s['after_false_errors']} "
             f"| {s['before_ocr_uncertain']} | {s['after_ocr_uncertain']} |"
         )
-    for d in docs:
+    for d in docs + pages:
         for e in d["after"]["false_errors"]:
             print(f"- {d['preset']} {d['document']} p{e['page']} {e['rule']} {e['table_type']}: {e['message']}")
     return 0

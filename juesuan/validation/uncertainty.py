@@ -5,9 +5,11 @@ reports what it read: ``Violation.cells``/``target``/``rows``×``cols`` of ``tab
 and ``text``/``page`` for a sentence. After all rules ran, :func:`mark_uncertain` looks at exactly those cells and
 that sentence and asks one question of each: could OCR have misread it? A cell is uncertain when it was repaired,
 its OCR confidence is below ``uncertain_confidence``, its text has digits but no value, or its table (read by OCR)
-was put together unsurely (orphaned amounts, unreadable cells, a close structure choice). A sentence is uncertain
-when one of its OCR tokens with digits is below the threshold. A rule about the set of tables (a required table
-missing, the 目录's order) is uncertain while an OCR-read table has no sure type. Such an error becomes a warning with
+was put together unsurely (orphaned amounts, unreadable cells, a close structure choice, an unsure type). A
+sentence is uncertain when one of its OCR tokens with digits is below the threshold, or when one of its 万元 amounts
+is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
+rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
+no sure type. Such an error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -16,14 +18,17 @@ Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
 from juesuan.lexicon import HAN
-from juesuan.validation.context import report_kind
+from juesuan.validation.context import report_kind, table_unit_scale
+from juesuan.validation.repair import single_edits
 from juesuan.validation.schema import normalize_text
 
 _DIGIT = re.compile(r"\d")
@@ -214,6 +219,48 @@ def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Dou
     return Doubt(f"说明文字“{short}”", f"text '{short}'", f"OCR置信度 {conf:.2f}", f"OCR confidence {conf:.2f}")
 
 
+_WANYUAN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万元")
+
+
+def printed_values(tables: Sequence[Table], blocks: Sequence[Any]) -> Counter[Decimal]:
+    """How often each amount is printed, in 万元 (元 tables scaled): cells and ``…万元`` in the text."""
+    counts: Counter[Decimal] = Counter()
+    for t in tables:
+        scale = table_unit_scale(t)
+        for row in t.rows:
+            for c in row.cells:
+                v = parse_amount(c.text or "")
+                if v:
+                    counts[abs(v) / scale] += 1
+    for b in blocks:
+        for m in _WANYUAN.finditer(normalize_text(str(b.get("text", "")))):
+            v = parse_amount(m.group(1))
+            if v:
+                counts[abs(v)] += 1
+    return counts
+
+
+def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
+    """A 万元 amount of the violation's sentence printed nowhere else, one OCR slip (repair's edits) away from an
+    amount the document prints elsewhere: the sentence, not the document, may be wrong."""
+    if not v.text:
+        return None
+    for m in _WANYUAN.finditer(normalize_text(v.text)):
+        raw = m.group(1)
+        value = parse_amount(raw)
+        if not value or printed[abs(value)] > 1:
+            continue
+        for edit in single_edits(raw):
+            if edit.value and edit.value != value and printed[abs(edit.value)] > 0:
+                return Doubt(
+                    f"说明文字“{raw}万元”",
+                    f"text '{raw}万元'",
+                    f"仅此一处，差一个OCR误读即为文件他处的 {edit.text}",
+                    f"printed nowhere else; one OCR slip ({edit.kind}) from {edit.text}, which the document prints",
+                )
+    return None
+
+
 def violation_doubt(
     v: Violation,
     tables: dict[str, Table],
@@ -221,6 +268,7 @@ def violation_doubt(
     pages: set[int],
     threshold: float,
     kind: str | None = None,
+    printed: Counter[Decimal] | None = None,
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
     if v.rule in TABLE_SET_RULES:
@@ -234,7 +282,7 @@ def violation_doubt(
         if why is not None:
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
-    doubt = sentence_doubt(v, blocks, threshold)
+    doubt = sentence_doubt(v, blocks, threshold) or (slip_doubt(v, printed) if printed is not None else None)
     if doubt is not None:
         return doubt
     seen: set[str] = set()
@@ -257,10 +305,11 @@ def mark_uncertain(
         return list(violations)
     by_id = {t.id: t for t in tables}
     kind = report_kind(doc)[0]
+    printed = printed_values(tables, doc.text)
     blocks = [b for b in doc.text if b.page in pages]
     out: list[Violation] = []
     for v in violations:
-        doubt = violation_doubt(v, by_id, blocks, pages, threshold, kind) if v.severity == "error" else None
+        doubt = violation_doubt(v, by_id, blocks, pages, threshold, kind, printed) if v.severity == "error" else None
         if doubt is None:
             out.append(v)
             continue

@@ -167,3 +167,28 @@ def test_identity_on_an_ocr_table_of_unsure_or_foreign_type_is_uncertain() -> No
             assert type_id in out.ocr_uncertain and out.severity == "warning"
         doc.pages = [p.model_copy(update={"text_layer": True}) for p in doc.pages]
         assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"
+
+
+# justice-bureau 2026 部门预算 p. 8 under `fax`: 预算安排686万元 read as 685 at confidence 0.997
+# (benchmarks/checks_ocr.py)
+LEGAL = (
+    "4、公共安全支出（204类）司法（06款）公共法律服务（07项）{head}万元。主要用于：公共法律服务业务支出。"
+    "2025年当年预算执行数为679.12万元，2026年预算安排685万元，比2025年预算执行数增加1.01%。"
+)
+
+
+def test_amount_one_slip_from_one_printed_elsewhere_is_uncertain() -> None:
+    def run(head: str, text_layer: bool) -> tuple[list, list]:
+        text = LEGAL.format(head=head)
+        spans = [] if text_layer else [(0, len(text), 0.997)]
+        errors, uncertain = _errors(_doc(text_layer=text_layer, blocks=[TextBlock(page=7, text=text, spans=spans)]))
+        narrative = [v for v in errors if v.rule.startswith("narrative")]  # the page set is a fragment
+        return narrative, [v for v in uncertain if v.rule.startswith("narrative")]
+
+    errors, uncertain = run("686", text_layer=False)
+    assert errors == [] and [v.rule for v in uncertain] == ["narrative_change"]
+    assert "685万元" in uncertain[0].ocr_uncertain and "686" in uncertain[0].ocr_uncertain
+    errors, uncertain = run("686", text_layer=True)  # the same words in a text layer: the document's error
+    assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
+    errors, uncertain = run("685", text_layer=False)  # 685 printed twice, no neighbour: nothing explains it
+    assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []

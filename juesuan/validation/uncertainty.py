@@ -250,7 +250,10 @@ def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
         value = parse_amount(raw)
         if not value or printed[abs(value)] > 1:
             continue
+        stated = v.found is not None and v.expected is not None and abs(float(value) - v.found) < 1e-9
         for edit in single_edits(raw):
+            if stated and abs(float(edit.value) - float(v.expected or 0)) > 0.01:
+                continue  # the amount the rule judged: the slip must give what the rule expected (not 0.3 → 0.31)
             if edit.value and edit.value != value and printed[abs(edit.value)] > 0:
                 return Doubt(
                     f"说明文字“{raw}万元”",
@@ -282,7 +285,8 @@ def violation_doubt(
         if why is not None:
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
-    doubt = sentence_doubt(v, blocks, threshold) or (slip_doubt(v, printed) if printed is not None else None)
+    slip = slip_doubt(v, printed) if printed is not None and v.page in pages else None
+    doubt = sentence_doubt(v, blocks, threshold) or slip
     if doubt is not None:
         return doubt
     seen: set[str] = set()

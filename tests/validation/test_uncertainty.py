@@ -9,7 +9,7 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, PageInfo, Repair, Table, TextBlock, Violation
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate
-from juesuan.validation.uncertainty import cell_doubt, mark_uncertain, ocr_pages
+from juesuan.validation.uncertainty import cell_doubt, mark_uncertain, ocr_pages, slip_doubt
 
 # 行政运行 1,511.89 misread as 1,571.89 (1↔7): 财政事务 20106 = Σ项 and the 基本+项目 row identity both fail
 SLIP = ("2010601", 2, "1,571.89")
@@ -192,3 +192,15 @@ def test_amount_one_slip_from_one_printed_elsewhere_is_uncertain() -> None:
     assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
     errors, uncertain = run("685", text_layer=False)  # 685 printed twice, no neighbour: nothing explains it
     assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
+
+
+def test_slip_must_give_the_value_the_rule_expected() -> None:
+    """finance-bureau 2024 决算 p. 21 states 财政拨款收入支出总计0.3万元 (the table: 2,961.68): 0.31 is printed
+    elsewhere, but reading 0.31 would not fix the rule, so the unit slip stays the document's."""
+    from collections import Counter
+    from decimal import Decimal
+
+    v = Violation(rule="unit_slip", found=0.3, expected=2961.68, page=20, text="财政拨款收入支出总计0.3万元")
+    assert slip_doubt(v, Counter({Decimal("0.31"): 1})) is None
+    v2 = v.model_copy(update={"expected": 0.31})
+    assert slip_doubt(v2, Counter({Decimal("0.31"): 1})) is not None

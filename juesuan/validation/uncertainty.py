@@ -9,7 +9,8 @@ was put together unsurely (orphaned amounts, unreadable cells, a close structure
 sentence is uncertain when one of its OCR tokens with digits is below the threshold, or when one of its 万元 amounts
 is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
 rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
-no sure type. Such an error becomes a warning with
+no sure type; one that depends on the document kind, when OCR read the cover and the kind disagrees with most of
+the tables. Such an error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -36,6 +37,8 @@ _DIGIT = re.compile(r"\d")
 _READ_REASONS = ("orphans:", "null_numeric:", "structure")
 # rules that judge the document's set of tables by their types (completeness.py)
 TABLE_SET_RULES = frozenset({"table_missing", "toc_order", "toc_unlisted"})
+# rules whose verdict depends on the document kind (决算 or 预算) read from the cover
+KIND_RULES = TABLE_SET_RULES | {"year_cutoff", "year_column"}
 TYPE_SURE = 0.5  # the type probability completeness trusts for a 目录 entry
 TYPE_SURE_OCR = 0.9  # text-layer tables type at 1.0; an OCR table below this may have lost its title
 
@@ -126,6 +129,28 @@ def _table_name(t: Table) -> tuple[str, str]:
     span = "–".join(dict.fromkeys(str(p + 1) for p in (t.pages[0], t.pages[-1]))) if t.pages else "?"
     title = (t.title or "")[:30]
     return f"表 {t.id}（第{span}页，标题“{title}”）", f"table {t.id} (p. {span}, title '{title}')"
+
+
+def kind_doubt(kind: str | None, tables: Sequence[Table]) -> Doubt | None:
+    """The document's kind (决算/预算), which the cut-off year, column years and the required table set depend on,
+    disagrees with most of its typed tables: on an OCR run the cover it came from may be misread or unread."""
+    families = Counter(
+        {"final": "决算", "budget": "预算"}.get((t.type or "").split(".")[0])
+        for t in tables
+        if (t.type_confidence or 0.0) >= TYPE_SURE
+    )
+    families.pop(None, None)
+    if not kind or not families:
+        return None
+    majority, n = families.most_common(1)[0]
+    if majority == kind or n <= sum(families.values()) / 2:
+        return None
+    return Doubt(
+        f"文件类别“{kind}”",
+        f"the document kind '{kind}'",
+        f"与多数表格（{n}/{sum(families.values())} 为{majority}表）不符，封面可能识别有误",
+        f"disagrees with most tables ({n}/{sum(families.values())} are {majority} tables); the cover may be misread",
+    )
 
 
 def table_set_doubt(tables: Sequence[Table], pages: set[int], kind: str | None) -> Doubt | None:
@@ -272,8 +297,13 @@ def violation_doubt(
     threshold: float,
     kind: str | None = None,
     printed: Counter[Decimal] | None = None,
+    cover_by_ocr: bool = False,
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    if v.rule in KIND_RULES and cover_by_ocr:
+        doubt = kind_doubt(kind, list(tables.values()))
+        if doubt is not None:
+            return doubt
     if v.rule in TABLE_SET_RULES:
         return table_set_doubt(list(tables.values()), pages, kind)
     read = _cells_read(v, tables)
@@ -310,10 +340,15 @@ def mark_uncertain(
     by_id = {t.id: t for t in tables}
     kind = report_kind(doc)[0]
     printed = printed_values(tables, doc.text)
+    cover_by_ocr = min((p.index for p in doc.pages), default=0) in pages  # the page the kind and year come from
     blocks = [b for b in doc.text if b.page in pages]
     out: list[Violation] = []
     for v in violations:
-        doubt = violation_doubt(v, by_id, blocks, pages, threshold, kind, printed) if v.severity == "error" else None
+        doubt = (
+            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr)
+            if v.severity == "error"
+            else None
+        )
         if doubt is None:
             out.append(v)
             continue

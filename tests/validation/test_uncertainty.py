@@ -204,3 +204,20 @@ def test_slip_must_give_the_value_the_rule_expected() -> None:
     assert slip_doubt(v, Counter({Decimal("0.31"): 1})) is None
     v2 = v.model_copy(update={"expected": 0.31})
     assert slip_doubt(v2, Counter({Decimal("0.31"): 1})) is not None
+
+
+def test_kind_rule_is_uncertain_when_an_ocr_cover_disagrees_with_the_tables() -> None:
+    """finance-bureau 2024 决算 under `scan`: the cover gave no text, the kind came out 预算, and 截至2024年12月31日
+    was judged by the 预算 rule (should be 2023) although all nine tables are 决算 tables."""
+    v = Violation(rule="year_cutoff", severity="error", page=5, text="截至2024年12月31日")
+    for text_layer, severity in ((False, "warning"), (True, "error")):
+        table = _gbe(confidence=0.99, slip=None)
+        table.type, table.type_confidence = "final.general_budget_expenditure", 0.99
+        doc = _doc(table, text_layer=text_layer)
+        doc.info.kind = "预算"
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+        assert out.severity == severity
+        if severity == "warning":
+            assert "预算" in out.ocr_uncertain and "决算" in out.ocr_uncertain
+        doc.info.kind = "决算"  # the kind agrees with the tables: nothing explains the year
+        assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,6 @@ from typing import Any
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
 from juesuan.lexicon import HAN
-from juesuan.validation.context import report_kind, table_unit_scale
 from juesuan.validation.repair import single_edits
 from juesuan.validation.schema import normalize_text
 
@@ -247,11 +246,13 @@ def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Dou
 _WANYUAN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万元")
 
 
-def printed_values(tables: Sequence[Table], blocks: Sequence[Any]) -> Counter[Decimal]:
-    """How often each amount is printed, in 万元 (元 tables scaled): cells and ``…万元`` in the text."""
+def printed_values(
+    tables: Sequence[Table], blocks: Sequence[Any], unit_scale: Callable[[Table], int] = lambda t: 1
+) -> Counter[Decimal]:
+    """How often each amount is printed, in 万元 (``unit_scale``: 10000 for a 元 table): cells and ``…万元`` text."""
     counts: Counter[Decimal] = Counter()
     for t in tables:
-        scale = table_unit_scale(t)
+        scale = unit_scale(t)
         for row in t.rows:
             for c in row.cells:
                 v = parse_amount(c.text or "")
@@ -331,15 +332,22 @@ def violation_doubt(
 
 
 def mark_uncertain(
-    doc: Document, tables: Sequence[Table], violations: Sequence[Violation], threshold: float
+    doc: Document,
+    tables: Sequence[Table],
+    violations: Sequence[Violation],
+    threshold: float,
+    kind: str | None = None,
+    unit_scale: Callable[[Table], int] = lambda t: 1,
 ) -> list[Violation]:
-    """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why."""
+    """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why.
+
+    ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元."""
     pages = ocr_pages(doc)
     if not pages:
         return list(violations)
     by_id = {t.id: t for t in tables}
-    kind = report_kind(doc)[0]
-    printed = printed_values(tables, doc.text)
+    kind = kind or doc.info.kind
+    printed = printed_values(tables, doc.text, unit_scale)
     cover_by_ocr = min((p.index for p in doc.pages), default=0) in pages  # the page the kind and year come from
     blocks = [b for b in doc.text if b.page in pages]
     out: list[Violation] = []

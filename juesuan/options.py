@@ -141,6 +141,9 @@ class ValidationOptions(_Options):
     uncertain_confidence: float = Field(
         0.8, ge=0, le=1, description="below this OCR confidence a cell's disagreement is a warning, not an error"
     )
+    ocr_uncertainty: bool = Field(
+        True, description="an error whose cells or sentence OCR read unsurely becomes an ocr_uncertain warning"
+    )
     repair_max_cells: int = Field(3, ge=0, le=20, description="most cells repaired per table (one per round)")
     repair_rounding: bool = Field(
         True, description="also undo a last-digit slip hidden in rounding when one edit makes 2+ identities exact"

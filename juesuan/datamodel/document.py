@@ -82,6 +82,10 @@ class TextBlock(_Record):
     kind: str = "text"  # the layout region kind (title, text, ...), "text" when no region holds it
     bbox: list[float] = Field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     text: str = ""
+    # OCR only (None/empty for a text layer): the lowest token confidence, and [start, end, confidence] of each
+    # token read below 1.0 (character offsets in ``text``), so a rule can tell which figure of a sentence is unsure.
+    confidence: float | None = None
+    spans: list[tuple[int, int, float]] = Field(default_factory=list)
 
 
 class Source(_Model):
@@ -97,6 +101,7 @@ class PageInfo(_Model):
     dpi: int
     rotation: int = 0
     skew_deg: float = 0.0
+    text_layer: bool | None = None  # read from the PDF's text layer (True) or by OCR (False); None: older file
 
 
 class Cell(_Model):
@@ -175,6 +180,10 @@ class Violation(_Model):
     tables: list[str] = Field(default_factory=list)  # cross-table checks: both table ids
     other: CellInTable | None = None  # cross-table checks: the cell of the other table
     text: str | None = None  # narrative checks: the sentence (first 160 characters)
+    # Set when a cell or sentence the rule read may be an OCR misread (low confidence, repaired, unreadable, table
+    # to review): which one and why. The severity was lowered (error → warning) because the scan, not the document,
+    # may be wrong (validation/uncertainty.py).
+    ocr_uncertain: str | None = None
 
 
 class Validation(_Model):

@@ -532,11 +532,17 @@ def text_blocks(results: Sequence[OcrResult]) -> list[TextBlock]:
         for k, toks in sorted(buckets.items(), key=lambda kv: min(t.bbox_px[1] for t in kv[1])):
             lines = text_lines(toks)
             text = ""
+            spans: list[tuple[int, int, float]] = []  # OCR tokens below 1.0, as offsets in ``text``
             for line in lines:
                 piece = ""
+                marks: list[tuple[int, int, float]] = []
                 for t in line:
                     piece = _join_text(piece, t.text)
+                    if t.confidence < 1.0:
+                        marks.append((len(piece) - len(t.text), len(piece), round(float(t.confidence), 4)))
                 text = _join_text(text, piece)
+                base = len(text) - len(piece)
+                spans += [(base + a, base + b, c) for a, b, c in marks]
             kind = regions[k].kind.value if k >= 0 else "text"
             bbox = [
                 min(t.bbox_px[0] for t in toks),
@@ -544,5 +550,14 @@ def text_blocks(results: Sequence[OcrResult]) -> list[TextBlock]:
                 max(t.bbox_px[2] for t in toks),
                 max(t.bbox_px[3] for t in toks),
             ]
-            blocks.append(TextBlock(page=r.page.ref.index, kind=kind, bbox=[round(v, 1) for v in bbox], text=text))
+            blocks.append(
+                TextBlock(
+                    page=r.page.ref.index,
+                    kind=kind,
+                    bbox=[round(v, 1) for v in bbox],
+                    text=text,
+                    confidence=min((c for _, _, c in spans), default=None),
+                    spans=spans,
+                )
+            )
     return blocks

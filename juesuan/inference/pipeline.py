@@ -141,6 +141,7 @@ class Pipeline:
                     dpi=r.page.ref.dpi,
                     rotation=r.page.rotation,
                     skew_deg=round(float(r.page.skew_deg), 3),
+                    text_layer=r.page.text_layer is not None,
                 )
                 for r in results
             ],

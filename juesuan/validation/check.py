@@ -18,7 +18,7 @@ from juesuan.datamodel.document import Document, Table, Validation, Violation
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation import completeness, cross, figures, narrative, scope, years
-from juesuan.validation.context import build_context
+from juesuan.validation.context import build_context, report_kind, table_unit_scale
 from juesuan.validation.repair import repair_table
 from juesuan.validation.review import orphan_warning, review_table
 from juesuan.validation.rules import (
@@ -36,6 +36,7 @@ from juesuan.validation.rules import (
     row_codes,
 )
 from juesuan.validation.schema import Schema, load_schema, normalize_text
+from juesuan.validation.uncertainty import mark_uncertain
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +298,15 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
         ):
             violations += found
             checks += n
+    if options.ocr_uncertainty:  # last, over every rule family: one judgement of what OCR may have misread
+        violations = mark_uncertain(
+            doc,
+            final_tables,
+            violations,
+            options.uncertain_confidence,
+            kind=report_kind(doc)[0],
+            unit_scale=table_unit_scale,
+        )
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)
     log.info(

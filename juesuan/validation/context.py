@@ -17,6 +17,7 @@ from typing import Any
 from juesuan.datamodel.document import Cell, Document, Table
 from juesuan.validation.narrative import Sentence, sentences
 from juesuan.validation.schema import normalize_text
+from juesuan.validation.uncertainty import cell_doubt as ocr_cell_doubt
 
 # 上海市普陀区2026年区级部门预算 / 上海市XX局2024年度部门决算 / 2026年部门预算 / 2018年部门预算公开
 _YEAR_KIND = re.compile(r"(20\d{2})\s*年度?(?:[区市省县镇级]{0,3})?(?:部门|单位)?(?:综合)?(预算|决算)")
@@ -150,16 +151,9 @@ def build_context(doc: Document, uncertain_confidence: float = 0.8) -> Context:
 
 
 def cell_doubt(cell: Cell | None, threshold: float) -> str | None:
-    """Why this cell's text may not be what is printed (None: we trust it)."""
-    if cell is None:
-        return None
-    if cell.source == "human":
-        return None
-    if cell.repair:
-        return f"OCR 修正自“{cell.repair.get('original_text', '')}” / repaired from OCR text"
-    if cell.confidence < threshold:
-        return f"OCR 置信度 {cell.confidence:.2f} / OCR confidence {cell.confidence:.2f}"
-    return None
+    """Why this cell's text may not be what is printed (None: we trust it); the one test is in uncertainty.py."""
+    why = ocr_cell_doubt(cell, threshold)
+    return None if why is None else f"{why[0]} / {why[1]}"
 
 
 def block_doubt(block: dict[str, Any], threshold: float) -> str | None:

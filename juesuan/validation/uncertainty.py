@@ -1,0 +1,373 @@
+"""OCR uncertainty: an error a scan may have caused is not blamed on the document (issue 13).
+
+Every rule family (table identities, cross-table totals, codes, narrative figures and shares, years and names)
+reports what it read: ``Violation.cells``/``target``/``rows``×``cols`` of ``table``, ``other`` in a second table,
+and ``text``/``page`` for a sentence. After all rules ran, :func:`mark_uncertain` looks at exactly those cells and
+that sentence and asks one question of each: could OCR have misread it? A cell is uncertain when it was repaired,
+its OCR confidence is below ``uncertain_confidence``, its text has digits but no value, or its table (read by OCR)
+was put together unsurely (orphaned amounts, unreadable cells, a close structure choice, an unsure type). A
+sentence is uncertain when one of its OCR tokens with digits is below the threshold, or when one of its 万元 amounts
+is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
+rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
+no sure type; one that depends on the document kind, when OCR read the cover and the kind disagrees with most of
+the tables. Such an error becomes a warning with
+``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
+
+Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
+from juesuan.lexicon import HAN
+from juesuan.validation.repair import single_edits
+from juesuan.validation.schema import normalize_text
+
+_DIGIT = re.compile(r"\d")
+# needs_review reasons that say how the table was read (identity_errors is the rules' own verdict: not a cause)
+_READ_REASONS = ("orphans:", "null_numeric:", "structure")
+# rules that judge the document's set of tables by their types (completeness.py)
+TABLE_SET_RULES = frozenset({"table_missing", "toc_order", "toc_unlisted"})
+# rules whose verdict depends on the document kind (决算 or 预算) read from the cover
+KIND_RULES = TABLE_SET_RULES | {"year_cutoff", "year_column"}
+TYPE_SURE = 0.5  # the type probability completeness trusts for a 目录 entry
+TYPE_SURE_OCR = 0.9  # text-layer tables type at 1.0; an OCR table below this may have lost its title
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """Why one thing a rule read may not be what is printed."""
+
+    where_zh: str
+    where_en: str
+    why_zh: str
+    why_en: str
+
+    @property
+    def zh(self) -> str:
+        return f"{self.where_zh}{self.why_zh}"
+
+    @property
+    def en(self) -> str:
+        return f"{self.where_en}: {self.why_en}"
+
+
+def ocr_pages(doc: Document) -> set[int]:
+    """Pages read by OCR: ``PageInfo.text_layer`` False, or (older files) a cell or text token below 1.0."""
+    known = {p.index for p in doc.pages if p.text_layer is not None}
+    pages = {p.index for p in doc.pages if p.text_layer is False}
+    for t in doc.tables:
+        for row in t.rows:
+            for c in row.cells:
+                if c.page not in known and c.confidence < 1.0:
+                    pages.add(c.page)
+    for b in doc.text:
+        if b.page not in known and b.spans:
+            pages.add(b.page)
+    return pages
+
+
+def cell_doubt(cell: Cell | None, threshold: float) -> tuple[str, str] | None:
+    """(zh, en) reason this cell's text may not be what is printed; None when we trust it."""
+    if cell is None or cell.source == "human":
+        return None
+    if cell.repair is not None:
+        return (
+            f"由OCR读数“{cell.repair.original_text}”修正",
+            f"repaired from the OCR reading '{cell.repair.original_text}'",
+        )
+    if cell.confidence < threshold:
+        return f"OCR置信度 {cell.confidence:.2f}", f"OCR confidence {cell.confidence:.2f}"
+    text = (cell.text or "").strip()
+    if _DIGIT.search(text) and not HAN.search(text) and parse_amount(text) is None:
+        return f"OCR读数“{text}”无法识别为数字", f"OCR text '{text}' does not read as a number"
+    return None
+
+
+def table_doubt(table: Table) -> tuple[str, str] | None:
+    """(zh, en) when the extractor itself was unsure how an OCR-read table fits together."""
+    reasons = [r for r in table.review_reasons if r.startswith(_READ_REASONS)]
+    if table.orphans and not any(r.startswith("orphans:") for r in reasons):
+        reasons.insert(0, f"orphans:{table.orphans}")
+    if not reasons:
+        return None
+    joined = ", ".join(reasons)
+    return f"表格结构待复核（{joined}）", f"the table's structure needs review ({joined})"
+
+
+def type_doubt(table: Table, kind: str | None) -> tuple[str, str] | None:
+    """(zh, en) when an OCR-read table's type, which chooses its identities and its place in the table set, is
+    unsure: no type, a probability below ``TYPE_SURE_OCR``, or a type of the other kind of document (a 决算 table in
+    a 预算). OCR loses or garbles titles (a `fax` page's title often reads as the 编制单位 line)."""
+    p = table.type_confidence or 0.0
+    if table.type is None or p < TYPE_SURE:
+        return "未能识别类型，标题可能识别有误", "could not be typed; its title may be misread"
+    family = {"final": "决算", "budget": "预算"}.get(table.type.split(".")[0])
+    if kind and family and family != kind:
+        return (
+            f"类型 {table.type} 属于{family}，与本{kind}文件不符，标题或表头可能识别有误",
+            f"its type {table.type} belongs to a {family}, not this {kind}; title or header may be misread",
+        )
+    if p < TYPE_SURE_OCR:
+        return (
+            f"类型 {table.type} 不确定（{p:.2f}），所用恒等式可能不适用",
+            f"its type {table.type} is unsure ({p:.2f}); the identities chosen for it may not apply",
+        )
+    return None
+
+
+def _table_name(t: Table) -> tuple[str, str]:
+    span = "–".join(dict.fromkeys(str(p + 1) for p in (t.pages[0], t.pages[-1]))) if t.pages else "?"
+    title = (t.title or "")[:30]
+    return f"表 {t.id}（第{span}页，标题“{title}”）", f"table {t.id} (p. {span}, title '{title}')"
+
+
+def kind_doubt(kind: str | None, tables: Sequence[Table]) -> Doubt | None:
+    """The document's kind (决算/预算), which the cut-off year, column years and the required table set depend on,
+    disagrees with most of its typed tables: on an OCR run the cover it came from may be misread or unread."""
+    families = Counter(
+        {"final": "决算", "budget": "预算"}.get((t.type or "").split(".")[0])
+        for t in tables
+        if (t.type_confidence or 0.0) >= TYPE_SURE
+    )
+    families.pop(None, None)
+    if not kind or not families:
+        return None
+    majority, n = families.most_common(1)[0]
+    if majority == kind or n <= sum(families.values()) / 2:
+        return None
+    return Doubt(
+        f"文件类别“{kind}”",
+        f"the document kind '{kind}'",
+        f"与多数表格（{n}/{sum(families.values())} 为{majority}表）不符，封面可能识别有误",
+        f"disagrees with most tables ({n}/{sum(families.values())} are {majority} tables); the cover may be misread",
+    )
+
+
+def table_set_doubt(tables: Sequence[Table], pages: set[int], kind: str | None) -> Doubt | None:
+    """The OCR-read table of least sure type: a required table 'missing' from the set may be this one."""
+    doubtful = [(t, type_doubt(t, kind)) for t in tables if set(t.pages) & pages]
+    ranked = sorted(((t, w) for t, w in doubtful if w), key=lambda tw: tw[0].type_confidence or 0.0)
+    if not ranked:
+        return None
+    t, (zh, en) = ranked[0]
+    return Doubt(
+        *_table_name(t), f"{zh}；缺少或错位的表可能就是此表", f"{en}; the missing or misplaced table may be it"
+    )
+
+
+def _row(table: Table, index: int) -> Row | None:
+    return next((r for r in table.rows if r.index == index), None)
+
+
+def _cells_read(v: Violation, tables: dict[str, Table]) -> list[tuple[Table, Row, int]]:
+    """Every (table, row, column) the violation says its rule read."""
+    out: list[tuple[Table, Row, int]] = []
+    table = tables.get(v.table or "")
+    if table is not None:
+        pairs = [(r, c) for r, c in v.cells] if v.cells else [(r, c) for r in v.rows for c in v.cols]
+        if v.target is not None:
+            pairs.append((v.target.row, v.target.col))
+        for r, c in dict.fromkeys(pairs):
+            row = _row(table, r)
+            if row is not None:
+                out.append((table, row, c))
+    if v.other is not None and v.other.table in tables:
+        other = tables[v.other.table]
+        row = _row(other, v.other.row)
+        if row is not None:
+            out.append((other, row, v.other.col))
+    return out
+
+
+def _cell_name(table: Table, row: Row, col: int) -> tuple[str, str]:
+    header = next((c.header for c in table.columns if c.index == col), "") or f"第{col + 1}列"
+    label = row.code or row.name or f"第{row.index + 1}行"
+    return f"{table.id} {label}×{header}", f"{table.id} {label} × {header}"
+
+
+def _figures(v: Violation) -> set[str]:
+    """The numbers a narrative violation is about, as printed digits (12.50 → 12.5, 1250)."""
+    out: set[str] = set()
+    for x in (v.found, v.expected):
+        if x is None:
+            continue
+        s = f"{abs(x):.2f}".rstrip("0").rstrip(".")
+        out.add(s)
+    return out
+
+
+def _printed(digits: str) -> str:
+    """12.50 → 12.5, 1,250 → 1250: a printed number as :func:`_figures` writes it."""
+    d = digits.replace(",", "")
+    return d.rstrip("0").rstrip(".") if "." in d else d
+
+
+def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Doubt | None:
+    """A low-confidence OCR token with digits inside the violation's sentence, preferring one that holds its figure."""
+    if not v.text or v.page is None:
+        return None
+    sentence = normalize_text(v.text)
+    figures = _figures(v)
+    best: tuple[int, float, str] | None = None
+    for b in blocks:
+        page = int(b.get("page", 0) or 0)
+        spans = b.get("spans") or []
+        if page not in (v.page, v.page + 1) or not spans:
+            continue
+        text = str(b.get("text", ""))
+        for start, end, conf in spans:
+            if conf >= threshold:
+                continue
+            token = normalize_text(text[int(start) : int(end)])
+            digits = re.findall(r"\d[\d,]*(?:\.\d+)?", token)
+            holds = any(_printed(d) in figures for d in digits)
+            # the violation keeps 160 characters of its sentence: a token past them counts when it holds the figure
+            if not digits or not (holds or token in sentence):
+                continue
+            rank = (0 if holds else 1, float(conf), token)
+            if best is None or rank < best:
+                best = rank
+    if best is None:
+        return None
+    _, conf, token = best
+    short = token if len(token) <= 24 else token[:24] + "…"
+    return Doubt(f"说明文字“{short}”", f"text '{short}'", f"OCR置信度 {conf:.2f}", f"OCR confidence {conf:.2f}")
+
+
+_WANYUAN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万元")
+
+
+def printed_values(
+    tables: Sequence[Table], blocks: Sequence[Any], unit_scale: Callable[[Table], int] = lambda t: 1
+) -> Counter[Decimal]:
+    """How often each amount is printed, in 万元 (``unit_scale``: 10000 for a 元 table): cells and ``…万元`` text."""
+    counts: Counter[Decimal] = Counter()
+    for t in tables:
+        scale = unit_scale(t)
+        for row in t.rows:
+            for c in row.cells:
+                v = parse_amount(c.text or "")
+                if v:
+                    counts[abs(v) / scale] += 1
+    for b in blocks:
+        for m in _WANYUAN.finditer(normalize_text(str(b.get("text", "")))):
+            v = parse_amount(m.group(1))
+            if v:
+                counts[abs(v)] += 1
+    return counts
+
+
+def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
+    """A 万元 amount of the violation's sentence printed nowhere else, one OCR slip (repair's edits) away from an
+    amount the document prints elsewhere: the sentence, not the document, may be wrong."""
+    if not v.text:
+        return None
+    for m in _WANYUAN.finditer(normalize_text(v.text)):
+        raw = m.group(1)
+        value = parse_amount(raw)
+        if not value or printed[abs(value)] > 1:
+            continue
+        stated = v.found is not None and v.expected is not None and abs(float(value) - v.found) < 1e-9
+        for edit in single_edits(raw):
+            if stated and abs(float(edit.value) - float(v.expected or 0)) > 0.01:
+                continue  # the amount the rule judged: the slip must give what the rule expected (not 0.3 → 0.31)
+            if edit.value and edit.value != value and printed[abs(edit.value)] > 0:
+                return Doubt(
+                    f"说明文字“{raw}万元”",
+                    f"text '{raw}万元'",
+                    f"仅此一处，差一个OCR误读即为文件他处的 {edit.text}",
+                    f"printed nowhere else; one OCR slip ({edit.kind}) from {edit.text}, which the document prints",
+                )
+    return None
+
+
+def violation_doubt(
+    v: Violation,
+    tables: dict[str, Table],
+    blocks: Sequence[Any],
+    pages: set[int],
+    threshold: float,
+    kind: str | None = None,
+    printed: Counter[Decimal] | None = None,
+    cover_by_ocr: bool = False,
+) -> Doubt | None:
+    """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    if v.rule in KIND_RULES and cover_by_ocr:
+        doubt = kind_doubt(kind, list(tables.values()))
+        if doubt is not None:
+            return doubt
+    if v.rule in TABLE_SET_RULES:
+        return table_set_doubt(list(tables.values()), pages, kind)
+    read = _cells_read(v, tables)
+    for table, row, col in read:
+        cell = row.cell(col)
+        if cell is not None and cell.page not in pages:
+            continue
+        why = cell_doubt(cell, threshold)
+        if why is not None:
+            where_zh, where_en = _cell_name(table, row, col)
+            return Doubt(where_zh, where_en, why[0], why[1])
+    slip = slip_doubt(v, printed) if printed is not None and v.page in pages else None
+    doubt = sentence_doubt(v, blocks, threshold) or slip
+    if doubt is not None:
+        return doubt
+    seen: set[str] = set()
+    for table, _, _ in read:
+        if table.id in seen or not (set(table.pages) & pages):
+            continue
+        seen.add(table.id)
+        why = table_doubt(table) or type_doubt(table, kind)
+        if why is not None:
+            return Doubt(*_table_name(table), *why)
+    return None
+
+
+def mark_uncertain(
+    doc: Document,
+    tables: Sequence[Table],
+    violations: Sequence[Violation],
+    threshold: float,
+    kind: str | None = None,
+    unit_scale: Callable[[Table], int] = lambda t: 1,
+) -> list[Violation]:
+    """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why.
+
+    ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元."""
+    pages = ocr_pages(doc)
+    if not pages:
+        return list(violations)
+    by_id = {t.id: t for t in tables}
+    kind = kind or doc.info.kind
+    printed = printed_values(tables, doc.text, unit_scale)
+    cover_by_ocr = min((p.index for p in doc.pages), default=0) in pages  # the page the kind and year come from
+    blocks = [b for b in doc.text if b.page in pages]
+    out: list[Violation] = []
+    for v in violations:
+        doubt = (
+            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr)
+            if v.severity == "error"
+            else None
+        )
+        if doubt is None:
+            out.append(v)
+            continue
+        out.append(
+            v.model_copy(
+                update={
+                    "severity": "warning",
+                    "ocr_uncertain": doubt.en,
+                    "message_zh": f"{v.message_zh}（OCR不确定：{doubt.zh}，可能是识别错误而非文件错误）",
+                    "message_en": f"{v.message_en} (OCR-uncertain: {doubt.en}; may be a misread, not a document error)",
+                }
+            )
+        )
+    return out

@@ -1,0 +1,223 @@
+"""OCR uncertainty (issue 13): a slip OCR may have made is an ``ocr_uncertain`` warning; the same slip read from a
+text layer stays the document's error. Tiny documents built from the finance bureau's 2024 决算 tables."""
+
+from __future__ import annotations
+
+from validation_tables import GBE_ROWS, document_of, make_table
+
+from juesuan.datamodel.amounts import parse_amount
+from juesuan.datamodel.document import Document, PageInfo, Repair, Table, TextBlock, Violation
+from juesuan.options import ValidationOptions
+from juesuan.validation.check import annotate_and_validate
+from juesuan.validation.uncertainty import cell_doubt, mark_uncertain, ocr_pages, slip_doubt
+
+# 行政运行 1,511.89 misread as 1,571.89 (1↔7): 财政事务 20106 = Σ项 and the 基本+项目 row identity both fail
+SLIP = ("2010601", 2, "1,571.89")
+
+
+def _gbe(confidence: float = 1.0, slip: tuple[str, int, str] | None = SLIP) -> Table:
+    table = make_table("t5", "一般公共预算财政拨款支出决算表", ["合计", "基本支出", "项目支出"], GBE_ROWS)
+    for row in table.rows:
+        for cell in row.cells:
+            cell.confidence = confidence
+            if slip and row.code == slip[0] and cell.col == slip[1]:
+                value = parse_amount(slip[2])
+                cell.text, cell.value = slip[2], None if value is None else float(value)
+    return table
+
+
+def _doc(*tables: Table, text_layer: bool, blocks: list[TextBlock] | None = None) -> Document:
+    doc = document_of(*tables)
+    doc.pages = [PageInfo(index=p, width=1000, height=1400, dpi=200, text_layer=text_layer) for p in range(20)]
+    doc.text = blocks or []
+    return doc
+
+
+def _errors(doc: Document, **options: object) -> tuple[list, list]:
+    out = annotate_and_validate(doc, ValidationOptions(repair=False, **options))  # type: ignore[arg-type]
+    errors = [v for v in out.validation.violations if v.severity == "error"]
+    uncertain = [v for v in out.validation.violations if v.ocr_uncertain]
+    return errors, uncertain
+
+
+def test_text_layer_slip_is_an_error() -> None:
+    errors, uncertain = _errors(_doc(_gbe(), text_layer=True))
+    assert any(v.table == "t5" for v in errors)
+    assert uncertain == []
+
+
+def test_low_confidence_ocr_slip_is_ocr_uncertain_and_names_the_cell() -> None:
+    table = _gbe(confidence=0.97)
+    row = next(r for r in table.rows if r.code == SLIP[0])
+    row.cell(SLIP[1]).confidence = 0.41  # type: ignore[union-attr]
+    errors, uncertain = _errors(_doc(table, text_layer=False))
+    assert errors == []
+    assert uncertain and all(v.severity == "warning" for v in uncertain)
+    v = uncertain[0]
+    assert "2010601" in v.ocr_uncertain and "0.41" in v.ocr_uncertain
+    assert "OCR不确定" in v.message_zh and "OCR-uncertain" in v.message_en
+
+
+def test_confident_ocr_slip_stays_an_error() -> None:
+    """OCR read every cell at 0.97: nothing explains the disagreement, so it is reported as the document's."""
+    errors, uncertain = _errors(_doc(_gbe(confidence=0.97), text_layer=False))
+    assert errors and uncertain == []
+
+
+def test_switch_off_keeps_errors() -> None:
+    table = _gbe(confidence=0.3)
+    errors, uncertain = _errors(_doc(table, text_layer=False), ocr_uncertainty=False)
+    assert errors and uncertain == []
+
+
+def test_unreadable_and_repaired_cells_are_doubts() -> None:
+    table = _gbe(slip=("2010601", 2, "1,5l1.89"))  # a letter read for a digit: no value
+    row = next(r for r in table.rows if r.code == "2010601")
+    cell = row.cell(2)
+    assert cell is not None and cell.value is None
+    why = cell_doubt(cell, 0.8)
+    assert why is not None and "1,5l1.89" in why[1]
+    cell.repair = Repair(original_text="1,571.89", corrected_value=1511.89, edit="confusion", score=5.0)
+    why = cell_doubt(cell, 0.8)
+    assert why is not None and "repaired" in why[1] and "1,571.89" in why[1]
+    cell.source = "human"
+    assert cell_doubt(cell, 0.8) is None
+
+
+def test_orphaned_ocr_table_is_uncertain_but_not_a_text_layer_one() -> None:
+    for text_layer, expect_uncertain in ((False, True), (True, False)):
+        table = _gbe(confidence=0.97)
+        table.orphans = 2
+        errors, uncertain = _errors(_doc(table, text_layer=text_layer))
+        assert bool(uncertain) is expect_uncertain
+        assert bool(errors) is not expect_uncertain
+        if expect_uncertain:
+            assert "orphans:2" in uncertain[0].ocr_uncertain
+
+
+SHARE = (
+    "一般公共预算财政拨款支出2940.05万元，主要用于以下方面：一般公共服务支出（类）2106.66万元，占71.73%；"
+    "社会保障和就业支出（类）326.72万元，占11.11%；"
+)
+
+
+def _share_block(confidence: float | None) -> TextBlock:
+    """The sentence as one OCR block; the token '占71.73%' read at ``confidence`` (None: a text layer)."""
+    start = SHARE.index("占71.73%")
+    spans = [] if confidence is None else [(0, start, 0.99), (start, start + len("占71.73%"), confidence)]
+    return TextBlock(page=10, text=SHARE, confidence=confidence, spans=spans)
+
+
+def test_narrative_figure_with_a_low_confidence_digit_is_uncertain() -> None:
+    errors, uncertain = _errors(_doc(text_layer=False, blocks=[_share_block(0.52)]))
+    assert [v.rule for v in errors] == []
+    assert [v.rule for v in uncertain] == ["narrative_share"]
+    assert "71.73" in uncertain[0].ocr_uncertain and "0.52" in uncertain[0].ocr_uncertain
+
+
+def test_narrative_slip_in_text_layer_or_confident_ocr_is_an_error() -> None:
+    for doc in (
+        _doc(text_layer=True, blocks=[_share_block(None)]),
+        _doc(text_layer=False, blocks=[_share_block(0.98)]),
+    ):
+        errors, uncertain = _errors(doc)
+        assert [v.rule for v in errors] == ["narrative_share"] and uncertain == []
+
+
+def test_ocr_pages_of_an_older_file_come_from_confidences() -> None:
+    table = _gbe(confidence=0.9)
+    doc = document_of(table)  # no PageInfo: pages read by OCR are those with a cell below 1.0
+    assert ocr_pages(doc) == {3}
+    assert ocr_pages(document_of(_gbe())) == set()
+
+
+def test_missing_table_beside_an_untyped_ocr_table_is_uncertain() -> None:
+    """gov-office 2025 单位预算 under `scan`: the 基本支出 table's title was read as the 编制单位 line, so it had no
+    type and completeness called the required table missing (benchmarks/checks_ocr.py)."""
+    untyped = _gbe(confidence=0.97, slip=None)
+    untyped.title, untyped.type, untyped.type_confidence = "编制单位：上海市普陀区人民政府办公室", None, 0.01
+    missing = Violation(rule="table_missing", severity="error", page=1, message_en="general_budget_basic is missing")
+    for text_layer, severity in ((False, "warning"), (True, "error")):
+        doc = _doc(untyped, text_layer=text_layer)
+        (v,) = mark_uncertain(doc, doc.tables, [missing], 0.8)
+        assert v.severity == severity
+        assert (v.ocr_uncertain is not None) is (not text_layer)
+    typed = _gbe(confidence=0.97, slip=None)
+    typed.type, typed.type_confidence = "final.general_budget_expenditure", 0.99
+    doc = _doc(typed, text_layer=False)
+    assert mark_uncertain(doc, doc.tables, [missing], 0.8)[0].severity == "error"
+
+
+def test_identity_on_an_ocr_table_of_unsure_or_foreign_type_is_uncertain() -> None:
+    """gov-office 2025 单位预算 under `fax`: the 收支总表 lost its title and was typed as a 决算 基本支出 table, so a
+    column identity of the wrong template failed on correct numbers."""
+    v = Violation(rule="column_total", table="t5", cells=[[0, 2], [0, 3]], severity="error", page=3)
+    for type_id, p, kind, uncertain in (
+        ("final.general_budget_expenditure", 0.99, "预算", True),  # a 决算 table in a 预算
+        ("budget.general_budget_expenditure", 0.61, "预算", True),  # unsure
+        ("budget.general_budget_expenditure", 0.99, "预算", False),
+    ):
+        table = _gbe(confidence=0.99, slip=None)
+        table.type, table.type_confidence = type_id, p
+        doc = _doc(table, text_layer=False)
+        doc.info.kind = kind
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+        assert (out.ocr_uncertain is not None) is uncertain, (type_id, p)
+        if uncertain:
+            assert type_id in out.ocr_uncertain and out.severity == "warning"
+        doc.pages = [p.model_copy(update={"text_layer": True}) for p in doc.pages]
+        assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"
+
+
+# justice-bureau 2026 部门预算 p. 8 under `fax`: 预算安排686万元 read as 685 at confidence 0.997
+# (benchmarks/checks_ocr.py)
+LEGAL = (
+    "4、公共安全支出（204类）司法（06款）公共法律服务（07项）{head}万元。主要用于：公共法律服务业务支出。"
+    "2025年当年预算执行数为679.12万元，2026年预算安排685万元，比2025年预算执行数增加1.01%。"
+)
+
+
+def test_amount_one_slip_from_one_printed_elsewhere_is_uncertain() -> None:
+    def run(head: str, text_layer: bool) -> tuple[list, list]:
+        text = LEGAL.format(head=head)
+        spans = [] if text_layer else [(0, len(text), 0.997)]
+        errors, uncertain = _errors(_doc(text_layer=text_layer, blocks=[TextBlock(page=7, text=text, spans=spans)]))
+        narrative = [v for v in errors if v.rule.startswith("narrative")]  # the page set is a fragment
+        return narrative, [v for v in uncertain if v.rule.startswith("narrative")]
+
+    errors, uncertain = run("686", text_layer=False)
+    assert errors == [] and [v.rule for v in uncertain] == ["narrative_change"]
+    assert "685万元" in uncertain[0].ocr_uncertain and "686" in uncertain[0].ocr_uncertain
+    errors, uncertain = run("686", text_layer=True)  # the same words in a text layer: the document's error
+    assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
+    errors, uncertain = run("685", text_layer=False)  # 685 printed twice, no neighbour: nothing explains it
+    assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
+
+
+def test_slip_must_give_the_value_the_rule_expected() -> None:
+    """finance-bureau 2024 决算 p. 21 states 财政拨款收入支出总计0.3万元 (the table: 2,961.68): 0.31 is printed
+    elsewhere, but reading 0.31 would not fix the rule, so the unit slip stays the document's."""
+    from collections import Counter
+    from decimal import Decimal
+
+    v = Violation(rule="unit_slip", found=0.3, expected=2961.68, page=20, text="财政拨款收入支出总计0.3万元")
+    assert slip_doubt(v, Counter({Decimal("0.31"): 1})) is None
+    v2 = v.model_copy(update={"expected": 0.31})
+    assert slip_doubt(v2, Counter({Decimal("0.31"): 1})) is not None
+
+
+def test_kind_rule_is_uncertain_when_an_ocr_cover_disagrees_with_the_tables() -> None:
+    """finance-bureau 2024 决算 under `scan`: the cover gave no text, the kind came out 预算, and 截至2024年12月31日
+    was judged by the 预算 rule (should be 2023) although all nine tables are 决算 tables."""
+    v = Violation(rule="year_cutoff", severity="error", page=5, text="截至2024年12月31日")
+    for text_layer, severity in ((False, "warning"), (True, "error")):
+        table = _gbe(confidence=0.99, slip=None)
+        table.type, table.type_confidence = "final.general_budget_expenditure", 0.99
+        doc = _doc(table, text_layer=text_layer)
+        doc.info.kind = "预算"
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+        assert out.severity == severity
+        if severity == "warning":
+            assert "预算" in out.ocr_uncertain and "决算" in out.ocr_uncertain
+        doc.info.kind = "决算"  # the kind agrees with the tables: nothing explains the year
+        assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"

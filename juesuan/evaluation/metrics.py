@@ -21,6 +21,7 @@ from typing import Any, Literal
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Cell, Document, Row
 from juesuan.evaluation.truth import RowKey, TruthCell, TruthPage
+from juesuan.lexicon import HAN
 
 Status = Literal["ok", "wrong_value", "no_cell", "no_row"]
 
@@ -172,6 +173,15 @@ def _rows_by_page(doc: Document) -> dict[int, list[_PredRow]]:
     return out
 
 
+def _holds_label(r: _PredRow, key: RowKey, threshold: float) -> bool:
+    """The predicted row holds the truth's label cell as one of its text cells: the same row, named by another of
+    its columns. Truth names a row by the nearest word left of the value (采购方式 ``集中采购机构采购`` in Wuxi's
+    采购预算表, a 三级指标 in 绩效目标表); the pipeline by its 科目/项目 column. Codes still match only as codes."""
+    if key.name is None or key.code is not None:
+        return False
+    return any(HAN.search(c.text or "") and name_similarity(key.name, c.text) >= threshold for c in r.cells)
+
+
 def _page_scale(doc: Document, page: int, truth_dpi: int) -> float:
     for p in doc.pages:
         if p.index == page and p.dpi:
@@ -197,7 +207,10 @@ def match_page(
     for t in truth.cells:
         tx, ty = t.x_centre * scale, t.y_centre * scale
         keyed = [
-            r for r in candidates_on_page if row_key_matches(t.row_key, r.row.code, r.row.name, options.name_threshold)
+            r
+            for r in candidates_on_page
+            if row_key_matches(t.row_key, r.row.code, r.row.name, options.name_threshold)
+            or _holds_label(r, t.row_key, options.name_threshold)
         ]
         if not keyed:
             out.append(CellOutcome(t, "no_row"))

@@ -174,7 +174,38 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
             words > len(texts) / 2 or (not texts and (_NAME_HEADER.search(head) or header_role(head) == "name"))
         ):
             name_col = c
-    return code_cols, name_col
+    return code_cols, _item_column(block, first, name_col, code_cols)
+
+
+def _item_column(block: _Block, first: int, name_col: int | None, code_cols: Sequence[int]) -> int | None:
+    """The column that names each row when two word columns precede the amounts: 单位名称 | 项目名称 | 金额
+    (Hangzhou, Shenzhen project lists) repeats the unit down the rows, so the row is the project's. The nearer word
+    column wins when the first repeats (≤ 75 % distinct texts) and the nearer one repeats no more than it."""
+    if name_col is None:
+        return None
+
+    def texts(c: int) -> list[str]:
+        return [t for r in range(first, block.n_rows) if (t := _text(block.grid[r][c]))]
+
+    def is_words(c: int) -> bool:
+        ts = texts(c)
+        return bool(ts) and sum(1 for t in ts if HAN.search(t) and not _is_number(t)) > len(ts) / 2
+
+    def distinct(c: int) -> float:
+        keys = ["".join(HAN.findall(t)) for t in texts(c)]
+        return len(set(keys)) / len(keys) if keys else 0.0
+
+    def is_amounts(c: int) -> bool:
+        ts = texts(c)
+        return bool(ts) and sum(1 for t in ts if _is_number(t)) > len(ts) / 2
+
+    first_amount = next((c for c in range(name_col + 1, block.n_cols) if c not in code_cols and is_amounts(c)), None)
+    if first_amount is None or distinct(name_col) > 0.75:
+        return name_col
+    nearer = [c for c in range(name_col + 1, first_amount) if c not in code_cols and is_words(c)]
+    if nearer and distinct(nearer[-1]) >= distinct(name_col):
+        return nearer[-1]
+    return name_col
 
 
 def _row_kind(texts: Sequence[str], name: str | None) -> str:

@@ -422,6 +422,10 @@ class Assembler:
         code_parts = [_code_digits(re.sub(r"\s+", "", p)) for p in code_parts]
         code = "".join(p for p in code_parts if p.isdigit()) or None
         name = _text(block.grid[r][name_col]) if name_col is not None else None
+        if not name and name_col is not None and (ct := block.cover[r][name_col]) is not None and ct.cell.row == r:
+            # 当年支出小计 / 支出合计 written across the name columns of two side-by-side groups (Jiangsu 2019
+            # 收支预算总表: 功能分类 | 支出用途): the label is the later group's too, and its amount is there
+            name = _text(ct)
         name = re.sub(r"\s+", "", name) if name else None
         if not name:
             # a label cell merged across the code columns (人员经费合计) or a table without a name column

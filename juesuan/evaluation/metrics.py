@@ -287,6 +287,9 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
     ious = [box_iou(o.truth.cell_px, o.predicted_bbox or ()) for o in boxed]
     coded = [o for o in located if o.truth.row_key.code]
     codes_right = sum(normalize_code(o.predicted_code) == normalize_code(o.truth.row_key.code) for o in coded)
+    # Rows can match through a label cell other than the row's name (`_holds_label`): how often the name agrees too.
+    named = [o for o in located if o.truth.row_key.name and not o.truth.row_key.code]
+    names_right = sum(name_similarity(o.truth.row_key.name, o.predicted_name) >= 0.8 for o in named)
     counts: dict[str, int] = defaultdict(int)
     for o in outcomes:
         counts[o.status] += 1
@@ -301,6 +304,7 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
         "row_exactness": _ratio(sum(all(o.ok for o in r) for r in rows.values()), len(rows)),
         "header_agreement": _ratio(sum(headers), len(headers)),
         "row_code_accuracy": _ratio(codes_right, len(coded)),
+        "row_name_agreement": _ratio(names_right, len(named)),
         # Structure: the predicted cell box against the ruled cell (PDF truth) on located cells.
         "cell_box_iou_mean": round(statistics.fmean(ious), 6) if ious else None,
         "cell_box_iou_50": _ratio(

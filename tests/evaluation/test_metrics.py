@@ -247,6 +247,8 @@ def test_a_row_named_by_another_column_still_holds_the_truth_label() -> None:
         ),
         Row(index=1, name="商品和服务支出", cells=[_cell(0, "", 300, 140), _cell(1, "1.00", 500, 140)]),
     ]
-    assert [o.status for o in match_page(truth, _doc(rows))] == ["ok", "no_row"]
+    outcomes = match_page(truth, _doc(rows))
+    assert [o.status for o in outcomes] == ["ok", "no_row"]
+    assert cell_metrics(outcomes)["row_name_agreement"] == 0.0  # found through 集中采购机构采购, named 师专物业管理费
     coded = dataclasses.replace(truth, cells=(_truth_cell("2010601", "集中采购机构采购", 500, 100, "120.00"),))
     assert [o.status for o in match_page(coded, _doc(rows))] == ["no_row"]

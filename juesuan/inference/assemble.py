@@ -45,6 +45,7 @@ _UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
 _NAME_HEADER = re.compile(r"(科目名称|项目名称|名称|项\s*目|单位名称)$")
 _CODE_HEADER = re.compile(r"(科目编码|编码|代码|[类款项])$")
 SIDE_HEADER = "分组"
+_WRITTEN_AMOUNT = re.compile(r"\d[.,]\d")
 
 
 @dataclass
@@ -90,11 +91,17 @@ def _block(ocr: TableOcr, page: int) -> _Block | None:
 
 
 def _row_has_amount(block: _Block, r: int) -> bool:
-    """A data row holds a number in a one-row cell; 类/款/项 code digits alone do not make a row data."""
+    """A data row holds a number in a one-row cell; 类/款/项 code digits alone do not make a row data. A cell over
+    several rows counts only with a written amount (``8,534.17``): Chongqing's 项目绩效目标表 gives each project's
+    金额 one cell beside all its indicator rows, and a bare integer there may be a header's year."""
     for ct in block.grid[r]:
-        if ct is None or ct.cell.row_span > 1:
+        if ct is None:
             continue
         t = _text(ct)
+        if ct.cell.row_span > 1:
+            if _WRITTEN_AMOUNT.search(t) and _is_number(t):
+                return True
+            continue
         if _is_number(t) and not SUBJECT_CODE_PIECE.match(t) and not SUBJECT_CODE.match(t):
             return True
         if ct.label in {"AMOUNT", "TOTAL_AMOUNT"}:

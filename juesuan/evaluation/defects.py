@@ -4,7 +4,8 @@
   one can tell what it is the amount of. Header rows (years in a header) are not amounts.
 - **Numeric-looking nulls**: a cell whose text looks like a number (digits, separators, OCR confusables such as
   ``202:24`` or ``1O5.00``) but whose value is null: a silent loss unless counted.
-  Only cells labelled AMOUNT (or unlabelled) count: a CODE cell ``201`` has no value on purpose.
+  Only cells labelled AMOUNT (or unlabelled) count: a CODE cell ``201`` has no value on purpose, nor has an
+  unlabelled cell that is (part of) its row's 科目编码.
   Both are shares of the amounts the engine produced (cells with a value, plus the numeric-looking nulls).
   Not amounts: the assembler's ``分组`` column (``1``, ``2``: which side-by-side group a row came from) and 行次/栏次
   columns (headed so, or consecutive integers), which label rows. A table none of whose rows has a code or name
@@ -53,6 +54,12 @@ def _is_amount(cell: Cell) -> bool:
     return cell.value is not None and cell.label in _AMOUNT_LABELS
 
 
+def _code_part(text: str, code: str | None) -> bool:
+    """The cell is (a 类/款/项 part of) its row's 科目编码, labelled or not: peers and text-layer runs label nothing."""
+    t = re.sub(r"\s+", "", text)
+    return bool(code) and t.isdigit() and t in (code or "")
+
+
 def _not_amount_columns(table: Table) -> set[int]:
     """Columns whose numbers label rows or groups: ``分组`` and 行次/栏次 (by header, or 1, 2, 3, … down the column)."""
     cols: set[int] = set()
@@ -87,7 +94,7 @@ def document_defects(doc: Document) -> dict[str, int]:
                 if _is_amount(cell):
                     amounts += 1
                     orphans += not keyed
-                elif cell.label in _AMOUNT_LABELS and looks_numeric(cell.text):
+                elif cell.label in _AMOUNT_LABELS and looks_numeric(cell.text) and not _code_part(cell.text, row.code):
                     amounts += 1
                     null_numeric += 1
     return {

@@ -144,6 +144,8 @@ def test_group_and_line_number_columns_and_one_row_records_are_not_defects() -> 
         pages=[PageInfo(index=0, width=100, height=100, dpi=200)],
         tables=[side, record],
     )
+    side.rows[0].code = "201"
+    side.rows[0].cells.append(Cell(col=4, text="201"))  # an unlabelled 类 code cell: no value on purpose
     counts = document_defects(doc)
     assert (counts["amounts"], counts["orphans"], counts["null_numeric"]) == (4, 0, 0)
     # the same record next to a labelled row is a row of orphans again

@@ -4,8 +4,12 @@
   one can tell what it is the amount of. Header rows (years in a header) are not amounts.
 - **Numeric-looking nulls**: a cell whose text looks like a number (digits, separators, OCR confusables such as
   ``202:24`` or ``1O5.00``) but whose value is null: a silent loss unless counted.
-  Only cells labelled AMOUNT (or unlabelled) count: a CODE cell ``201`` has no value on purpose.
+  Only cells labelled AMOUNT (or unlabelled) count: a CODE cell ``201`` has no value on purpose, nor has an
+  unlabelled cell that is (part of) its row's 科目编码.
   Both are shares of the amounts the engine produced (cells with a value, plus the numeric-looking nulls).
+  Not amounts: the assembler's ``分组`` column (``1``, ``2``: which side-by-side group a row came from) and 行次/栏次
+  columns (headed so, or consecutive integers), which label rows. A table none of whose rows has a code or name
+  (三公经费 as one row of amounts under its headers) is a record, not rows of orphans — the pipeline's rule too.
   The pipeline's own ``Table.orphans`` / ``Table.null_numeric`` are reported beside them (``*_reported``) so the
   two counts can be compared; the harness' count uses the definition above for every engine.
 - **Raw ceiling**: the share of a page's truth numbers found anywhere in the full-page PP-OCRv6 text (a multiset
@@ -21,9 +25,11 @@ from decimal import Decimal
 from typing import Any
 
 from juesuan.datamodel.amounts import normalize, parse_amount
-from juesuan.datamodel.document import Cell, Document
+from juesuan.datamodel.document import Cell, Document, Table
 from juesuan.datamodel.page import Token
+from juesuan.inference.hypotheses import LINE_NUMBER_HEADER, is_line_numbers
 from juesuan.lexicon import HAN
+from juesuan.validation.rules import SIDE_HEADER
 
 _CJK = HAN
 _DIGIT = re.compile(r"[0-9０-９]")
@@ -48,6 +54,27 @@ def _is_amount(cell: Cell) -> bool:
     return cell.value is not None and cell.label in _AMOUNT_LABELS
 
 
+def _code_part(text: str, code: str | None) -> bool:
+    """The cell is (a 类/款/项 part of) its row's 科目编码, labelled or not: peers and text-layer runs label nothing."""
+    t = re.sub(r"\s+", "", text)
+    return bool(code) and t.isdigit() and t in (code or "")
+
+
+def _not_amount_columns(table: Table) -> set[int]:
+    """Columns whose numbers label rows or groups: ``分组`` and 行次/栏次 (by header, or 1, 2, 3, … down the column)."""
+    cols: set[int] = set()
+    for col in table.columns:
+        last = col.header.split("|")[-1].split("/")[-1].strip()
+        if col.header.strip() == SIDE_HEADER or LINE_NUMBER_HEADER.search(last):
+            cols.add(col.index)
+    texts: dict[int, list[str]] = {}
+    for row in table.rows:
+        if row.kind != "header":
+            for cell in row.cells:
+                texts.setdefault(cell.col, []).append(cell.text)
+    return cols | {c for c, ts in texts.items() if is_line_numbers(ts)}
+
+
 def document_defects(doc: Document) -> dict[str, int]:
     """Counts over every table of one document (see the module docstring for the definitions)."""
     amounts = orphans = null_numeric = 0
@@ -55,15 +82,19 @@ def document_defects(doc: Document) -> dict[str, int]:
     for table in doc.tables:
         reported_orphans += table.orphans
         reported_null += table.null_numeric
+        skip = _not_amount_columns(table)
+        record = not any((row.code or "").strip() or (row.name or "").strip() for row in table.rows)
         for row in table.rows:
             if row.kind == "header":
                 continue
-            keyed = bool((row.code or "").strip() or (row.name or "").strip())
+            keyed = record or bool((row.code or "").strip() or (row.name or "").strip())
             for cell in row.cells:
+                if cell.col in skip:
+                    continue
                 if _is_amount(cell):
                     amounts += 1
                     orphans += not keyed
-                elif cell.label in _AMOUNT_LABELS and looks_numeric(cell.text):
+                elif cell.label in _AMOUNT_LABELS and looks_numeric(cell.text) and not _code_part(cell.text, row.code):
                     amounts += 1
                     null_numeric += 1
     return {

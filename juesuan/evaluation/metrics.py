@@ -21,6 +21,7 @@ from typing import Any, Literal
 from juesuan.datamodel.amounts import normalize, parse_amount
 from juesuan.datamodel.document import Cell, Document, Row
 from juesuan.evaluation.truth import RowKey, TruthCell, TruthPage
+from juesuan.lexicon import HAN
 
 Status = Literal["ok", "wrong_value", "no_cell", "no_row"]
 
@@ -172,6 +173,15 @@ def _rows_by_page(doc: Document) -> dict[int, list[_PredRow]]:
     return out
 
 
+def _holds_label(r: _PredRow, key: RowKey, threshold: float) -> bool:
+    """The predicted row holds the truth's label cell as one of its text cells: the same row, named by another of
+    its columns. Truth names a row by the nearest word left of the value (采购方式 ``集中采购机构采购`` in Wuxi's
+    采购预算表, a 三级指标 in 绩效目标表); the pipeline by its 科目/项目 column. Codes still match only as codes."""
+    if key.name is None or key.code is not None:
+        return False
+    return any(HAN.search(c.text or "") and name_similarity(key.name, c.text) >= threshold for c in r.cells)
+
+
 def _page_scale(doc: Document, page: int, truth_dpi: int) -> float:
     for p in doc.pages:
         if p.index == page and p.dpi:
@@ -197,7 +207,10 @@ def match_page(
     for t in truth.cells:
         tx, ty = t.x_centre * scale, t.y_centre * scale
         keyed = [
-            r for r in candidates_on_page if row_key_matches(t.row_key, r.row.code, r.row.name, options.name_threshold)
+            r
+            for r in candidates_on_page
+            if row_key_matches(t.row_key, r.row.code, r.row.name, options.name_threshold)
+            or _holds_label(r, t.row_key, options.name_threshold)
         ]
         if not keyed:
             out.append(CellOutcome(t, "no_row"))
@@ -274,6 +287,9 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
     ious = [box_iou(o.truth.cell_px, o.predicted_bbox or ()) for o in boxed]
     coded = [o for o in located if o.truth.row_key.code]
     codes_right = sum(normalize_code(o.predicted_code) == normalize_code(o.truth.row_key.code) for o in coded)
+    # Rows can match through a label cell other than the row's name (`_holds_label`): how often the name agrees too.
+    named = [o for o in located if o.truth.row_key.name and not o.truth.row_key.code]
+    names_right = sum(name_similarity(o.truth.row_key.name, o.predicted_name) >= 0.8 for o in named)
     counts: dict[str, int] = defaultdict(int)
     for o in outcomes:
         counts[o.status] += 1
@@ -288,6 +304,7 @@ def cell_metrics(outcomes: Sequence[CellOutcome]) -> dict[str, Any]:
         "row_exactness": _ratio(sum(all(o.ok for o in r) for r in rows.values()), len(rows)),
         "header_agreement": _ratio(sum(headers), len(headers)),
         "row_code_accuracy": _ratio(codes_right, len(coded)),
+        "row_name_agreement": _ratio(names_right, len(named)),
         # Structure: the predicted cell box against the ruled cell (PDF truth) on located cells.
         "cell_box_iou_mean": round(statistics.fmean(ious), 6) if ious else None,
         "cell_box_iou_50": _ratio(

@@ -112,14 +112,25 @@ Segment = tuple[float, float, float, float]  # x0, y0, x1, y1 page pixels; horiz
 
 
 def pdf_rulings(pdf_path: Path, page_index: int, dpi: int) -> tuple[list[Segment], list[Segment]]:
-    """Horizontal and vertical ruling segments the PDF draws (thin paths, and the edges of outlined rectangles)."""
+    """Horizontal and vertical ruling segments the PDF draws (thin paths, and the edges of outlined rectangles).
+
+    In the words' frame: pdfium's own user-space → pixel mapping (/Rotate, crop box origin), then the turn that
+    makes the text read left to right, exactly as ``text_layer_tokens`` places words. (Jiangsu's 2019 budgets show
+    landscape tables through /Rotate 90: the rulings stayed in the unrotated frame and one ruled "cell" joined the
+    sheet label above the table with the 合计 header.)
+    """
     import pypdfium2 as pdfium
+
+    from juesuan.inference.rasterize import _map_box, _page_chars, _page_to_pixels_matrix, rotate_box
 
     pdf = pdfium.PdfDocument(str(pdf_path))
     try:
         page = pdf[page_index]
-        height_pt = page.get_height()
         scale = dpi / 72.0
+        width_px, height_px = (round(v * scale) for v in page.get_size())
+        to_px = _page_to_pixels_matrix(page, width_px, height_px)
+        turn = _page_chars(page, dpi)[2]
+        upright_width_pt = (width_px if turn in (0, 180) else height_px) / scale
         horizontal: list[Segment] = []
         vertical: list[Segment] = []
         forms: list[Any] = []  # matrix of the form XObject open at each nesting level (page space)
@@ -135,16 +146,16 @@ def pdf_rulings(pdf_path: Path, page_index: int, dpi: int) -> tuple[list[Segment
             left, bottom, right, top = obj.get_bounds()
             if obj.level and forms and forms[-1].get() != (1.0, 0.0, 0.0, 1.0, 0.0, 0.0):
                 left, bottom, right, top = _on_rect(forms[-1], left, bottom, right, top)
-            x0, x1 = left * scale, right * scale
-            y0, y1 = (height_pt - top) * scale, (height_pt - bottom) * scale
-            w, h = right - left, top - bottom
+            box = _map_box(to_px, left, bottom, right, top)
+            x0, y0, x1, y1 = rotate_box((box[0], box[1], box[2], box[3]), turn, width_px, height_px)
+            w, h = (x1 - x0) / scale, (y1 - y0) / scale
             if h < _LINE_MAX_THICK_PT and w >= _LINE_MIN_LEN_PT:
                 yc = (y0 + y1) / 2
                 horizontal.append((x0, yc, x1, yc))
             elif w < _LINE_MAX_THICK_PT and h >= _LINE_MIN_LEN_PT:
                 xc = (x0 + x1) / 2
                 vertical.append((xc, y0, xc, y1))
-            elif w >= _LINE_MIN_LEN_PT and h >= _LINE_MIN_LEN_PT and w < page.get_width() * 0.98:
+            elif w >= _LINE_MIN_LEN_PT and h >= _LINE_MIN_LEN_PT and w < upright_width_pt * 0.98:
                 # An outlined (or shaded) rectangle: its edges bound cells.
                 horizontal += [(x0, y0, x1, y0), (x0, y1, x1, y1)]
                 vertical += [(x0, y0, x0, y1), (x1, y0, x1, y1)]

@@ -45,6 +45,7 @@ _UNIT = re.compile(r"单位\s*[:：]\s*(万元|千元|亿元|元)")
 _NAME_HEADER = re.compile(r"(科目名称|项目名称|名称|项\s*目|单位名称)$")
 _CODE_HEADER = re.compile(r"(科目编码|编码|代码|[类款项])$")
 SIDE_HEADER = "分组"
+_WRITTEN_AMOUNT = re.compile(r"\d[.,]\d")
 
 
 @dataclass
@@ -90,11 +91,17 @@ def _block(ocr: TableOcr, page: int) -> _Block | None:
 
 
 def _row_has_amount(block: _Block, r: int) -> bool:
-    """A data row holds a number in a one-row cell; 类/款/项 code digits alone do not make a row data."""
+    """A data row holds a number in a one-row cell; 类/款/项 code digits alone do not make a row data. A cell over
+    several rows counts only with a written amount (``8,534.17``): Chongqing's 项目绩效目标表 gives each project's
+    金额 one cell beside all its indicator rows, and a bare integer there may be a header's year."""
     for ct in block.grid[r]:
-        if ct is None or ct.cell.row_span > 1:
+        if ct is None:
             continue
         t = _text(ct)
+        if ct.cell.row_span > 1:
+            if _WRITTEN_AMOUNT.search(t) and _is_number(t):
+                return True
+            continue
         if _is_number(t) and not SUBJECT_CODE_PIECE.match(t) and not SUBJECT_CODE.match(t):
             return True
         if ct.label in {"AMOUNT", "TOTAL_AMOUNT"}:
@@ -174,7 +181,38 @@ def _column_roles(block: _Block, first: int) -> tuple[list[int], int | None]:
             words > len(texts) / 2 or (not texts and (_NAME_HEADER.search(head) or header_role(head) == "name"))
         ):
             name_col = c
-    return code_cols, name_col
+    return code_cols, _item_column(block, first, name_col, code_cols)
+
+
+def _item_column(block: _Block, first: int, name_col: int | None, code_cols: Sequence[int]) -> int | None:
+    """The column that names each row when two word columns precede the amounts: 单位名称 | 项目名称 | 金额
+    (Hangzhou, Shenzhen project lists) repeats the unit down the rows, so the row is the project's. The nearer word
+    column wins when the first repeats (≤ 75 % distinct texts) and the nearer one repeats no more than it."""
+    if name_col is None:
+        return None
+
+    def texts(c: int) -> list[str]:
+        return [t for r in range(first, block.n_rows) if (t := _text(block.grid[r][c]))]
+
+    def is_words(c: int) -> bool:
+        ts = texts(c)
+        return bool(ts) and sum(1 for t in ts if HAN.search(t) and not _is_number(t)) > len(ts) / 2
+
+    def distinct(c: int) -> float:
+        keys = ["".join(HAN.findall(t)) for t in texts(c)]
+        return len(set(keys)) / len(keys) if keys else 0.0
+
+    def is_amounts(c: int) -> bool:
+        ts = texts(c)
+        return bool(ts) and sum(1 for t in ts if _is_number(t)) > len(ts) / 2
+
+    first_amount = next((c for c in range(name_col + 1, block.n_cols) if c not in code_cols and is_amounts(c)), None)
+    if first_amount is None or distinct(name_col) > 0.75:
+        return name_col
+    nearer = [c for c in range(name_col + 1, first_amount) if c not in code_cols and is_words(c)]
+    if nearer and distinct(nearer[-1]) >= distinct(name_col):
+        return nearer[-1]
+    return name_col
 
 
 def _row_kind(texts: Sequence[str], name: str | None) -> str:
@@ -391,6 +429,10 @@ class Assembler:
         code_parts = [_code_digits(re.sub(r"\s+", "", p)) for p in code_parts]
         code = "".join(p for p in code_parts if p.isdigit()) or None
         name = _text(block.grid[r][name_col]) if name_col is not None else None
+        if not name and name_col is not None and (ct := block.cover[r][name_col]) is not None and ct.cell.row == r:
+            # 当年支出小计 / 支出合计 written across the name columns of two side-by-side groups (Jiangsu 2019
+            # 收支预算总表: 功能分类 | 支出用途): the label is the later group's too, and its amount is there
+            name = _text(ct)
         name = re.sub(r"\s+", "", name) if name else None
         if not name:
             # a label cell merged across the code columns (人员经费合计) or a table without a name column

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -220,3 +221,34 @@ def test_edit_distance() -> None:
     assert edit_distance("1511.89", "1,511.89") == 1
     assert edit_distance("", "abc") == 3
     assert edit_distance("kitten", "sitting") == 3
+
+
+def test_a_row_named_by_another_column_still_holds_the_truth_label() -> None:
+    """Wuxi 2026 采购预算表 (issue 12): truth names a row by the nearest word left of the value (采购方式
+    ``集中采购机构采购``), the pipeline by its 项目 column. The row holding that label cell is the truth's row; a row
+    that does not hold it is not, and a truth code still has to match as a code."""
+    truth = TruthPage(
+        doc="a.pdf",
+        page=0,
+        dpi=200,
+        width=1000,
+        height=1400,
+        tables=(TruthTable(page=0, index=0, bbox_px=(0, 0, 900, 400), n_values=2),),
+        cells=(
+            _truth_cell(None, "集中采购机构采购", 500, 100, "120.00"),
+            _truth_cell(None, "分散采购", 500, 140, "1.00"),
+        ),
+    )
+    rows = [
+        Row(
+            index=0,
+            name="师专物业管理费",
+            cells=[_cell(0, "集中采购机构采购", 300, 100), _cell(1, "120.00", 500, 100)],
+        ),
+        Row(index=1, name="商品和服务支出", cells=[_cell(0, "", 300, 140), _cell(1, "1.00", 500, 140)]),
+    ]
+    outcomes = match_page(truth, _doc(rows))
+    assert [o.status for o in outcomes] == ["ok", "no_row"]
+    assert cell_metrics(outcomes)["row_name_agreement"] == 0.0  # found through 集中采购机构采购, named 师专物业管理费
+    coded = dataclasses.replace(truth, cells=(_truth_cell("2010601", "集中采购机构采购", 500, 100, "120.00"),))
+    assert [o.status for o in match_page(coded, _doc(rows))] == ["no_row"]

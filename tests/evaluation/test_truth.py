@@ -142,3 +142,20 @@ def test_unnamed_column_number_row_is_not_truth(shared_real: Path) -> None:
     tp = pdf_page_truth(pdf, 24, 72)
     assert not [c for c in tp.cells if c.row_key.name is None and c.value in (Decimal(1), Decimal(2), Decimal(3))]
     assert ("合计", Decimal("99230.46")) in {(c.row_key.name, c.value) for c in tp.cells}
+
+
+def test_rulings_of_a_rotated_page_are_in_the_words_frame(shared_real: Path) -> None:
+    """Issue 12: Jiangsu's 2019 budgets show landscape tables through /Rotate 90. The rulings stayed unrotated, so
+    支出预算总表 (page 3) gave one truth cell named ``公开表三部门：合计`` (the sheet label above the table joined
+    with a header) and lost the other three. Checked against the PDF: 合计 18,330.37, 基本支出 9,312.90, 项目支出
+    6,459.58, 单位预留机动经费 2,557.89 万元, one row without a label."""
+    pdf = shared_real.parent / "real-wide" / "jiangsu_npc-standing-committee-office_2019_部门预算.pdf"
+    tp = pdf_page_truth(pdf, 2, 72)
+    assert len(tp.tables) == 1
+    got = {(c.row_key.name, c.column.rsplit("/", 1)[-1] if c.column else None, c.value) for c in tp.cells}
+    assert got == {
+        (None, "合计", Decimal("18330.37")),
+        (None, "基本支出", Decimal("9312.90")),
+        (None, "项目支出", Decimal("6459.58")),
+        (None, "单位预留机动经费", Decimal("2557.89")),
+    }

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from juesuan.datamodel.document import Cell, Document, PageInfo, Row, Source, Table
+from juesuan.datamodel.document import Cell, Column, Document, PageInfo, Row, Source, Table
 from juesuan.datamodel.page import Token
 from juesuan.errors import ConfigError
 from juesuan.evaluation.defects import ceiling_hits, document_defects, looks_numeric, ocr_values, pooled
@@ -107,6 +107,50 @@ def test_defects_count_orphans_and_numeric_nulls_as_shares_of_amounts() -> None:
     assert counts == {"amounts": 4, "orphans": 2, "null_numeric": 1, "orphans_reported": 1, "null_numeric_reported": 0}
     shares = pooled([{**counts, "cells": 10, "ok": 9}])
     assert shares["orphan_share"] == 0.5 and shares["null_numeric_share"] == 0.25 and shares["value_accuracy"] == 0.9
+
+
+def test_group_and_line_number_columns_and_one_row_records_are_not_defects() -> None:
+    """Merged-tree `scan` run (1 page per document): 17 orphans and 20 numeric nulls counted, 2 and 0 reported by the
+    pipeline. The nulls were the ``分组`` cells (``1``) of side-by-side tables; the orphans were 三公经费 records (one
+    unlabelled row of amounts under the headers), which the pipeline's Table.orphans rightly does not count."""
+    side = Table(
+        id="t1",
+        pages=[0],
+        bbox=[0, 0, 100, 100],
+        columns=[Column(index=i, header=h) for i, h in enumerate(["分组", "项目", "行次", "金额"])],
+        rows=[
+            Row(
+                index=i,
+                name=name,
+                cells=[
+                    Cell(col=0, text="1"),
+                    Cell(col=1, text=name, label="NAME"),
+                    Cell(col=2, text=str(i + 1), value=float(i + 1)),
+                    Cell(col=3, text="5.00", value=5.0, label="AMOUNT"),
+                ],
+            )
+            for i, name in enumerate(["一、一般公共服务支出", "二、外交支出"])
+        ]
+        + [Row(index=2, cells=[Cell(col=0, text="1"), Cell(col=2, text="3", value=3.0)])],
+    )
+    record = Table(
+        id="t2",
+        pages=[0],
+        bbox=[0, 0, 100, 100],
+        rows=[Row(index=0, cells=[Cell(col=0, text="346.30", value=346.3), Cell(col=1, text="288.70", value=288.7)])],
+    )
+    doc = Document(
+        source=Source(path="x.png", sha256="", pages=1),
+        pages=[PageInfo(index=0, width=100, height=100, dpi=200)],
+        tables=[side, record],
+    )
+    side.rows[0].code = "201"
+    side.rows[0].cells.append(Cell(col=4, text="201"))  # an unlabelled 类 code cell: no value on purpose
+    counts = document_defects(doc)
+    assert (counts["amounts"], counts["orphans"], counts["null_numeric"]) == (4, 0, 0)
+    # the same record next to a labelled row is a row of orphans again
+    record.rows.append(Row(index=1, name="合计", cells=[Cell(col=0, text="1.00", value=1.0)]))
+    assert document_defects(doc)["orphans"] == 2
 
 
 def test_raw_ceiling_matches_values_as_a_multiset() -> None:

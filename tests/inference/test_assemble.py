@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from conftest import needs_shared
 
 from juesuan.datamodel.document import Table
 from juesuan.datamodel.page import (
@@ -213,3 +214,30 @@ def test_letter_read_for_a_digit_in_a_code_part() -> None:
     rows = [["类", "款", "项", "科目名称", "决算数"], ["210", "11", "o1", "行政单位医疗", "60.99"]]
     tables = Assembler()([_hand_page(0, rows, "支出决算表", cols=(0.0, 60.0, 120.0, 180.0, 300.0, 400.0))])
     assert [(r.code, r.name) for r in tables[0].rows] == [("2101101", "行政单位医疗")]
+
+
+def test_project_list_rows_are_named_by_the_project_not_the_unit(shared_real: Path) -> None:
+    """Issue 12, Hangzhou 2026 表11 项目支出绩效表 (单位名称 | 项目名称 | 金额 | 绩效目标): its continuation page
+    (page 40, no header) named every row by the unit (杭州市南郊监狱 ×4), so no amount was in its project's row (0 % at
+    200 dpi `scan`). Checked against the PDF's text layer: 罪犯改造管理 489.12, 狱政设施建设 12,898.00,
+    法律援助 317.82."""
+    pdf = shared_real.parent / "real-wide" / "hangzhou_justice_2026_部门预算.pdf"
+    needs_shared(pdf)
+    for pages in ([39], [38, 39]):
+        tables = Assembler()([_real_page(pdf, i) for i in pages])
+        got = {(r.name, c.value) for t in tables for r in t.rows for c in r.cells if c.value is not None}
+        assert {("罪犯改造管理", 489.12), ("狱政设施建设", 12898.0), ("法律援助", 317.82)} <= got
+        assert not any(name and name.startswith("杭州市") for name, _ in got)
+
+
+def test_an_amount_over_several_rows_starts_the_data(shared_real: Path) -> None:
+    """Issue 12, Chongqing 2026 项目绩效目标表 (page 24): each project's 金额 (8,534.17) is one cell beside all its
+    indicator rows, so no one-row cell held a number until the fourth indicator; the first three indicator rows
+    were read as header rows and their 指标值/权重 lost (9 of 23 cells). Checked against the PDF's text layer."""
+    pdf = shared_real.parent / "real-wide" / "chongqing_gov-office_2026_部门预算.pdf"
+    needs_shared(pdf)
+    (table,) = Assembler()([_real_page(pdf, 23)])
+    assert [c.header for c in table.columns][:3] == ["序号", "项目名称", "当年财政拨款预算金额"]
+    first = table.rows[0]
+    assert first.name == "市政府办公厅业务及日常运行项目"
+    assert [c.value for c in first.cells if c.value is not None] == [1.0, 8534.17, 70.0, 15.0]

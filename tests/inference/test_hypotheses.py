@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from conftest import needs_shared
 from test_assemble import _real_page
 
 from juesuan.datamodel.page import OcrResult, TableOcr
@@ -194,3 +195,15 @@ def test_line_numbers_are_not_orphan_amounts() -> None:
     ]
     assert count_orphans(rows) == 1
     assert count_orphans(rows, line_cols={0}) == 0
+
+
+def test_a_total_label_across_two_groups_names_the_later_groups_amount(shared_real: Path) -> None:
+    """Issue 12, Jiangsu 2019 收支预算总表 (收入 | 支出 功能分类 | 支出 支出用途): 当年支出小计 and 支出合计 are written
+    across both 支出 name columns and their amount stands in the 支出用途 金额 column, so the 支出用途 group read them
+    as two unlabelled rows (2 orphans at 200 dpi `scan`). Checked against the PDF's text layer: both 24,169.74."""
+    pdf = shared_real.parent / "real-wide" / "jiangsu_procuratorate_2019_部门预算.pdf"
+    needs_shared(pdf)
+    (table,) = Assembler()([_real_page(pdf, 13)])
+    assert table.orphans == 0
+    valued = {(r.name, c.value) for r in table.rows for c in r.cells[1:] if c.value is not None}
+    assert {("当年支出小计", 24169.74), ("支出合计", 24169.74), ("一、基本支出", 15844.04)} <= valued

@@ -96,6 +96,30 @@ def remove_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
     return ink & ~small[labels]
 
 
+def stray_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
+    """Specks of at most ``max_area`` px left of, right of, above or below all larger ink of a cell crop.
+
+    A fax copy's speckle beside a number is read as a point or a colon (``.21,601,733.00``, ``:4 212 300``); a
+    decimal point lies between digits and a dot of 氵 or 冫 overlaps its glyph's other strokes, so neither is
+    outside the extent of the larger components."""
+    n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return np.zeros_like(ink)
+    area = stats[:, cv2.CC_STAT_AREA]
+    big = area > max_area
+    big[0] = False
+    if not big.any():
+        return np.zeros_like(ink)
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
+    bx0, bx1 = x0[big].min(), x1[big].max()
+    by0, by1 = y0[big].min(), y1[big].max()
+    outside = (x1 <= bx0) | (x0 >= bx1) | (y1 <= by0) | (y0 >= by1)
+    small = ~big & outside
+    small[0] = False
+    return small[labels] if small.any() else np.zeros_like(ink)
+
+
 def erase_rule_remnants(ink: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows/columns of a cell crop that are mostly ink near the crop edge (or almost entirely ink anywhere) are
     what is left of a ruling line after the inset; they are removed. Returns (rows, cols) masks of erased lines."""
@@ -177,8 +201,17 @@ class _CellInk:
 class CellCropper:
     """Turns a ruled grid into per-cell line crops. All sizes scale with the page dpi (tuned at 200 dpi)."""
 
-    def __init__(self, dpi: int, inset_px: float = 3.0, min_ink_px: float = 12.0, speck_px: float = 3.0) -> None:
+    def __init__(
+        self,
+        dpi: int,
+        inset_px: float = 3.0,
+        min_ink_px: float = 12.0,
+        speck_px: float = 3.0,
+        stray_specks: bool = False,
+    ) -> None:
         self.scale = dpi / 200.0
+        self.stray_specks = stray_specks  # 1-bit low-dpi copies: specks beside the text are painted out
+        self.stray = max(2, round(8 * self.scale**2))
         self.inset = max(1, round(inset_px * self.scale))
         self.min_ink = max(4, round(min_ink_px * self.scale**2))
         self.speck = max(1, round(speck_px * self.scale**2))
@@ -221,6 +254,12 @@ class CellCropper:
                 ink &= ~remnant
                 crop = crop.copy()
                 crop[cv2.dilate(remnant.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
+            if self.stray_specks:
+                stray = stray_specks(ink, self.stray)
+                if stray.any():
+                    ink &= ~stray
+                    crop = crop.copy()
+                    crop[cv2.dilate(stray.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
             if int(ink.sum()) < self.min_ink:
                 cells.append(None)
                 continue
@@ -453,7 +492,7 @@ class PpOcr:
         plan = _PagePlan(grid)
         gray = _gray(page)
         h, w = gray.shape
-        cropper = CellCropper(page.ref.dpi)
+        cropper = CellCropper(page.ref.dpi, stray_specks=page.ref.dpi <= self.options.stray_speck_max_dpi)
         claimed: list[tuple[int, int, int, int]] = []
         for t, table in enumerate(grid.tables):
             if table.grid is not None and self.options.cell_crops:

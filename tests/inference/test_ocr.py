@@ -35,6 +35,7 @@ from juesuan.inference.ocr import (
     full_page_ocr,
     group_lines,
     parse_tesseract_tsv,
+    stray_specks,
     tesseract_tokens,
 )
 from juesuan.options import OcrOptions
@@ -333,6 +334,35 @@ def test_cropper_skips_specks_and_blank_cells() -> None:
     assert crops.cut_fraction == 0.0
     assert right == []
     assert len(left) == 1 and left[0].bbox_px == (60.0, 95.0, 80.0, 120.0)
+
+
+def test_stray_specks_beside_a_number_go_but_its_point_stays() -> None:
+    ink = np.zeros((20, 120), dtype=bool)
+    for x in (20, 30, 40, 60, 70):  # five 6 x 10 px digits
+        ink[5:15, x : x + 6] = True
+    ink[13:15, 52:54] = True  # the decimal point between them: 4 px, inside
+    ink[12:14, 8:10] = True  # fax speckle before the number (read as a leading point)
+    ink[2, 100] = True  # and one after it
+    ink[0:2, 33:35] = True  # above the digits
+    stray = stray_specks(ink, max_area=4)
+    assert stray[12:14, 8:10].all() and stray[2, 100] and stray[0:2, 33:35].all()
+    assert not stray[13:15, 52:54].any() and not stray[5:15, 20:26].any()
+    assert stray.sum() == 4 + 1 + 4
+    assert not stray_specks(np.zeros((5, 5), dtype=bool), 4).any()
+
+
+def test_cropper_paints_stray_specks_only_when_asked() -> None:
+    gray = np.full((100, 200), 255, dtype=np.uint8)
+    gray[40:60, 80:92] = gray[40:60, 100:112] = 0  # two glyphs
+    gray[55:57, 60:62] = 0  # a speck 18 px before them
+    grid = TableGrid(
+        (0.0, 0.0, 200.0, 100.0), (0.0, 100.0), (0.0, 200.0), (GridCell(0, 0, 1, 1, (0.0, 0.0, 200.0, 100.0)),), True
+    )
+    plain = CellCropper(150)(gray, grid).lines[0]
+    clean = CellCropper(150, stray_specks=True)(gray, grid).lines[0]
+    assert plain[0].bbox_px[0] == 60.0  # the speck starts the line
+    assert clean[0].bbox_px == (80.0, 40.0, 112.0, 60.0)
+    assert (clean[0].image < 128).sum() == 2 * 20 * 12
 
 
 # ---------------------------------------------------------------------------------------------------------------

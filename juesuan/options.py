@@ -117,6 +117,9 @@ class OcrOptions(_Options):
     stray_speck_max_dpi: int = Field(
         180, ge=0, le=600, description="cell crops of pages at or below this dpi (fax) lose specks beside the text"
     )
+    reread_max_dpi: int = Field(
+        180, ge=0, le=600, description="pages at or below this dpi (fax): doubtful numbers are read again, best wins"
+    )
 
 
 class StructureOptions(_Options):

@@ -31,6 +31,8 @@ from juesuan.inference.ocr import (
     CellCropper,
     PpOcr,
     TesseractOcr,
+    crop_variants,
+    doubtful_number,
     erase_rule_remnants,
     full_page_ocr,
     group_lines,
@@ -363,6 +365,57 @@ def test_cropper_paints_stray_specks_only_when_asked() -> None:
     assert plain[0].bbox_px[0] == 60.0  # the speck starts the line
     assert clean[0].bbox_px == (80.0, 40.0, 112.0, 60.0)
     assert (clean[0].image < 128).sum() == 2 * 20 * 12
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        *[("G,00", True), ("82,096,79712", True), (".5,000.00", True), ("202:24", True), ("C", True)],
+        *[("0.00", False), ("1,234.56", False), ("2010301", False), ("一般公共服务", False), ("—", False), ("", False)],
+    ],
+)
+def test_doubtful_numbers_are_the_readings_that_should_be_numbers(text: str, doubtful: bool) -> None:
+    assert doubtful_number(text) is doubtful
+
+
+def test_crop_variants_keep_the_text_where_it_is() -> None:
+    crop = np.full((20, 40), 255, dtype=np.uint8)
+    crop[5:15, 10:12] = 0
+    crop[9, 10:12] = 255  # a drop-out across the stroke
+    smooth, closed, large = crop_variants(crop)
+    assert smooth.shape == closed.shape == crop.shape and large.shape == (40, 80)
+    assert (closed[6:14, 10:12] == 0).any(axis=1).all()  # the drop-out across the stroke is filled
+    assert smooth[10, 11] < 128 and smooth[2, 30] == 255
+
+
+@pytest.mark.slow
+def test_doubtful_numbers_of_a_real_fax_page_are_read_again(shared_real: Path) -> None:
+    """gov-office 2025 单位预算 page 9 as a fax (150 dpi, 1-bit): a second reading of the numbers the first reading
+    garbled leaves fewer of them garbled and none that were well-formed changed."""
+    import zlib
+
+    import pypdfium2 as pdfium
+
+    from juesuan.datasets.synth.degrade import PRESETS, degrade
+    from juesuan.inference.grid import RuledGrid
+
+    name, index = "shanghai-putuo-gov-office_2025_单位预算.pdf", 8
+    doc = pdfium.PdfDocument(str(shared_real / name))
+    image = doc[index].render(scale=150 / 72).to_numpy()[:, :, :3].copy()
+    doc.close()
+    page = degrade(image, np.random.default_rng([7, zlib.crc32(name.encode()), index]), PRESETS["fax"])
+    layout = LayoutResult(page=PageImage(ref=PageRef(name, index, 150), image=page), regions=())
+    grid = RuledGrid()([layout])
+    once = PpOcr(OcrOptions(text_regions=False, reread_max_dpi=0))(grid)[0]
+    twice = PpOcr(OcrOptions(text_regions=False))(grid)[0]
+    pairs = [
+        (a.text, b.text)
+        for ta, tb in zip(once.tables, twice.tables, strict=True)
+        for a, b in zip(ta.cells, tb.cells, strict=True)
+    ]
+    assert sum(doubtful_number(a) for a, _ in pairs) >= 3
+    assert sum(doubtful_number(b) for _, b in pairs) < sum(doubtful_number(a) for a, _ in pairs)
+    assert all(a == b for a, b in pairs if not doubtful_number(a))
 
 
 # ---------------------------------------------------------------------------------------------------------------

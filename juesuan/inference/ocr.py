@@ -277,8 +277,9 @@ class CellCropper:
                 ink &= ~remnant
                 crop = crop.copy()
                 crop[cv2.dilate(remnant.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
-            if self.stray_specks:
-                stray = stray_specks(ink, self.stray)
+            if self.stray_specks:  # on the raw ink: the 1-2 px specks left out of ``ink`` are still in the pixels
+                raw = (table[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] < thr) & ~remnant
+                stray = stray_specks(raw, self.stray)
                 if stray.any():
                     ink &= ~stray
                     crop = crop.copy()

@@ -357,6 +357,7 @@ def test_cropper_paints_stray_specks_only_when_asked() -> None:
     gray = np.full((100, 200), 255, dtype=np.uint8)
     gray[40:60, 80:92] = gray[40:60, 100:112] = 0  # two glyphs
     gray[55:57, 60:62] = 0  # a speck 18 px before them
+    gray[50, 77] = 0  # and a 1-px one right beside them (too small for the line box, still in the pixels)
     grid = TableGrid(
         (0.0, 0.0, 200.0, 100.0), (0.0, 100.0), (0.0, 200.0), (GridCell(0, 0, 1, 1, (0.0, 0.0, 200.0, 100.0)),), True
     )

@@ -136,15 +136,25 @@ def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks
 
     h_mask, h_segs = _thin_components(cv2.bitwise_or(h_open, h_dash), horizontal=True, max_thick=max_thick)
     v_mask, v_segs = _thin_components(cv2.bitwise_or(v_open, v_dash), horizontal=False, max_thick=max_thick)
+    tol = options.merge_tol_px
     if dpi <= options.recover_rules_max_dpi:
+        # rebuilt rules only complete tables the ordinary rules already show: a title's bold strokes, joined, would
+        # otherwise frame a one-row "table" above the real one
+        plain = LineMasks(
+            h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3))
+        )
+        grow = 0.1 * dpi
+        boxes = [
+            (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+            for (x0, y0, x1, y1), _, _ in group_structures(plain, dpi, options)
+        ]
         h_rec, v_rec = recover_broken_rules(binary, dpi, h_len, v_len, options)
         cover = options.broken_rule_min_cover
         win = 4 * rebuilt_gap
         more_h = _dense(binary, _thin_components(h_rec, True, max_thick + 2)[1], True, cover, win)
         more_v = _dense(binary, _thin_components(v_rec, False, max_thick + 2)[1], False, cover, win)
-        h_mask, h_segs = _union(h_mask, h_segs, more_h, horizontal=True)
-        v_mask, v_segs = _union(v_mask, v_segs, more_v, horizontal=False)
-    tol = options.merge_tol_px
+        h_mask, h_segs = _union(h_mask, h_segs, _inside(more_h, boxes, horizontal=True), horizontal=True)
+        v_mask, v_segs = _union(v_mask, v_segs, _inside(more_v, boxes, horizontal=False), horizontal=False)
     return LineMasks(
         h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3))
     )
@@ -204,6 +214,19 @@ def _dense(
         a, b = int(ok[0]), int(ok[-1]) + window
         if float(band[a:b].mean()) >= min_cover:
             out.append(Segment(seg.pos, float(lo + a), float(lo + b)))
+    return out
+
+
+def _inside(
+    segs: Sequence[Segment], boxes: Sequence[tuple[float, float, float, float]], horizontal: bool
+) -> list[Segment]:
+    """Segments whose middle lies in one of ``boxes`` (x0, y0, x1, y1)."""
+    out = []
+    for seg in segs:
+        mid = (seg.lo + seg.hi) / 2
+        x, y = (mid, seg.pos) if horizontal else (seg.pos, mid)
+        if any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in boxes):
+            out.append(seg)
     return out
 
 

@@ -98,12 +98,14 @@ def remove_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
     return ink & ~small[labels]
 
 
-def stray_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
-    """Specks of at most ``max_area`` px left of, right of, above or below all larger ink of a cell crop.
+def stray_specks(ink: np.ndarray, max_area: int, min_gap: int = 3) -> np.ndarray:
+    """Specks of at most ``max_area`` px at least ``min_gap`` px left of, right of, above or below all larger ink of
+    a cell crop.
 
     A fax copy's speckle beside a number is read as a point or a colon (``.21,601,733.00``, ``:4 212 300``); a
     decimal point lies between digits and a dot of 氵 or 冫 overlaps its glyph's other strokes, so neither is
-    outside the extent of the larger components."""
+    outside the extent of the larger components; a fragment that a drop-out broke off a glyph (the bar of a
+    leading ``4``) touches the extent, so the gap keeps it."""
     n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     if n <= 2:
         return np.zeros_like(ink)
@@ -116,7 +118,7 @@ def stray_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
     x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
     bx0, bx1 = x0[big].min(), x1[big].max()
     by0, by1 = y0[big].min(), y1[big].max()
-    outside = (x1 <= bx0) | (x0 >= bx1) | (y1 <= by0) | (y0 >= by1)
+    outside = (x1 + min_gap <= bx0) | (x0 >= bx1 + min_gap) | (y1 + min_gap <= by0) | (y0 >= by1 + min_gap)
     small = ~big & outside
     small[0] = False
     return small[labels] if small.any() else np.zeros_like(ink)
@@ -235,6 +237,7 @@ class CellCropper:
         self.scale = dpi / 200.0
         self.stray_specks = stray_specks  # 1-bit low-dpi copies: specks beside the text are painted out
         self.stray = max(2, round(8 * self.scale**2))
+        self.stray_gap = max(2, round(4 * self.scale))
         self.inset = max(1, round(inset_px * self.scale))
         self.min_ink = max(4, round(min_ink_px * self.scale**2))
         self.speck = max(1, round(speck_px * self.scale**2))
@@ -279,11 +282,11 @@ class CellCropper:
                 crop[cv2.dilate(remnant.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
             if self.stray_specks:  # on the raw ink: the 1-2 px specks left out of ``ink`` are still in the pixels
                 raw = (table[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] < thr) & ~remnant
-                stray = stray_specks(raw, self.stray)
-                if stray.any():
+                stray = stray_specks(raw, self.stray, self.stray_gap)
+                if stray.any():  # exactly their pixels: a grown mask would bite into the glyph beside them
                     ink &= ~stray
                     crop = crop.copy()
-                    crop[cv2.dilate(stray.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
+                    crop[stray] = paper
             if int(ink.sum()) < self.min_ink:
                 cells.append(None)
                 continue

@@ -345,10 +345,11 @@ def test_stray_specks_beside_a_number_go_but_its_point_stays() -> None:
     ink[13:15, 52:54] = True  # the decimal point between them: 4 px, inside
     ink[12:14, 8:10] = True  # fax speckle before the number (read as a leading point)
     ink[2, 100] = True  # and one after it
-    ink[0:2, 33:35] = True  # above the digits
-    stray = stray_specks(ink, max_area=4)
+    ink[0:2, 33:35] = True  # above the digits (3 px clear of them)
+    ink[10, 18] = True  # a piece a drop-out broke off the first digit: 1 px from it, kept
+    stray = stray_specks(ink, max_area=4, min_gap=3)
     assert stray[12:14, 8:10].all() and stray[2, 100] and stray[0:2, 33:35].all()
-    assert not stray[13:15, 52:54].any() and not stray[5:15, 20:26].any()
+    assert not stray[13:15, 52:54].any() and not stray[5:15, 20:26].any() and not stray[10, 18]
     assert stray.sum() == 4 + 1 + 4
     assert not stray_specks(np.zeros((5, 5), dtype=bool), 4).any()
 
@@ -357,7 +358,7 @@ def test_cropper_paints_stray_specks_only_when_asked() -> None:
     gray = np.full((100, 200), 255, dtype=np.uint8)
     gray[40:60, 80:92] = gray[40:60, 100:112] = 0  # two glyphs
     gray[55:57, 60:62] = 0  # a speck 18 px before them
-    gray[50, 77] = 0  # and a 1-px one right beside them (too small for the line box, still in the pixels)
+    gray[50, 76] = 0  # and a 1-px one 3 px before them (too small for the line box, still in the pixels)
     grid = TableGrid(
         (0.0, 0.0, 200.0, 100.0), (0.0, 100.0), (0.0, 200.0), (GridCell(0, 0, 1, 1, (0.0, 0.0, 200.0, 100.0)),), True
     )

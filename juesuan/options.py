@@ -83,6 +83,18 @@ class GridOptions(_Options):
         0.5, gt=0, le=1, description="a cell border counts when a rule covers this fraction of it; else cells merge"
     )
     min_cell_in: float = Field(0.15, ge=0, le=1, description="rules closer than this (inches) are one separator")
+    recover_rules_max_dpi: int = Field(
+        180, ge=0, le=600, description="pages at or below this dpi (fax copies) get broken rules rebuilt (0: never)"
+    )
+    broken_rule_gap_in: float = Field(
+        0.06, ge=0, le=0.3, description="low-dpi pages: gaps in a dashed 1-bit rule up to this (inches) are closed"
+    )
+    broken_rule_min_in: float = Field(
+        0.4, ge=0, le=2, description="low-dpi pages: a rule rebuilt from dashes is at least this long (inches)"
+    )
+    broken_rule_min_cover: float = Field(
+        0.75, ge=0, le=1, description="low-dpi pages: a rebuilt rule's own ink covers this share of its length"
+    )
 
 
 class OcrOptions(_Options):
@@ -102,6 +114,12 @@ class OcrOptions(_Options):
     )
     precision: Literal["float32", "float16", "bfloat16"] = Field("float32", description="torch backend on CUDA only")
     compile: bool = Field(False, description="torch backend: torch.compile the recogniser and detector")
+    stray_speck_max_dpi: int = Field(
+        180, ge=0, le=600, description="cell crops of pages at or below this dpi (fax) lose specks beside the text"
+    )
+    reread_max_dpi: int = Field(
+        180, ge=0, le=600, description="pages at or below this dpi (fax): doubtful numbers are read again, best wins"
+    )
 
 
 class StructureOptions(_Options):

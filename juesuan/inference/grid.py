@@ -124,6 +124,7 @@ def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks
     h_len = max(round(0.18 * dpi), int(options.min_line_frac * width))
     v_len = max(round(0.15 * dpi), int(0.5 * options.min_line_frac * height))
     gap = max(2, round(options.bridge_gap_in * dpi))
+    rebuilt_gap = max(3, round(options.broken_rule_gap_in * dpi))
     max_thick = max(3, round(options.max_rule_thickness_in * dpi))
 
     h_open = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
@@ -136,9 +137,113 @@ def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks
     h_mask, h_segs = _thin_components(cv2.bitwise_or(h_open, h_dash), horizontal=True, max_thick=max_thick)
     v_mask, v_segs = _thin_components(cv2.bitwise_or(v_open, v_dash), horizontal=False, max_thick=max_thick)
     tol = options.merge_tol_px
+    if dpi <= options.recover_rules_max_dpi:
+        # rebuilt rules only complete tables the ordinary rules already show: a title's bold strokes, joined, would
+        # otherwise frame a one-row "table" above the real one
+        plain = LineMasks(
+            h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3))
+        )
+        grow = 0.1 * dpi
+        boxes = [
+            (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+            for (x0, y0, x1, y1), _, _ in group_structures(plain, dpi, options)
+        ]
+        h_rec, v_rec = recover_broken_rules(binary, dpi, h_len, v_len, options)
+        cover = options.broken_rule_min_cover
+        win = 4 * rebuilt_gap
+        more_h = _dense(binary, _thin_components(h_rec, True, max_thick + 2)[1], True, cover, win)
+        more_v = _dense(binary, _thin_components(v_rec, False, max_thick + 2)[1], False, cover, win)
+        h_mask, h_segs = _union(h_mask, h_segs, _inside(more_h, boxes, horizontal=True), horizontal=True)
+        v_mask, v_segs = _union(v_mask, v_segs, _inside(more_v, boxes, horizontal=False), horizontal=False)
     return LineMasks(
         h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3))
     )
+
+
+def recover_broken_rules(
+    binary: np.ndarray, dpi: int, h_len: int, v_len: int, options: GridOptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rules of a 1-bit low-dpi copy (fax) rebuilt from their dashes: masks of horizontal and vertical rules.
+
+    At 150 dpi a 0.5-pt rule is 1-2 px wide; binarisation and drop-outs leave it in short dashes that wander between
+    two pixel rows, so no single row holds a run as long as a rule and the one-row opening in :func:`detect_lines`
+    loses it (a 收支总表 rule came out in 5 pieces 20-100 px apart, its rows merged in pairs). Here the ink is first
+    widened by one pixel across the line (the two rows of a dashed rule become one run), gaps up to
+    ``broken_rule_gap_in`` are closed along it, and only then are runs shorter than ``broken_rule_min_in`` opened
+    away. Text glued together this way is as thick as a text line and is dropped by the thickness test like any
+    other text. Short rules (a one-row header border) are left to the ordinary detection.
+    """
+    import cv2
+
+    gap = max(3, round(options.broken_rule_gap_in * dpi))
+    # longer than the strokes of two stacked glyphs closed together, which the closing would otherwise turn into rules
+    h_len = max(h_len, round(options.broken_rule_min_in * dpi))
+    v_len = max(v_len, round(options.broken_rule_min_in * dpi))
+    h_band = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
+    h_band = cv2.morphologyEx(h_band, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    h_rec = cv2.morphologyEx(h_band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
+    v_band = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
+    v_band = cv2.morphologyEx(v_band, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
+    v_rec = cv2.morphologyEx(v_band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    return h_rec, v_rec
+
+
+def _dense(
+    binary: np.ndarray, segs: Sequence[Segment], horizontal: bool, min_cover: float, window: int
+) -> list[Segment]:
+    """Rebuilt rules whose original ink covers ``min_cover`` of their length within one pixel of the line, their
+    ends trimmed to where it does over ``window`` px (text beyond a table's frame joined to its rule).
+
+    A dashed rule on a fax copy keeps ~90% of its length; aligned strokes of a title or a cell's text that the
+    closing joined keep under 60%, so this tells them apart where the thickness test cannot.
+    """
+    out: list[Segment] = []
+    h, w = binary.shape
+    for seg in segs:
+        pos, lo, hi = round(seg.pos), max(0, int(seg.lo)), int(np.ceil(seg.hi))
+        if horizontal:
+            band = binary[max(0, pos - 1) : min(h, pos + 2), lo : min(w, hi)].any(axis=0)
+        else:
+            band = binary[lo : min(h, hi), max(0, pos - 1) : min(w, pos + 2)].any(axis=1)
+        if band.size <= window:
+            continue
+        local = np.convolve(band.astype(np.float32), np.ones(window, np.float32) / window, mode="valid")
+        ok = np.flatnonzero(local >= min_cover)
+        if not ok.size:
+            continue
+        a, b = int(ok[0]), int(ok[-1]) + window
+        if float(band[a:b].mean()) >= min_cover:
+            out.append(Segment(seg.pos, float(lo + a), float(lo + b)))
+    return out
+
+
+def _inside(
+    segs: Sequence[Segment], boxes: Sequence[tuple[float, float, float, float]], horizontal: bool
+) -> list[Segment]:
+    """Segments whose middle lies in one of ``boxes`` (x0, y0, x1, y1)."""
+    out = []
+    for seg in segs:
+        mid = (seg.lo + seg.hi) / 2
+        x, y = (mid, seg.pos) if horizontal else (seg.pos, mid)
+        if any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in boxes):
+            out.append(seg)
+    return out
+
+
+def _union(
+    mask: np.ndarray, segs: list[Segment], more: list[Segment], horizontal: bool
+) -> tuple[np.ndarray, list[Segment]]:
+    """Rules found either way (the rebuilt ones drawn into the mask); overlapping collinear pieces are joined
+    later by :func:`_join_collinear`."""
+    import cv2
+
+    if not more:
+        return mask, segs
+    mask = mask.copy()
+    for seg in more:
+        a, b = (round(seg.lo), round(seg.pos)), (round(seg.hi), round(seg.pos))
+        cv2.line(mask, a if horizontal else a[::-1], b if horizontal else b[::-1], 255, 1)
+    return mask, segs + more
 
 
 def _thin_components(mask: np.ndarray, horizontal: bool, max_thick: int) -> tuple[np.ndarray, list[Segment]]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from juesuan.datamodel.amounts import is_empty_mark, parse_amount
 from juesuan.datamodel.page import (
     BBox,
     CellText,
@@ -40,6 +41,7 @@ from juesuan.datamodel.page import (
 from juesuan.errors import ConfigError
 from juesuan.inference import registry
 from juesuan.inference.cells import assign_tokens_to_cells, join_tokens
+from juesuan.lexicon import HAN
 from juesuan.models.ppocr import DbTextDetector, DetParams, PpOcrEngine, RecLine, crop_quad
 from juesuan.options import OcrOptions
 
@@ -94,6 +96,53 @@ def remove_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
     if not small[1:].any():
         return ink
     return ink & ~small[labels]
+
+
+def stray_specks(ink: np.ndarray, max_area: int, min_gap: int = 3) -> np.ndarray:
+    """Specks of at most ``max_area`` px at least ``min_gap`` px left of, right of, above or below all larger ink of
+    a cell crop.
+
+    A fax copy's speckle beside a number is read as a point or a colon (``.21,601,733.00``, ``:4 212 300``); a
+    decimal point lies between digits and a dot of 氵 or 冫 overlaps its glyph's other strokes, so neither is
+    outside the extent of the larger components; a fragment that a drop-out broke off a glyph (the bar of a
+    leading ``4``) touches the extent, so the gap keeps it."""
+    n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return np.zeros_like(ink)
+    area = stats[:, cv2.CC_STAT_AREA]
+    big = area > max_area
+    big[0] = False
+    if not big.any():
+        return np.zeros_like(ink)
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
+    bx0, bx1 = x0[big].min(), x1[big].max()
+    by0, by1 = y0[big].min(), y1[big].max()
+    outside = (x1 + min_gap <= bx0) | (x0 >= bx1 + min_gap) | (y1 + min_gap <= by0) | (y0 >= by1 + min_gap)
+    small = ~big & outside
+    small[0] = False
+    return small[labels] if small.any() else np.zeros_like(ink)
+
+
+def doubtful_number(text: str) -> bool:
+    """A reading that should be a number and is not one: no Han character, and either digits in a string that is no
+    well-formed number (``G,00``, ``82,096,79712``, ``.5,000.00``) or one or two stray Latin letters (``C`` for 0)."""
+    t = text.strip()
+    if not t or HAN.search(t) or is_empty_mark(t) or parse_amount(t, ocr_slips=False) is not None:
+        return False
+    digits = sum(ch.isdigit() for ch in t)
+    return digits >= 2 or (len(t) <= 2 and t.isascii() and t.isalnum())
+
+
+def crop_variants(crop: np.ndarray) -> list[np.ndarray]:
+    """Other looks of one 1-bit line crop for a second reading: smoothed (anti-aliased edges, as a grey scan has),
+    closed by one pixel (drop-outs in strokes filled), and enlarged 2x."""
+    gray = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    smooth = cv2.GaussianBlur(gray, (0, 0), 0.7)
+    ink = (gray < 128).astype(np.uint8)
+    closed = np.where(cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)) > 0, 0, 255).astype(np.uint8)
+    large = cv2.resize(gray, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    return [smooth, closed, large]
 
 
 def erase_rule_remnants(ink: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
@@ -177,8 +226,18 @@ class _CellInk:
 class CellCropper:
     """Turns a ruled grid into per-cell line crops. All sizes scale with the page dpi (tuned at 200 dpi)."""
 
-    def __init__(self, dpi: int, inset_px: float = 3.0, min_ink_px: float = 12.0, speck_px: float = 3.0) -> None:
+    def __init__(
+        self,
+        dpi: int,
+        inset_px: float = 3.0,
+        min_ink_px: float = 12.0,
+        speck_px: float = 3.0,
+        stray_specks: bool = False,
+    ) -> None:
         self.scale = dpi / 200.0
+        self.stray_specks = stray_specks  # 1-bit low-dpi copies: specks beside the text are painted out
+        self.stray = max(2, round(8 * self.scale**2))
+        self.stray_gap = max(2, round(4 * self.scale))
         self.inset = max(1, round(inset_px * self.scale))
         self.min_ink = max(4, round(min_ink_px * self.scale**2))
         self.speck = max(1, round(speck_px * self.scale**2))
@@ -221,6 +280,13 @@ class CellCropper:
                 ink &= ~remnant
                 crop = crop.copy()
                 crop[cv2.dilate(remnant.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
+            if self.stray_specks:  # on the raw ink: the 1-2 px specks left out of ``ink`` are still in the pixels
+                raw = (table[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] < thr) & ~remnant
+                stray = stray_specks(raw, self.stray, self.stray_gap)
+                if stray.any():  # exactly their pixels: a grown mask would bite into the glyph beside them
+                    ink &= ~stray
+                    crop = crop.copy()
+                    crop[stray] = paper
             if int(ink.sum()) < self.min_ink:
                 cells.append(None)
                 continue
@@ -421,9 +487,12 @@ class PpOcr:
 
         # one recognition call over every line of the batch (cells and detected lines alike)
         crops: list[np.ndarray] = []
+        low_dpi: list[bool] = []  # per cell crop: its page is a low-dpi copy, where doubtful numbers are read again
         for _, plan in plans:
+            low = plan.grid.page.ref.dpi <= self.options.reread_max_dpi
             for lines_per_cell in plan.cell_lines.values():
                 crops.extend(line.image for lines in lines_per_cell for line in lines)
+            low_dpi.extend([low] * (len(crops) - len(low_dpi)))
         n_cell_crops = len(crops)
         det_crops: list[np.ndarray] = []
         for job in jobs:
@@ -440,6 +509,8 @@ class PpOcr:
             texts = self.engine.rec(
                 crops + det_crops, self.options.rec_batch_size, self.options.rec_min_width, max_waste=waste
             )
+        if any(low_dpi):
+            texts[:n_cell_crops] = self._reread(crops, texts[:n_cell_crops], low_dpi)
         cell_texts = iter(texts[:n_cell_crops])
         det_texts = iter(texts[n_cell_crops:])
 
@@ -447,13 +518,36 @@ class PpOcr:
             out[i] = self._assemble(plan, cell_texts, det_texts)
         return [r for r in out if r is not None]
 
+    def _reread(self, crops: Sequence[np.ndarray], texts: Sequence[RecLine], low_dpi: Sequence[bool]) -> list[RecLine]:
+        """Doubtful numbers of low-dpi cell crops read again from smoothed, closed and 2x copies; the best-scoring
+        reading that is a well-formed number wins, else the first reading stays.
+
+        On a 1-bit 150 dpi copy one reading of a number often ends in a slip the others do not make (``G,00``,
+        ``82,096,79712``); picking among readings only where the first is no number leaves good readings alone.
+        """
+        picks = [
+            i for i, (line, low) in enumerate(zip(texts, low_dpi, strict=True)) if low and doubtful_number(line.text)
+        ]
+        out = list(texts)
+        if not picks:
+            return out
+        variants = [crop_variants(crops[i]) for i in picks]
+        flat = [v for vs in variants for v in vs]
+        again = iter(self.engine.rec(flat, self.options.rec_batch_size, self.options.rec_min_width))
+        for i, vs in zip(picks, variants, strict=True):
+            readings = [next(again) for _ in vs]
+            good = [r for r in readings if r.text.strip() and parse_amount(r.text, ocr_slips=False) is not None]
+            if good:
+                out[i] = max(good, key=lambda r: r.score)
+        return out
+
     # -- planning: what to read on a page, nothing read twice ---------------------------------------------------
     def _plan(self, index: int, grid: GridResult) -> _PagePlan:
         page = grid.page
         plan = _PagePlan(grid)
         gray = _gray(page)
         h, w = gray.shape
-        cropper = CellCropper(page.ref.dpi)
+        cropper = CellCropper(page.ref.dpi, stray_specks=page.ref.dpi <= self.options.stray_speck_max_dpi)
         claimed: list[tuple[int, int, int, int]] = []
         for t, table in enumerate(grid.tables):
             if table.grid is not None and self.options.cell_crops:

@@ -121,3 +121,44 @@ def test_real_page_scan_and_photo_degradation_keeps_the_grid(finance_pdf: Path) 
         spans = {(c.row, c.col): (c.row_span, c.col_span) for c in grid.cells}
         assert spans[(1, 3)] == (2, 1), preset  # 科目名称
         assert spans[(2, 0)] == (1, 3), preset  # 科目编码
+
+
+def _fax_page(pdf: Path, index: int, seed: int) -> np.ndarray:
+    """A real page rendered at a true 150 dpi and degraded by the ``fax`` preset (1-bit, drop-outs), seeded."""
+    import zlib
+
+    from juesuan.datasets.synth.degrade import PRESETS, degrade
+
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        image = doc[index].render(scale=150 / 72).to_numpy()[:, :, :3].copy()
+    finally:
+        doc.close()
+    return degrade(image, np.random.default_rng([seed, zlib.crc32(pdf.name.encode()), index]), PRESETS["fax"])
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_dashed_rules_of_a_fax_copy_are_rebuilt(shared_real: Path, seed: int) -> None:
+    """commerce 2025 page 14 (财政拨款收支预算总表, 16 rows x 7 columns) as a fax: its 1-2 px rules come out as dashes
+    that wander between two pixel rows; without rebuilding them the table fell apart into three structures and
+    pairs of rows merged (13 amounts in no row)."""
+    page = _fax_page(shared_real / "shanghai-putuo-commerce_2025_部门预算.pdf", 13, seed)
+    layout = LayoutResult(page=PageImage(ref=PageRef("fax.png", 13, 150), image=page), regions=())
+    found = RuledGrid(GridOptions())([layout])[0]
+    shapes = [(t.grid.n_rows, t.grid.n_cols) for t in found.tables if t.grid is not None]
+    assert shapes == [(16, 7)]
+    old = RuledGrid(GridOptions(recover_rules_max_dpi=0))([layout])[0]
+    assert [(t.grid.n_rows, t.grid.n_cols) for t in old.tables if t.grid is not None] != [(16, 7)]
+
+
+def test_rule_rebuilding_keeps_text_out(shared_real: Path) -> None:
+    """Aligned strokes of a title or a cell's text, joined by the closing, are no rule: on two one-table fax pages
+    the rebuilt grid is one structure with no column narrower than a cell can be."""
+    pages = [("shanghai-putuo-justice-bureau_2026_部门预算.pdf", 19), ("shanghai-putuo-wanli-street_2024_预算.pdf", 11)]
+    for name, index in pages:
+        page = _fax_page(shared_real / name, index, 7)
+        layout = LayoutResult(page=PageImage(ref=PageRef("fax.png", index, 150), image=page), regions=())
+        grids = [t.grid for t in RuledGrid(GridOptions())([layout])[0].tables if t.grid is not None]
+        assert len(grids) == 1, name
+        widths = np.diff(grids[0].col_edges)
+        assert widths.min() >= 0.15 * 150, (name, widths)

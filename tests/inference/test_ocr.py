@@ -31,10 +31,13 @@ from juesuan.inference.ocr import (
     CellCropper,
     PpOcr,
     TesseractOcr,
+    crop_variants,
+    doubtful_number,
     erase_rule_remnants,
     full_page_ocr,
     group_lines,
     parse_tesseract_tsv,
+    stray_specks,
     tesseract_tokens,
 )
 from juesuan.options import OcrOptions
@@ -333,6 +336,88 @@ def test_cropper_skips_specks_and_blank_cells() -> None:
     assert crops.cut_fraction == 0.0
     assert right == []
     assert len(left) == 1 and left[0].bbox_px == (60.0, 95.0, 80.0, 120.0)
+
+
+def test_stray_specks_beside_a_number_go_but_its_point_stays() -> None:
+    ink = np.zeros((20, 120), dtype=bool)
+    for x in (20, 30, 40, 60, 70):  # five 6 x 10 px digits
+        ink[5:15, x : x + 6] = True
+    ink[13:15, 52:54] = True  # the decimal point between them: 4 px, inside
+    ink[12:14, 8:10] = True  # fax speckle before the number (read as a leading point)
+    ink[2, 100] = True  # and one after it
+    ink[0:2, 33:35] = True  # above the digits (3 px clear of them)
+    ink[10, 18] = True  # a piece a drop-out broke off the first digit: 1 px from it, kept
+    stray = stray_specks(ink, max_area=4, min_gap=3)
+    assert stray[12:14, 8:10].all() and stray[2, 100] and stray[0:2, 33:35].all()
+    assert not stray[13:15, 52:54].any() and not stray[5:15, 20:26].any() and not stray[10, 18]
+    assert stray.sum() == 4 + 1 + 4
+    assert not stray_specks(np.zeros((5, 5), dtype=bool), 4).any()
+
+
+def test_cropper_paints_stray_specks_only_when_asked() -> None:
+    gray = np.full((100, 200), 255, dtype=np.uint8)
+    gray[40:60, 80:92] = gray[40:60, 100:112] = 0  # two glyphs
+    gray[55:57, 60:62] = 0  # a speck 18 px before them
+    gray[50, 76] = 0  # and a 1-px one 3 px before them (too small for the line box, still in the pixels)
+    grid = TableGrid(
+        (0.0, 0.0, 200.0, 100.0), (0.0, 100.0), (0.0, 200.0), (GridCell(0, 0, 1, 1, (0.0, 0.0, 200.0, 100.0)),), True
+    )
+    plain = CellCropper(150)(gray, grid).lines[0]
+    clean = CellCropper(150, stray_specks=True)(gray, grid).lines[0]
+    assert plain[0].bbox_px[0] == 60.0  # the speck starts the line
+    assert clean[0].bbox_px == (80.0, 40.0, 112.0, 60.0)
+    assert (clean[0].image < 128).sum() == 2 * 20 * 12
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        *[("G,00", True), ("82,096,79712", True), (".5,000.00", True), ("202:24", True), ("C", True)],
+        *[("0.00", False), ("1,234.56", False), ("2010301", False), ("一般公共服务", False), ("—", False), ("", False)],
+    ],
+)
+def test_doubtful_numbers_are_the_readings_that_should_be_numbers(text: str, doubtful: bool) -> None:
+    assert doubtful_number(text) is doubtful
+
+
+def test_crop_variants_keep_the_text_where_it_is() -> None:
+    crop = np.full((20, 40), 255, dtype=np.uint8)
+    crop[5:15, 10:12] = 0
+    crop[9, 10:12] = 255  # a drop-out across the stroke
+    smooth, closed, large = crop_variants(crop)
+    assert smooth.shape == closed.shape == crop.shape and large.shape == (40, 80)
+    assert (closed[6:14, 10:12] == 0).any(axis=1).all()  # the drop-out across the stroke is filled
+    assert smooth[10, 11] < 128 and smooth[2, 30] == 255
+
+
+@pytest.mark.slow
+def test_doubtful_numbers_of_a_real_fax_page_are_read_again(shared_real: Path) -> None:
+    """gov-office 2025 单位预算 page 9 as a fax (150 dpi, 1-bit): a second reading of the numbers the first reading
+    garbled leaves fewer of them garbled and none that were well-formed changed."""
+    import zlib
+
+    import pypdfium2 as pdfium
+
+    from juesuan.datasets.synth.degrade import PRESETS, degrade
+    from juesuan.inference.grid import RuledGrid
+
+    name, index = "shanghai-putuo-gov-office_2025_单位预算.pdf", 8
+    doc = pdfium.PdfDocument(str(shared_real / name))
+    image = doc[index].render(scale=150 / 72).to_numpy()[:, :, :3].copy()
+    doc.close()
+    page = degrade(image, np.random.default_rng([7, zlib.crc32(name.encode()), index]), PRESETS["fax"])
+    layout = LayoutResult(page=PageImage(ref=PageRef(name, index, 150), image=page), regions=())
+    grid = RuledGrid()([layout])
+    once = PpOcr(OcrOptions(text_regions=False, reread_max_dpi=0))(grid)[0]
+    twice = PpOcr(OcrOptions(text_regions=False))(grid)[0]
+    pairs = [
+        (a.text, b.text)
+        for ta, tb in zip(once.tables, twice.tables, strict=True)
+        for a, b in zip(ta.cells, tb.cells, strict=True)
+    ]
+    assert sum(doubtful_number(a) for a, _ in pairs) >= 3
+    assert sum(doubtful_number(b) for _, b in pairs) < sum(doubtful_number(a) for a, _ in pairs)
+    assert all(a == b for a, b in pairs if not doubtful_number(a))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -73,14 +73,16 @@ def suppress_red(image: np.ndarray, margin: int = 40) -> np.ndarray:
     """
     if image.ndim != 3 or image.shape[2] < 3:
         return image
-    rgb = image[:, :, :3]
-    r = rgb[:, :, 0].astype(np.int16)
-    other = np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(np.int16)
-    red = (r - other) > margin
+    # uint8 throughout, no int16 page copies (most pages have no red: then this test is all it costs);
+    # r - max(g, b) > margin  <=>  r > min(max(g, b), 255 - margin) + margin, with no uint8 overflow
+    limit = np.maximum(image[:, :, 1], image[:, :, 2])
+    np.minimum(limit, 255 - margin, out=limit)
+    limit += np.uint8(margin)
+    red = image[:, :, 0] > limit
     if not red.any():
         return image
-    out = rgb.copy()
-    out[red] = rgb[:, :, 0][red][:, None]
+    out = np.array(image[:, :, :3])
+    out[red] = image[:, :, 0][red][:, None]
     return out
 
 
@@ -423,7 +425,8 @@ def orient(
         small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
         if skew:
             small = rotate_small(small, skew)
-        upside_down = _upside_down(_Work(to_gray(out), small, binarize(small), work.scale), classifier)
+        gray = work.gray if out is image else to_gray(out)  # an untouched page keeps the gray made above
+        upside_down = _upside_down(_Work(gray, small, binarize(small), work.scale), classifier)
     else:
         upside_down = False
     if upside_down:

@@ -389,8 +389,9 @@ def upside_down_vote(probs: np.ndarray) -> bool:
     return down >= 3 and down >= 3 * up
 
 
-def _upside_down(work: _Work, classifier: TextDirectionClassifier) -> bool:
-    text = _remove_rules(work.ink)
+def _upside_down(work: _Work, classifier: TextDirectionClassifier, text: np.ndarray | None = None) -> bool:
+    """``text``: ``work.ink`` without long rules when the caller has it already."""
+    text = _remove_rules(work.ink) if text is None else text
     pieces = line_pieces(_line_crops(work, text, max_lines=12))
     return upside_down_vote(classifier.prob_180(pieces))
 
@@ -412,8 +413,10 @@ def orient(
     """
     work = _Work.of(image)
     base = 0
+    text = None
     if detect_turn:
-        base = 0 if _horizontal(_remove_rules(work.ink))[0] else 90
+        text = _remove_rules(work.ink)
+        base = 0 if _horizontal(text)[0] else 90
     skew = _skew_of_mask(rotate(work.ink, base), max_skew_deg)
     if abs(skew) < MIN_DESKEW_DEG:
         skew = 0.0
@@ -422,11 +425,13 @@ def orient(
         out = rotate_small(out, skew)
     rotation = base
     if detect_turn and classifier is not None:
-        small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
-        if skew:
-            small = rotate_small(small, skew)
-        gray = work.gray if out is image else to_gray(out)  # an untouched page keeps the gray made above
-        upside_down = _upside_down(_Work(gray, small, binarize(small), work.scale), classifier)
+        if out is image:  # neither turned nor deskewed: the analysis above holds as it is
+            upside_down = _upside_down(work, classifier, text)
+        else:
+            small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
+            if skew:
+                small = rotate_small(small, skew)
+            upside_down = _upside_down(_Work(to_gray(out), small, binarize(small), work.scale), classifier)
     else:
         upside_down = False
     if upside_down:

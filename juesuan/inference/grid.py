@@ -52,12 +52,20 @@ class RuleMask:
     Building the page-size mask costs a full-page gather that the grid itself never needs (it works on segments).
     """
 
-    labels: np.ndarray  # connected-component labels (uint16 or int32), 0 = background
+    labels: np.ndarray  # connected-component labels (uint16 or int32) of a page window, 0 = background
     keep: np.ndarray  # bool per label: a rule, not text glued into a line
+    origin: tuple[int, int] = (0, 0)  # (x, y) of the window on the page
+    page_shape: tuple[int, int] | None = None  # (height, width) of the page; None: the window is the page
 
     def mask(self) -> np.ndarray:
         lut = np.where(self.keep, 255, 0).astype(np.uint8)  # one uint8 gather, not a page of int64
-        return lut[self.labels]
+        window = lut[self.labels]
+        if self.page_shape is None or window.shape == tuple(self.page_shape):
+            return window
+        page = np.zeros(self.page_shape, dtype=np.uint8)
+        x0, y0 = self.origin
+        page[y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]] = window
+        return page
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -149,29 +157,55 @@ def detect_lines(image: np.ndarray, dpi: int, options: GridOptions) -> LineMasks
     gap = max(2, round(options.bridge_gap_in * dpi))
     max_thick = max(3, round(options.max_rule_thickness_in * dpi))
 
-    h_open = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
-    h_closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
-    h_dash = cv2.morphologyEx(h_closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_len, 1)))
-    v_open = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
-    v_closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap)))
-    v_dash = cv2.morphologyEx(v_closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_len)))
+    # Morphology and components run on the ink's bounding box only (table pages have wide white margins): the box
+    # is grown by more than any kernel reaches, so every pixel inside sees what it saw on the whole page and none
+    # outside can be set; even offsets keep OpenCV's 2x2 labelling blocks on the page's grid (same label order).
+    x0, y0, x1, y1 = ink_window(binary, max(h_len, v_len) + 2 * gap + 2)
+    crop = binary[y0:y1, x0:x1]
 
-    h_mask, h_segs = _thin_components(cv2.bitwise_or(h_open, h_dash), True, max_thick, h_len)
-    v_mask, v_segs = _thin_components(cv2.bitwise_or(v_open, v_dash), False, max_thick, v_len)
+    def lines(kernel: tuple[int, int], bridge: tuple[int, int]) -> np.ndarray:
+        element = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+        opened = cv2.morphologyEx(crop, cv2.MORPH_OPEN, element)
+        closed = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+        return cv2.bitwise_or(opened, cv2.morphologyEx(closed, cv2.MORPH_OPEN, element))
+
+    origin, shape = (x0, y0), (height, width)
+    h_mask, h_segs = _thin_components(lines((h_len, 1), (gap, 1)), True, max_thick, h_len, origin, shape)
+    v_mask, v_segs = _thin_components(lines((1, v_len), (1, gap)), False, max_thick, v_len, origin, shape)
     tol = options.merge_tol_px
     return LineMasks(
         h_mask, v_mask, tuple(_join_collinear(h_segs, tol, gap * 3)), tuple(_join_collinear(v_segs, tol, gap * 3))
     )
 
 
-def _thin_components(
-    mask: np.ndarray, horizontal: bool, max_thick: int, min_len: int = 1
-) -> tuple[RuleMask, list[Segment]]:
-    """Components of a line mask thin enough to be rules, as segments (in label order).
+def ink_window(binary: np.ndarray, pad: int) -> tuple[int, int, int, int]:
+    """Bounding box (x0, y0, x1, y1) of the ink grown by ``pad``, clipped to the page, with even x0 and y0."""
+    import cv2
 
-    ``min_len`` is the opening's kernel length: every component then holds at least that many pixels, which bounds
-    the label count, so 16-bit labels are used when they cannot overflow (2-3x faster than 32-bit on a page);
-    OpenCV's morphology keeps runs cut by the page edge that are shorter, at most two per row or column.
+    height, width = binary.shape
+    x, y, w, h = cv2.boundingRect(binary)
+    if w == 0 or h == 0:  # a blank page: nothing to save
+        return 0, 0, width, height
+    x0, y0 = max(0, x - pad) & ~1, max(0, y - pad) & ~1
+    return x0, y0, min(width, x + w + pad), min(height, y + h + pad)
+
+
+def _thin_components(
+    mask: np.ndarray,
+    horizontal: bool,
+    max_thick: int,
+    min_len: int = 1,
+    origin: tuple[int, int] = (0, 0),
+    page_shape: tuple[int, int] | None = None,
+) -> tuple[RuleMask, list[Segment]]:
+    """Components of a line mask thin enough to be rules, as segments in page pixels (in label order).
+
+    ``mask`` may be a window of the page at ``origin`` (x, y) with no ink outside it; segments are placed on the
+    page with centroids exactly as a whole-page pass computes them (pixel sums are integers, so they are rebuilt
+    exactly from the window's mean). ``min_len`` is the opening's kernel length: every component then holds at
+    least that many pixels, which bounds the label count, so 16-bit labels are used when they cannot overflow (2-3x
+    faster than 32-bit); OpenCV's morphology keeps runs cut by the page edge that are shorter, at most two per row
+    or column.
     """
     import cv2
 
@@ -182,11 +216,15 @@ def _thin_components(
     x, y, w, h, area = (stats[1:, k] for k in range(5))
     length = w if horizontal else h
     thin = area / np.maximum(length, 1) <= max_thick
-    pos = centroids[1:, 1] if horizontal else centroids[1:, 0]
-    lo = x if horizontal else y
+    axis, shift = (1, origin[1]) if horizontal else (0, origin[0])
+    pos = centroids[1:, axis]
+    if shift:  # the page-frame mean of the same pixels: (window sum + area * shift) / area, as OpenCV divides
+        pos = (np.rint(pos * area) + area * float(shift)) / area
+    lo = x + origin[0] if horizontal else y + origin[1]
     idx = np.flatnonzero(thin)
     segs = [Segment(float(pos[i]), float(lo[i]), float(lo[i] + length[i])) for i in idx]
-    return RuleMask(labels, np.concatenate(([False], thin))), segs
+    page_shape = page_shape or mask.shape
+    return RuleMask(labels, np.concatenate(([False], thin)), origin, page_shape), segs
 
 
 def _join_collinear(segs: Sequence[Segment], tol: float, max_gap: float) -> list[Segment]:

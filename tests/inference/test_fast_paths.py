@@ -119,3 +119,94 @@ def test_orient_reuses_its_analysis_of_an_untouched_page(cjk_font: Path) -> None
     pp._upside_down(pp._Work(pp.to_gray(page), work.small, pp.binarize(work.small), work.scale), fresh)  # type: ignore[arg-type]
     assert len(shown.crops) == len(fresh.crops) > 0
     assert all(np.array_equal(a, b) for a, b in zip(shown.crops, fresh.crops, strict=True))
+
+
+def _remove_specks_reference(ink: np.ndarray, max_area: int) -> np.ndarray:
+    if max_area <= 0 or not ink.any():
+        return ink
+    _n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= max_area
+    small[0] = False
+    if not small[1:].any():
+        return ink
+    return ink & ~small[labels]
+
+
+@pytest.mark.parametrize("density", [0.001, 0.05, 0.5])  # 0.5 on 400 x 900: more ink pixels than 16-bit labels
+@pytest.mark.parametrize("max_area", [0, 1, 3, 10])
+def test_remove_specks_equals_the_reference(density: float, max_area: int) -> None:
+    from juesuan.inference.ocr import remove_specks
+
+    ink = np.random.default_rng(3).random((400, 900)) < density
+    got, want = remove_specks(ink, max_area), _remove_specks_reference(ink, max_area)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def _detect_lines_reference(image: np.ndarray, dpi: int) -> tuple[tuple, tuple, np.ndarray, np.ndarray]:
+    """Whole-page morphology and components, as :func:`grid.detect_lines` did before it cropped to the ink."""
+    from juesuan.options import GridOptions
+
+    o = GridOptions()
+    binary = grid._binarize(image)
+    height, width = binary.shape
+    h_len = max(round(0.18 * dpi), int(o.min_line_frac * width))
+    v_len = max(round(0.15 * dpi), int(0.5 * o.min_line_frac * height))
+    gap = max(2, round(o.bridge_gap_in * dpi))
+    thick = max(3, round(o.max_rule_thickness_in * dpi))
+    out = []
+    for kernel, bridge, horizontal in (((h_len, 1), (gap, 1), True), ((1, v_len), (1, gap), False)):
+        element = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+        opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, element)
+        closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+        out.append(
+            _thin_reference(
+                cv2.bitwise_or(opened, cv2.morphologyEx(closed, cv2.MORPH_OPEN, element)), horizontal, thick
+            )
+        )
+    (h_mask, h_segs), (v_mask, v_segs) = out
+    tol = o.merge_tol_px
+    return (
+        tuple(grid._join_collinear(h_segs, tol, gap * 3)),
+        tuple(grid._join_collinear(v_segs, tol, gap * 3)),
+        h_mask,
+        v_mask,
+    )
+
+
+def _ruled_page(offset: tuple[int, int], size: tuple[int, int] = (1100, 900)) -> np.ndarray:
+    page = np.full((*size, 3), 255, dtype=np.uint8)
+    x0, y0 = offset
+    for k in range(8):
+        cv2.line(page, (x0, y0 + 60 * k), (x0 + 500, y0 + 60 * k + (k % 3)), (0, 0, 0), 2)  # a slanted one too
+    for k in range(5):
+        cv2.line(page, (x0 + 125 * k, y0), (x0 + 125 * k, y0 + 420), (0, 0, 0), 1 + k % 2)
+    cv2.rectangle(page, (x0 + 30, y0 + 100), (x0 + 90, y0 + 140), (0, 0, 0), -1)  # a blob, not a rule
+    return page
+
+
+@pytest.mark.parametrize("offset", [(301, 255), (0, 0), (390, 670), (3, 5)])  # odd offsets; rules at the edges
+def test_detect_lines_on_the_ink_window_equals_the_whole_page(offset: tuple[int, int]) -> None:
+    from juesuan.options import GridOptions
+
+    page = _ruled_page(offset)
+    got = grid.detect_lines(page, 200, GridOptions())
+    h_segs, v_segs, h_mask, v_mask = _detect_lines_reference(page, 200)
+    assert got.h_segments == h_segs and got.v_segments == v_segs and len(h_segs) >= 6
+    assert np.array_equal(got.horizontal, h_mask) and np.array_equal(got.vertical, v_mask)
+
+
+def test_detect_lines_on_a_real_page_equals_the_whole_page(finance_pdf: Path) -> None:
+    from juesuan.inference.rasterize import Rasterizer
+    from juesuan.options import GridOptions, RasterizeOptions
+
+    (page,) = Rasterizer(RasterizeOptions(dpi=200, text_layer="never", rotate=False, deskew=False))([(finance_pdf, 5)])
+    got = grid.detect_lines(page.image, 200, GridOptions())
+    h_segs, v_segs, _, _ = _detect_lines_reference(page.image, 200)
+    assert got.h_segments == h_segs and got.v_segments == v_segs and len(v_segs) >= 4
+
+
+def test_a_blank_page_has_no_lines() -> None:
+    from juesuan.options import GridOptions
+
+    masks = grid.detect_lines(np.full((300, 200, 3), 255, dtype=np.uint8), 200, GridOptions())
+    assert masks.h_segments == () and masks.v_segments == () and not masks.horizontal.any()

@@ -245,8 +245,8 @@ def _tall_score(stats: np.ndarray, char: float) -> float:
 RUN_CLEAR = 0.4  # |run score| beyond which the run cue decides alone
 
 
-def _horizontal(text: np.ndarray) -> tuple[bool, float]:
-    stats, char = _glyph_stats(text)
+def _horizontal(text: np.ndarray, glyphs: tuple[np.ndarray, float] | None = None) -> tuple[bool, float]:
+    stats, char = _glyph_stats(text) if glyphs is None else glyphs
     if char == 0.0:
         return True, 0.0
     run = _run_score(text, char)
@@ -269,9 +269,11 @@ def text_lines_horizontal(image: np.ndarray) -> tuple[bool, float]:
     return _horizontal(_remove_rules(_Work.of(image).ink))
 
 
-def _line_crops(work: _Work, text: np.ndarray, max_lines: int) -> list[np.ndarray]:
-    """Gray crops of the widest text lines; lines are smeared glyphs after every rule over 2.5 chars is removed."""
-    _, char = _glyph_stats(text)
+def _line_crops(work: _Work, text: np.ndarray, max_lines: int, char: float | None = None) -> list[np.ndarray]:
+    """Gray crops of the widest text lines; lines are smeared glyphs after every rule over 2.5 chars is removed.
+
+    ``char``: the glyph size of ``text`` when the caller has measured it already."""
+    char = _glyph_stats(text)[1] if char is None else char
     if char == 0.0:
         return []
     text = _remove_rules(work.ink, char)  # also the short borders of one-row cells
@@ -389,10 +391,12 @@ def upside_down_vote(probs: np.ndarray) -> bool:
     return down >= 3 and down >= 3 * up
 
 
-def _upside_down(work: _Work, classifier: TextDirectionClassifier, text: np.ndarray | None = None) -> bool:
-    """``text``: ``work.ink`` without long rules when the caller has it already."""
+def _upside_down(
+    work: _Work, classifier: TextDirectionClassifier, text: np.ndarray | None = None, char: float | None = None
+) -> bool:
+    """``text``: ``work.ink`` without long rules, ``char`` its glyph size, when the caller has them already."""
     text = _remove_rules(work.ink) if text is None else text
-    pieces = line_pieces(_line_crops(work, text, max_lines=12))
+    pieces = line_pieces(_line_crops(work, text, max_lines=12, char=char))
     return upside_down_vote(classifier.prob_180(pieces))
 
 
@@ -413,10 +417,12 @@ def orient(
     """
     work = _Work.of(image)
     base = 0
-    text = None
+    text, char = None, None
     if detect_turn:
         text = _remove_rules(work.ink)
-        base = 0 if _horizontal(text)[0] else 90
+        glyphs = _glyph_stats(text)
+        char = glyphs[1]
+        base = 0 if _horizontal(text, glyphs)[0] else 90
     skew = _skew_of_mask(rotate(work.ink, base), max_skew_deg)
     if abs(skew) < MIN_DESKEW_DEG:
         skew = 0.0
@@ -426,7 +432,7 @@ def orient(
     rotation = base
     if detect_turn and classifier is not None:
         if out is image:  # neither turned nor deskewed: the analysis above holds as it is
-            upside_down = _upside_down(work, classifier, text)
+            upside_down = _upside_down(work, classifier, text, char)
         else:
             small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
             if skew:

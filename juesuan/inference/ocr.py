@@ -90,12 +90,16 @@ def remove_specks(ink: np.ndarray, max_area: int) -> np.ndarray:
     """Drop connected ink components of at most ``max_area`` px (scan noise); decimal points are larger."""
     if max_area <= 0 or not ink.any():
         return ink
-    _n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    u8 = np.ascontiguousarray(ink).view(np.uint8)  # bool is one byte of 0/1: no copy
+    ltype = cv2.CV_16U if cv2.countNonZero(u8) < np.iinfo(np.uint16).max else cv2.CV_32S  # labels <= ink pixels
+    _n, labels, stats, _centroids = cv2.connectedComponentsWithStats(u8, connectivity=8, ltype=ltype)
     small = stats[:, cv2.CC_STAT_AREA] <= max_area
     small[0] = False
     if not small[1:].any():
         return ink
-    return ink & ~small[labels]
+    keep = ~small
+    keep[0] = False  # background stays background: one gather instead of gather, invert and AND
+    return keep[labels]
 
 
 def stray_specks(ink: np.ndarray, max_area: int, min_gap: int = 3) -> np.ndarray:
@@ -165,7 +169,8 @@ def rule_components(ink: np.ndarray, thin_px: int) -> np.ndarray:
     bowed (scan skew, perspective) and so sits a few pixels inside the straight grid edge. Glyph strokes are
     shorter than the crop, since rows are taller than their text."""
     h, w = ink.shape
-    n, labels, stats, _centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    u8 = np.ascontiguousarray(ink).view(np.uint8)  # bool is one byte of 0/1: no copy
+    n, labels, stats, _centroids = cv2.connectedComponentsWithStats(u8, connectivity=8)
     if n <= 1:
         return np.zeros_like(ink)
     cx, cy = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]

@@ -73,14 +73,16 @@ def suppress_red(image: np.ndarray, margin: int = 40) -> np.ndarray:
     """
     if image.ndim != 3 or image.shape[2] < 3:
         return image
-    rgb = image[:, :, :3]
-    r = rgb[:, :, 0].astype(np.int16)
-    other = np.maximum(rgb[:, :, 1], rgb[:, :, 2]).astype(np.int16)
-    red = (r - other) > margin
+    # uint8 throughout, no int16 page copies (most pages have no red: then this test is all it costs);
+    # r - max(g, b) > margin  <=>  r > min(max(g, b), 255 - margin) + margin, with no uint8 overflow
+    limit = np.maximum(image[:, :, 1], image[:, :, 2])
+    np.minimum(limit, 255 - margin, out=limit)
+    limit += np.uint8(margin)
+    red = image[:, :, 0] > limit
     if not red.any():
         return image
-    out = rgb.copy()
-    out[red] = rgb[:, :, 0][red][:, None]
+    out = np.array(image[:, :, :3])
+    out[red] = image[:, :, 0][red][:, None]
     return out
 
 
@@ -243,8 +245,8 @@ def _tall_score(stats: np.ndarray, char: float) -> float:
 RUN_CLEAR = 0.4  # |run score| beyond which the run cue decides alone
 
 
-def _horizontal(text: np.ndarray) -> tuple[bool, float]:
-    stats, char = _glyph_stats(text)
+def _horizontal(text: np.ndarray, glyphs: tuple[np.ndarray, float] | None = None) -> tuple[bool, float]:
+    stats, char = _glyph_stats(text) if glyphs is None else glyphs
     if char == 0.0:
         return True, 0.0
     run = _run_score(text, char)
@@ -267,9 +269,11 @@ def text_lines_horizontal(image: np.ndarray) -> tuple[bool, float]:
     return _horizontal(_remove_rules(_Work.of(image).ink))
 
 
-def _line_crops(work: _Work, text: np.ndarray, max_lines: int) -> list[np.ndarray]:
-    """Gray crops of the widest text lines; lines are smeared glyphs after every rule over 2.5 chars is removed."""
-    _, char = _glyph_stats(text)
+def _line_crops(work: _Work, text: np.ndarray, max_lines: int, char: float | None = None) -> list[np.ndarray]:
+    """Gray crops of the widest text lines; lines are smeared glyphs after every rule over 2.5 chars is removed.
+
+    ``char``: the glyph size of ``text`` when the caller has measured it already."""
+    char = _glyph_stats(text)[1] if char is None else char
     if char == 0.0:
         return []
     text = _remove_rules(work.ink, char)  # also the short borders of one-row cells
@@ -387,9 +391,12 @@ def upside_down_vote(probs: np.ndarray) -> bool:
     return down >= 3 and down >= 3 * up
 
 
-def _upside_down(work: _Work, classifier: TextDirectionClassifier) -> bool:
-    text = _remove_rules(work.ink)
-    pieces = line_pieces(_line_crops(work, text, max_lines=12))
+def _upside_down(
+    work: _Work, classifier: TextDirectionClassifier, text: np.ndarray | None = None, char: float | None = None
+) -> bool:
+    """``text``: ``work.ink`` without long rules, ``char`` its glyph size, when the caller has them already."""
+    text = _remove_rules(work.ink) if text is None else text
+    pieces = line_pieces(_line_crops(work, text, max_lines=12, char=char))
     return upside_down_vote(classifier.prob_180(pieces))
 
 
@@ -410,8 +417,12 @@ def orient(
     """
     work = _Work.of(image)
     base = 0
+    text, char = None, None
     if detect_turn:
-        base = 0 if _horizontal(_remove_rules(work.ink))[0] else 90
+        text = _remove_rules(work.ink)
+        glyphs = _glyph_stats(text)
+        char = glyphs[1]
+        base = 0 if _horizontal(text, glyphs)[0] else 90
     skew = _skew_of_mask(rotate(work.ink, base), max_skew_deg)
     if abs(skew) < MIN_DESKEW_DEG:
         skew = 0.0
@@ -420,10 +431,13 @@ def orient(
         out = rotate_small(out, skew)
     rotation = base
     if detect_turn and classifier is not None:
-        small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
-        if skew:
-            small = rotate_small(small, skew)
-        upside_down = _upside_down(_Work(to_gray(out), small, binarize(small), work.scale), classifier)
+        if out is image:  # neither turned nor deskewed: the analysis above holds as it is
+            upside_down = _upside_down(work, classifier, text, char)
+        else:
+            small = rotate(work.small, base)  # the work copy turned like the page: no second full-size resize
+            if skew:
+                small = rotate_small(small, skew)
+            upside_down = _upside_down(_Work(to_gray(out), small, binarize(small), work.scale), classifier)
     else:
         upside_down = False
     if upside_down:

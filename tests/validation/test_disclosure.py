@@ -9,7 +9,7 @@ from __future__ import annotations
 from validation_tables import make_table
 
 from juesuan.datamodel.amounts import parse_amount
-from juesuan.datamodel.document import Cell, Column, Document, DocumentInfo, Row, Source, Table
+from juesuan.datamodel.document import Cell, Column, Document, DocumentInfo, Row, Source, Table, TextBlock
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate
 from juesuan.validation.context import build_context, report_year
@@ -273,9 +273,8 @@ def test_empty_table_needs_its_note() -> None:
     # the note under another table of the same page belongs to that table
     other = make_table("t7", "2026年部门国有资本经营预算支出预算表", ["合计"], [(None, "合计", ["5.00"])])
     empty.bbox, other.bbox = [0, 100, 1000, 400], [0, 500, 1000, 800]
-    below_other = [*COVER, {"page": 3, "bbox": [0, 850, 500, 870], "text": "注：本部门无相关收支项目"}]
     doc = doc_of(summary(), empty, other, text=COVER)
-    doc.text.append(below_other[-1])  # type: ignore[arg-type]
+    doc.text.append(TextBlock(page=3, bbox=[0, 850, 500, 870], text="注：本部门无相关收支项目"))
     assert ("empty_table_note", "error", 3) in rules_of(doc)
 
 

@@ -266,11 +266,17 @@ def _empty_explained(doc: Document, table: Table, note: re.Pattern[str], ctx: Co
 
 
 def _running_headers(doc: Document) -> set[str]:
-    """Texts printed on three or more pages (无锡市教育局2026年度部门预算公开): a page header, not a note."""
+    """Texts printed on most pages (无锡市教育局2026年度部门预算公开 on every page): a page header, not a note. A
+    note repeated under several empty tables (注：本部门无相关收支项目) starts with 注/说明 or says 空表: kept."""
     pages: dict[str, set[int]] = {}
     for block in doc.text:
         pages.setdefault(normalize_text(str(block.get("text", ""))), set()).add(int(block.get("page", 0) or 0))
-    return {text for text, p in pages.items() if len(p) >= 3}
+    n = len({p for ps in pages.values() for p in ps})
+    return {
+        text
+        for text, p in pages.items()
+        if len(p) >= max(3, n // 3) and not re.match(r"^(注|说明)", text) and "空表" not in text
+    }
 
 
 def _owner(doc: Document, block: object, page: int) -> str | None:

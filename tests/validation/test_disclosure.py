@@ -270,6 +270,9 @@ def test_empty_table_needs_its_note() -> None:
     # a running header (无锡市…部门预算公开 on every page) is no note
     header = [*COVER, *((p, "无锡市司法局2026年度部门预算公开") for p in (2, 3, 4))]
     assert ("empty_table_note", "error", 3) in rules_of(doc_of(summary(), empty, text=header))
+    # the same 注 under three empty tables is a note each time, not a page header
+    repeated = [*COVER, *((p, "注：本部门无相关收支项目") for p in (3, 4, 5))]
+    assert not _only(rules_of(doc_of(summary(), empty, text=repeated)), "empty_table_note")
     # the note under another table of the same page belongs to that table
     other = make_table("t7", "2026年部门国有资本经营预算支出预算表", ["合计"], [(None, "合计", ["5.00"])])
     empty.bbox, other.bbox = [0, 100, 1000, 400], [0, 500, 1000, 800]

@@ -10,7 +10,8 @@ sentence is uncertain when one of its OCR tokens with digits is below the thresh
 is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
 rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
 no sure type; one that depends on the document kind, when OCR read the cover and the kind disagrees with most of
-the tables. Such an error becomes a warning with
+the tables; a year rule, when OCR read no cover heading and the reporting year was guessed from the text. Such an
+error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -149,6 +150,20 @@ def kind_doubt(kind: str | None, tables: Sequence[Table]) -> Doubt | None:
         f"the document kind '{kind}'",
         f"与多数表格（{n}/{sum(families.values())} 为{majority}表）不符，封面可能识别有误",
         f"disagrees with most tables ({n}/{sum(families.values())} are {majority} tables); the cover may be misread",
+    )
+
+
+def year_doubt(year: tuple[int | None, str]) -> Doubt | None:
+    """The reporting year every year rule compares with was not read from a cover (OCR read none) but guessed from
+    the most frequent year of the text or titles: a 预算 mentions last year more often than its own."""
+    y, source = year
+    if y is None or source in ("Document.info", "cover"):
+        return None
+    return Doubt(
+        f"报告年度 {y}",
+        f"the reporting year {y}",
+        f"取自{source}中出现最多的年份，封面未能识别",
+        f"was inferred from the {source} (the most frequent year), as OCR read no cover heading",
     )
 
 
@@ -299,8 +314,13 @@ def violation_doubt(
     kind: str | None = None,
     printed: Counter[Decimal] | None = None,
     cover_by_ocr: bool = False,
+    year: tuple[int | None, str] = (None, ""),
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    if v.rule.startswith("year_") and cover_by_ocr:
+        doubt = year_doubt(year)
+        if doubt is not None:
+            return doubt
     if v.rule in KIND_RULES and cover_by_ocr:
         doubt = kind_doubt(kind, list(tables.values()))
         if doubt is not None:
@@ -338,10 +358,12 @@ def mark_uncertain(
     threshold: float,
     kind: str | None = None,
     unit_scale: Callable[[Table], int] = lambda t: 1,
+    year: tuple[int | None, str] = (None, ""),
 ) -> list[Violation]:
     """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why.
 
-    ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元."""
+    ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元;
+    ``year``: the reporting year the year rules used and where it came from (context.report_year)."""
     pages = ocr_pages(doc)
     if not pages:
         return list(violations)
@@ -353,7 +375,7 @@ def mark_uncertain(
     out: list[Violation] = []
     for v in violations:
         doubt = (
-            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr)
+            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr, year)
             if v.severity == "error"
             else None
         )

@@ -221,3 +221,19 @@ def test_kind_rule_is_uncertain_when_an_ocr_cover_disagrees_with_the_tables() ->
             assert "预算" in out.ocr_uncertain and "决算" in out.ocr_uncertain
         doc.info.kind = "决算"  # the kind agrees with the tables: nothing explains the year
         assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"
+
+
+def test_year_rule_is_uncertain_when_the_year_was_guessed_from_ocr_text() -> None:
+    """commerce 2025 部门预算 under `fax`: OCR read no cover heading and no table title, the year came out 2024 (the
+    text names 2024 most), and every 比2024年 was called wrong."""
+    v = Violation(rule="year_compare", severity="error", page=7, text="比2024年")
+    for text_layer, year, severity in (
+        (False, (2024, "text"), "warning"),
+        (False, (2025, "cover"), "error"),  # the year read from the cover: the document's own
+        (True, (2024, "text"), "error"),
+    ):
+        doc = _doc(_gbe(slip=None), text_layer=text_layer)
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, year=year)
+        assert out.severity == severity, (text_layer, year)
+        if severity == "warning":
+            assert "2024" in out.ocr_uncertain and "text" in out.ocr_uncertain

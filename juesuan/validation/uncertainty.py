@@ -317,6 +317,8 @@ def violation_doubt(
     year: tuple[int | None, str] = (None, ""),
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    # a table of the other kind is the odd one only when the kind agrees with most tables
+    table_kind = kind if kind_doubt(kind, list(tables.values())) is None else None
     if v.rule.startswith("year_") and cover_by_ocr:
         doubt = year_doubt(year)
         if doubt is not None:
@@ -326,7 +328,7 @@ def violation_doubt(
         if doubt is not None:
             return doubt
     if v.rule in TABLE_SET_RULES:
-        return table_set_doubt(list(tables.values()), pages, kind)
+        return table_set_doubt(list(tables.values()), pages, table_kind)
     read = _cells_read(v, tables)
     for table, row, col in read:
         cell = row.cell(col)
@@ -345,7 +347,7 @@ def violation_doubt(
         if table.id in seen or not (set(table.pages) & pages):
             continue
         seen.add(table.id)
-        why = table_doubt(table) or type_doubt(table, kind)
+        why = table_doubt(table) or type_doubt(table, table_kind)
         if why is not None:
             return Doubt(*_table_name(table), *why)
     return None

@@ -159,7 +159,10 @@ def test_identity_on_an_ocr_table_of_unsure_or_foreign_type_is_uncertain() -> No
     ):
         table = _gbe(confidence=0.99, slip=None)
         table.type, table.type_confidence = type_id, p
-        doc = _doc(table, text_layer=False)
+        others = [_gbe(confidence=0.99, slip=None) for _ in range(2)]  # most tables agree with the kind
+        for k, t in enumerate(others):
+            t.id, t.type, t.type_confidence = f"t{k + 10}", "budget.income", 0.99
+        doc = _doc(table, *others, text_layer=False)
         doc.info.kind = kind
         (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
         assert (out.ocr_uncertain is not None) is uncertain, (type_id, p)

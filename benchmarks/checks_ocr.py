@@ -96,10 +96,12 @@ def _table_type(doc: Document, v: Violation) -> str:
     return (t.type or "") if t is not None else ""
 
 
-def _key(doc: Document, v: Violation) -> tuple[str, int | None, str]:
+def _key(doc: Document, v: Violation) -> tuple[str, int | None, str, float | None]:
     """What makes an OCR-run error 'the same' as a text-layer one: rule, page and table type (table ids and row
-    numbers differ between runs; a misread row label must not hide a match)."""
-    return (v.rule, v.page, _table_type(doc, v))
+    numbers differ between runs); for a sentence also the stated figure (three narrative_change errors on a page
+    are three different sentences)."""
+    found = round(v.found, 2) if v.text and v.found is not None else None
+    return (v.rule, v.page, _table_type(doc, v), found)
 
 
 def compare(text_doc: Document, ocr_doc: Document) -> dict[str, Any]:

@@ -281,6 +281,27 @@ def printed_values(
     return counts
 
 
+def stated_slip_doubt(v: Violation) -> Doubt | None:
+    """The figure the text states is one OCR slip (repair's single edits: a dropped point, a confused digit) from
+    the value the rule expected: 9979% for 99.79%."""
+    if v.found is None or v.expected is None or not v.text:
+        return None
+    raw = f"{v.found:.2f}".rstrip("0").rstrip(".")
+    if raw not in normalize_text(v.text).replace(",", ""):
+        return None
+    places = len(raw.split(".")[1]) if "." in raw else 0
+    tol = 0.5 * 10**-places + 0.005  # rules round what they expect to the stated figure's places (9979 → 100)
+    for edit in single_edits(raw):
+        if abs(float(edit.value) - v.expected) <= tol:
+            return Doubt(
+                f"说明文字中的“{raw}”",
+                f"the stated '{raw}'",
+                f"差一个OCR误读即为规则算出的 {edit.text}",
+                f"is one OCR slip ({edit.kind}) from {edit.text}, the value the rule computes",
+            )
+    return None
+
+
 def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
     """A 万元 amount of the violation's sentence printed nowhere else, one OCR slip (repair's edits) away from an
     amount the document prints elsewhere: the sentence, not the document, may be wrong."""
@@ -338,7 +359,7 @@ def violation_doubt(
         if why is not None:
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
-    slip = slip_doubt(v, printed) if printed is not None and v.page in pages else None
+    slip = (stated_slip_doubt(v) or slip_doubt(v, printed)) if printed is not None and v.page in pages else None
     doubt = sentence_doubt(v, blocks, threshold) or slip
     if doubt is not None:
         return doubt

@@ -18,7 +18,7 @@ from juesuan.datamodel.document import Document, Table, Validation, Violation
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation import completeness, cross, figures, narrative, scope, years
-from juesuan.validation.context import build_context, report_kind, table_unit_scale
+from juesuan.validation.context import build_context, report_kind, report_year, table_unit_scale
 from juesuan.validation.repair import repair_table
 from juesuan.validation.review import orphan_warning, review_table
 from juesuan.validation.rules import (
@@ -306,6 +306,7 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
             options.uncertain_confidence,
             kind=report_kind(doc)[0],
             unit_scale=table_unit_scale,
+            year=report_year(doc),
         )
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)

@@ -10,7 +10,8 @@ sentence is uncertain when one of its OCR tokens with digits is below the thresh
 is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
 rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
 no sure type; one that depends on the document kind, when OCR read the cover and the kind disagrees with most of
-the tables. Such an error becomes a warning with
+the tables; a year rule, when OCR read no cover heading and the reporting year was guessed from the text. Such an
+error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -152,6 +153,20 @@ def kind_doubt(kind: str | None, tables: Sequence[Table]) -> Doubt | None:
     )
 
 
+def year_doubt(year: tuple[int | None, str]) -> Doubt | None:
+    """The reporting year every year rule compares with was not read from a cover (OCR read none) but guessed from
+    the most frequent year of the text or titles: a 预算 mentions last year more often than its own."""
+    y, source = year
+    if y is None or source in ("Document.info", "cover"):
+        return None
+    return Doubt(
+        f"报告年度 {y}",
+        f"the reporting year {y}",
+        f"取自{source}中出现最多的年份，封面未能识别",
+        f"was inferred from the {source} (the most frequent year), as OCR read no cover heading",
+    )
+
+
 def table_set_doubt(tables: Sequence[Table], pages: set[int], kind: str | None) -> Doubt | None:
     """The OCR-read table of least sure type: a required table 'missing' from the set may be this one."""
     doubtful = [(t, type_doubt(t, kind)) for t in tables if set(t.pages) & pages]
@@ -266,6 +281,27 @@ def printed_values(
     return counts
 
 
+def stated_slip_doubt(v: Violation) -> Doubt | None:
+    """The figure the text states is one OCR slip (repair's single edits: a dropped point, a confused digit) from
+    the value the rule expected: 9979% for 99.79%."""
+    if v.found is None or v.expected is None or not v.text:
+        return None
+    raw = f"{v.found:.2f}".rstrip("0").rstrip(".")
+    if raw not in normalize_text(v.text).replace(",", ""):
+        return None
+    places = len(raw.split(".")[1]) if "." in raw else 0
+    tol = 0.5 * 10**-places + 0.005  # rules round what they expect to the stated figure's places (9979 → 100)
+    for edit in single_edits(raw):
+        if abs(float(edit.value) - v.expected) <= tol:
+            return Doubt(
+                f"说明文字中的“{raw}”",
+                f"the stated '{raw}'",
+                f"差一个OCR误读即为规则算出的 {edit.text}",
+                f"is one OCR slip ({edit.kind}) from {edit.text}, the value the rule computes",
+            )
+    return None
+
+
 def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
     """A 万元 amount of the violation's sentence printed nowhere else, one OCR slip (repair's edits) away from an
     amount the document prints elsewhere: the sentence, not the document, may be wrong."""
@@ -299,14 +335,21 @@ def violation_doubt(
     kind: str | None = None,
     printed: Counter[Decimal] | None = None,
     cover_by_ocr: bool = False,
+    year: tuple[int | None, str] = (None, ""),
 ) -> Doubt | None:
     """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    # a table of the other kind is the odd one only when the kind agrees with most tables
+    table_kind = kind if kind_doubt(kind, list(tables.values())) is None else None
+    if v.rule.startswith("year_") and cover_by_ocr:
+        doubt = year_doubt(year)
+        if doubt is not None:
+            return doubt
     if v.rule in KIND_RULES and cover_by_ocr:
         doubt = kind_doubt(kind, list(tables.values()))
         if doubt is not None:
             return doubt
     if v.rule in TABLE_SET_RULES:
-        return table_set_doubt(list(tables.values()), pages, kind)
+        return table_set_doubt(list(tables.values()), pages, table_kind)
     read = _cells_read(v, tables)
     for table, row, col in read:
         cell = row.cell(col)
@@ -316,7 +359,7 @@ def violation_doubt(
         if why is not None:
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
-    slip = slip_doubt(v, printed) if printed is not None and v.page in pages else None
+    slip = (stated_slip_doubt(v) or slip_doubt(v, printed)) if printed is not None and v.page in pages else None
     doubt = sentence_doubt(v, blocks, threshold) or slip
     if doubt is not None:
         return doubt
@@ -325,7 +368,7 @@ def violation_doubt(
         if table.id in seen or not (set(table.pages) & pages):
             continue
         seen.add(table.id)
-        why = table_doubt(table) or type_doubt(table, kind)
+        why = table_doubt(table) or type_doubt(table, table_kind)
         if why is not None:
             return Doubt(*_table_name(table), *why)
     return None
@@ -338,10 +381,12 @@ def mark_uncertain(
     threshold: float,
     kind: str | None = None,
     unit_scale: Callable[[Table], int] = lambda t: 1,
+    year: tuple[int | None, str] = (None, ""),
 ) -> list[Violation]:
     """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why.
 
-    ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元."""
+    ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元;
+    ``year``: the reporting year the year rules used and where it came from (context.report_year)."""
     pages = ocr_pages(doc)
     if not pages:
         return list(violations)
@@ -353,7 +398,7 @@ def mark_uncertain(
     out: list[Violation] = []
     for v in violations:
         doubt = (
-            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr)
+            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr, year)
             if v.severity == "error"
             else None
         )

@@ -159,7 +159,10 @@ def test_identity_on_an_ocr_table_of_unsure_or_foreign_type_is_uncertain() -> No
     ):
         table = _gbe(confidence=0.99, slip=None)
         table.type, table.type_confidence = type_id, p
-        doc = _doc(table, text_layer=False)
+        others = [_gbe(confidence=0.99, slip=None) for _ in range(2)]  # most tables agree with the kind
+        for k, t in enumerate(others):
+            t.id, t.type, t.type_confidence = f"t{k + 10}", "budget.income", 0.99
+        doc = _doc(table, *others, text_layer=False)
         doc.info.kind = kind
         (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
         assert (out.ocr_uncertain is not None) is uncertain, (type_id, p)
@@ -221,3 +224,19 @@ def test_kind_rule_is_uncertain_when_an_ocr_cover_disagrees_with_the_tables() ->
             assert "预算" in out.ocr_uncertain and "决算" in out.ocr_uncertain
         doc.info.kind = "决算"  # the kind agrees with the tables: nothing explains the year
         assert mark_uncertain(doc, doc.tables, [v], 0.8)[0].severity == "error"
+
+
+def test_year_rule_is_uncertain_when_the_year_was_guessed_from_ocr_text() -> None:
+    """commerce 2025 部门预算 under `fax`: OCR read no cover heading and no table title, the year came out 2024 (the
+    text names 2024 most), and every 比2024年 was called wrong."""
+    v = Violation(rule="year_compare", severity="error", page=7, text="比2024年")
+    for text_layer, year, severity in (
+        (False, (2024, "text"), "warning"),
+        (False, (2025, "cover"), "error"),  # the year read from the cover: the document's own
+        (True, (2024, "text"), "error"),
+    ):
+        doc = _doc(_gbe(slip=None), text_layer=text_layer)
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, year=year)
+        assert out.severity == severity, (text_layer, year)
+        if severity == "warning":
+            assert "2024" in out.ocr_uncertain and "text" in out.ocr_uncertain

@@ -258,6 +258,9 @@ def sentence_doubt(v: Violation, blocks: Sequence[Any], threshold: float) -> Dou
     return Doubt(f"说明文字“{short}”", f"text '{short}'", f"OCR置信度 {conf:.2f}", f"OCR confidence {conf:.2f}")
 
 
+CHANGE_RULES = ("narrative_change", "narrative_difference")
+# slips of the decimal point only: they change an amount's magnitude, which a digit confusion does not
+POINT_SLIPS = ("dropped_point", "moved_point", "extra_point", "comma_as_point")
 _WANYUAN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万元")
 
 
@@ -299,6 +302,31 @@ def stated_slip_doubt(v: Violation) -> Doubt | None:
                 f"差一个OCR误读即为规则算出的 {edit.text}",
                 f"is one OCR slip ({edit.kind}) from {edit.text}, the value the rule computes",
             )
+    return None
+
+
+def change_slip_doubt(v: Violation) -> Doubt | None:
+    """A change sentence that holds once one of its 万元 amounts is read with one point slip undone (a dropped point:
+    “执行数为24176万元…增长0.66%” where 241.76 makes the +0.66% true): the sentence was misread, not misstated."""
+    if v.rule not in CHANGE_RULES or not v.text:
+        return None
+    from juesuan.validation.narrative import Sentence, _check_changes
+
+    text = normalize_text(v.text)
+    for m in _WANYUAN.finditer(text):
+        raw = m.group(1)
+        for edit in single_edits(raw):
+            if edit.kind not in POINT_SLIPS:  # a digit confusion can "fix" almost any misstatement: not evidence
+                continue
+            edited = text[: m.start(1)] + edit.text + text[m.end(1) :]
+            found, checks = _check_changes([Sentence(edited, v.page or 0)])
+            if checks and not found:  # every change and difference of the sentence holds, not just this one
+                return Doubt(
+                    f"说明文字“{raw}万元”",
+                    f"text '{raw}万元'",
+                    f"差一个OCR误读（{edit.text}）即与句中变动相符",
+                    f"one OCR slip ({edit.kind}: {edit.text}) makes the sentence's change hold",
+                )
     return None
 
 
@@ -359,7 +387,11 @@ def violation_doubt(
         if why is not None:
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
-    slip = (stated_slip_doubt(v) or slip_doubt(v, printed)) if printed is not None and v.page in pages else None
+    slip = (
+        (stated_slip_doubt(v) or slip_doubt(v, printed) or change_slip_doubt(v))
+        if printed is not None and v.page in pages
+        else None
+    )
     doubt = sentence_doubt(v, blocks, threshold) or slip
     if doubt is not None:
         return doubt

@@ -240,3 +240,26 @@ def test_year_rule_is_uncertain_when_the_year_was_guessed_from_ocr_text() -> Non
         assert out.severity == severity, (text_layer, year)
         if severity == "warning":
             assert "2024" in out.ocr_uncertain and "text" in out.ocr_uncertain
+
+
+# the justice bureau's fax run (p. 9): 241.76 read 24176 at confidence 0.99, printed nowhere else
+CHANGE_SENTENCE = "购房补贴2026年预算数为243.36万元，比2025年当年预算执行数{}万元增加1.60万元，增长0.66%。"
+
+
+def test_change_sentence_that_holds_after_one_slip_is_ocr_uncertain() -> None:
+    misread = [TextBlock(page=3, text=CHANGE_SENTENCE.format("24176"), confidence=0.99)]
+    errors, uncertain = _errors(_doc(text_layer=False, blocks=misread))
+    assert [v.rule for v in errors if v.rule.startswith("narrative_")] == []  # (a fragment: tables are missing)
+    assert {v.rule for v in uncertain} >= {"narrative_change"}
+    assert all("241.76" in v.ocr_uncertain for v in uncertain if v.rule.startswith("narrative_"))
+    # the same sentence from a text layer is the document's error
+    errors, uncertain = _errors(_doc(text_layer=True, blocks=misread))
+    assert "narrative_change" in {v.rule for v in errors} and uncertain == []
+
+
+def test_change_sentence_no_single_slip_explains_stays_an_error() -> None:
+    """200.00 → 240.00 would make the percentage hold but not the stated difference: a misstatement, not a misread."""
+    wrong = [TextBlock(page=3, text=CHANGE_SENTENCE.format("200.00"), confidence=0.99)]
+    errors, uncertain = _errors(_doc(text_layer=False, blocks=wrong))
+    assert "narrative_change" in {v.rule for v in errors}
+    assert not any(v.rule.startswith("narrative_") for v in uncertain)

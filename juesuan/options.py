@@ -44,6 +44,9 @@ class RasterizeOptions(_Options):
     deskew: bool = Field(True, description="remove small skew angles (|angle| <= max_skew_deg)")
     max_skew_deg: float = Field(5.0, ge=0, le=15)
     suppress_red: bool = Field(True, description="wash out red ink (公章 seals) before OCR")
+    rectify: bool = Field(
+        True, description="undo a photo's perspective when a table's opposite rules are not parallel (scans: no-op)"
+    )
     text_layer: Literal["never", "auto"] = Field(
         "never", description="auto: use a digital PDF's text layer instead of OCR where it has one"
     )

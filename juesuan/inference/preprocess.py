@@ -1,4 +1,5 @@
-"""Image-level preprocessing of scanned pages: red seal suppression, 90/180/270 rotation, small-angle deskew.
+"""Image-level preprocessing of scanned pages: red seal suppression, 90/180/270 rotation, small-angle deskew,
+perspective rectification of photographed pages.
 
 Pure functions over H x W x 3 uint8 RGB (or H x W gray) arrays; deterministic. The only model is the PP-OCR text
 direction classifier (:class:`TextDirectionClassifier`), used to tell 0 from 180 degrees, loaded on first use from
@@ -452,3 +453,115 @@ def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | Non
     Without a classifier only 0/90 are decided.
     """
     return orient(image, classifier)[1]
+
+
+# -- perspective (photographed pages) ----------------------------------------------------------------------------
+
+MAX_KEYSTONE_DEG = 6.0  # beyond a hand-held photo's tilt: the rules found are not the table's frame
+MIN_KEYSTONE_DEG = 0.3  # opposite rules closer to parallel: left alone (scans measure up to 0.16; a photo 0.4-1.9)
+
+
+def _rule_lines(ink: np.ndarray, vertical: bool) -> list[tuple[float, float, float, float]]:
+    """Long straight rules as ``(slope, offset, start, end)``: ``y = slope*x + offset`` over ``x`` in [start, end]
+    for horizontal rules (``vertical``: ``x = slope*y + offset`` over ``y``). Fitted on each long run of ink left
+    by an opening with a short line element, short enough to keep a rule tilted by a few degrees in one piece."""
+    mask = ink.T if vertical else ink
+    w = mask.shape[1]
+    k = max(15, w // 80)
+    opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    lines = []
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if bw < 0.3 * w or bh > 0.1 * bw + 8 or area > bw * max(4.0, w / 300):  # thick: a paper edge, not a rule
+            continue
+        ys, xs = np.nonzero(labels[y : y + bh, x : x + bw] == i)
+        (slope, offset), residual, *_ = np.polyfit(xs + x, ys + y, 1, full=True)
+        if residual.size and residual[0] / len(xs) > 2.0:  # not one straight rule: two rules joined by strokes
+            continue
+        lines.append((float(slope), float(offset), float(x), float(x + bw - 1)))
+    return lines
+
+
+def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
+    """Corners (TL, TR, BR, BL; x, y) of the largest ruled table: its top and bottom long horizontal rules cut by
+    its leftmost and rightmost long vertical rules (the horizontal rules' own ends where the sides are open)."""
+    rows = _rule_lines(ink, vertical=False)
+    if len(rows) < 2:
+        return None
+    longest = max(r[3] - r[2] for r in rows)
+    rows = [r for r in rows if r[3] - r[2] >= 0.6 * longest]
+    h, w = ink.shape
+    mid = w / 2.0
+    rows.sort(key=lambda r: r[0] * mid + r[1])
+    top, bottom = rows[0], rows[-1]
+    span = (bottom[0] * mid + bottom[1]) - (top[0] * mid + top[1])
+    if span < 0.2 * h:
+        return None
+    lo, hi = min(top[2], bottom[2]) - 0.02 * w, max(top[3], bottom[3]) + 0.02 * w  # the table's sides, not the paper's
+    cols = [
+        c for c in _rule_lines(ink, vertical=True) if c[3] - c[2] >= 0.6 * span and lo <= c[0] * (h / 2.0) + c[1] <= hi
+    ]
+    left = right = None
+    if len(cols) >= 2:
+        cols.sort(key=lambda c: c[0] * (h / 2.0) + c[1])
+        left, right = cols[0], cols[-1]
+        if (right[0] * h / 2 + right[1]) - (left[0] * h / 2 + left[1]) < 0.6 * (top[3] - top[2]):
+            left = right = None
+    if left is None:  # open sides: the corners are the rules' own ends, so both must span the same table
+        overlap = min(top[3], bottom[3]) - max(top[2], bottom[2])
+        if overlap < 0.9 * max(top[3] - top[2], bottom[3] - bottom[2]):
+            return None
+
+    def cut(row: tuple[float, ...], col: tuple[float, ...] | None, end: float) -> tuple[float, float]:
+        if col is None:
+            return end, row[0] * end + row[1]
+        # y = a x + b and x = c y + d
+        a, b, c, d = row[0], row[1], col[0], col[1]
+        y = (a * d + b) / (1.0 - a * c)
+        return c * y + d, y
+
+    corners = [(top, left, top[2]), (top, right, top[3]), (bottom, right, bottom[3]), (bottom, left, bottom[2])]
+    quad = [cut(row, col, end) for row, col, end in corners]
+    return np.array(quad, dtype=np.float32)
+
+
+def _keystone_deg(quad: np.ndarray) -> float:
+    """Largest angle between opposite sides of ``quad``: 0 for a rectangle turned by any angle."""
+
+    def angle(p: np.ndarray, q: np.ndarray) -> float:
+        return float(np.degrees(np.arctan2(q[1] - p[1], q[0] - p[0])))
+
+    tl, tr, br, bl = quad
+    horizontal = abs(angle(tl, tr) - angle(bl, br))
+    vertical = abs(angle(tl, bl) - angle(tr, br))
+    return max(horizontal, vertical)
+
+
+def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tuple[np.ndarray, float]:
+    """Undo the perspective of a photographed page: ``(image, keystone_deg)``.
+
+    A phone photo turns the table's rectangle into a quadrilateral whose opposite rules are no longer parallel, so
+    a deskew (one angle) leaves the rows of one side half a row above those of the other and cells merge. The
+    outer rules of the largest table give four corners; a homography maps them back to a rectangle of the mean side
+    lengths. A page whose opposite rules are parallel within ``min_keystone_deg`` (every flatbed scan) is returned
+    as it is, with 0."""
+    ink = binarize(to_gray(image))
+    quad = _outer_quad(ink)
+    if quad is None:
+        return image, 0.0
+    keystone = _keystone_deg(quad)
+    if not min_keystone_deg <= keystone <= MAX_KEYSTONE_DEG:
+        return image, 0.0
+    tl, tr, br, bl = quad
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2.0
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2.0
+    x0, y0 = float((tl[0] + bl[0]) / 2.0), float((tl[1] + tr[1]) / 2.0)
+    target = np.array([[x0, y0], [x0 + width, y0], [x0 + width, y0 + height], [x0, y0 + height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    h, w = image.shape[:2]
+    border = (255, 255, 255) if image.ndim == 3 else 255
+    out = cv2.warpPerspective(
+        image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
+    )
+    return out, keystone

@@ -444,7 +444,8 @@ class Rasterizer:
         return max(dpi, opts.upscale_to) if opts.min_dpi and dpi < opts.min_dpi else dpi
 
     def _finish(self, ref: PageRef, image: np.ndarray, turned: int = 0) -> PageImage:
-        """Red seals, rotation, deskew, upscaling of low-dpi scans; ``turned`` degrees were already applied (EXIF).
+        """Red seals, rotation, deskew, upscaling of low-dpi scans, a photo's perspective; ``turned`` degrees were
+        already applied (EXIF).
 
         Orientation is decided on the page as scanned (its analyses were tuned on real scans; an interpolated copy
         fooled the 0-vs-90 test), then the upscaled page is turned and deskewed the same way. An upscaled page
@@ -472,6 +473,10 @@ class Rasterizer:
                     image = preprocess.rotate_small(image, skew)
         elif factor != 1:
             image = preprocess.upscale(image, factor)
+        if opts.rectify:
+            image, keystone = preprocess.rectify(image)
+            if keystone:
+                log.debug("%s: perspective rectified (opposite rules %.2f deg apart)", ref.where(), keystone)
         if factor != 1:
             log.debug("%s: %d dpi upscaled to %d", ref.where(), ref.dpi, working)
             ref = PageRef(ref.path, ref.index, working)

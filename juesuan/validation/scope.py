@@ -77,6 +77,14 @@ def _check_projects(tables: Sequence[Table], ctx: Context) -> tuple[list[Violati
         if col is None:
             continue
         continued = i + 1 < len(tables) and normalize_text(tables[i + 1].title or "") == normalize_text(t.title or "")
+        # the projects are the rows that name one: 类/款/项 rows above them (201 / 20113 / 2011302, each carrying the
+        # sum of its projects) are subtotals, not projects
+        name_cols = {c.index for c in t.columns if "项目名称" in normalize_text(c.header)}
+        named = {
+            row.index
+            for row in t.rows
+            if any(c.col in name_cols and normalize_text(c.text or "").strip() for c in row.cells)
+        }
         total_row, total, items = None, None, []
         for row in t.rows:
             cells = {c.col: c for c in row.cells}
@@ -85,6 +93,8 @@ def _check_projects(tables: Sequence[Table], ctx: Context) -> tuple[list[Violati
             if _TOTAL.match(re.sub(r"\s", "", label)):
                 if total_row is None:
                     total_row, total = row, v
+                continue
+            if named and row.index not in named:
                 continue
             if v is not None and label and not re.fullmatch(r"[\d*]+", label):
                 items.append((row.index, v))

@@ -108,3 +108,20 @@ def test_publication_within_twenty_days_of_approval() -> None:
     on_time = [(1, "本部门预算于2026年1月20日经区财政局批复。"), (1, "公开日期：2026年2月5日")]
     assert _rules(_doc(text=on_time)) == []
     assert _rules(_doc(text=[(1, "公开日期：2026年2月20日")])) == []  # no approval date: nothing to count from
+
+
+def test_project_list_sum_counts_projects_not_their_classification_rows() -> None:
+    """shanghai-city diamond-exchange 2026 单位预算 p.17: 201 / 20113 / 2011302 rows each carry the 270,000 of the
+    one project below them; the projects are the rows with a 项目名称, so the list sums to its 合计."""
+    rows = [
+        ("201", "一般公共服务支出", ["", "270,000"]),
+        ("20113", "商贸事务", ["", "270,000"]),
+        ("2011302", "一般行政管理事务", ["", "270,000"]),
+        (None, "", ["钻石宝玉石产业发展专项", "270,000"]),
+        (None, "合计", ["", "270,000"]),
+    ]
+    t = _typed(make_table("t10", "财政拨款项目支出预算表", ["项目名称", "预算数"], rows, unit="元"), "budget.project")
+    assert _rules(_doc(t)) == []
+    slipped = [*rows[:3], (None, "", ["钻石宝玉石产业发展专项", "280,000"]), rows[4]]
+    t = _typed(make_table("t10", "财政拨款项目支出预算表", ["项目名称", "预算数"], slipped, unit="元"), "budget.project")
+    assert [r[0] for r in _rules(_doc(t))] == ["project_list_sum"]

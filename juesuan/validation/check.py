@@ -80,6 +80,10 @@ def _severity(outcome: Outcome, view: TableView) -> str:
         return "info"
     if _continues(outcome.equation, view) and outcome.found > outcome.expected:
         return "warning"
+    if outcome.equation.rule.startswith("score_") and any(c.header == "分组" for c in view.table.columns):
+        # a 绩效 form read as stacked row groups (a 分组 column): an item may sit in another group (预算执行率's
+        # 10 points beside 年度资金总额), so a section sum is not the form's own
+        return "warning"
     cell = view.table.rows[outcome.equation.target.pos].cell(outcome.equation.target.col)
     if view.values.get(outcome.equation.target) is None and outcome.equation.target not in view.unreadable:
         # an empty total beside non-empty terms is more often a cell the extractor lost than a wrong number

@@ -645,7 +645,12 @@ def _perf_headers(view: TableView) -> list[tuple[int, dict[str, int]]]:
     """Header rows of a 绩效 form (they sit inside the body): (row position, {"score": col, ...})."""
     out: list[tuple[int, dict[str, int]]] = []
     top: dict[str, int] = {}
+    headers = {col.index: normalize_text(col.header or "") for col in view.table.columns}
     for c, f in view.fields.items():
+        # a stacked layout joins its row groups' headers with |: a column is a score column only if every group
+        # says so (资产运行维护 自评表: 全年执行数|得分 holds 120.00 in one group, a score in the other)
+        if len({part.rsplit("/", 1)[-1] for part in headers.get(c, "").split("|")}) > 1:
+            continue
         if f in ("score", "max_score", "execution_rate", "executed_amount", "full_year_budget"):
             top[f] = c
     if top:

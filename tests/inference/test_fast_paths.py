@@ -278,3 +278,19 @@ def test_a_blank_page_has_no_lines() -> None:
 
     masks = grid.detect_lines(np.full((300, 200, 3), 255, dtype=np.uint8), 200, GridOptions())
     assert masks.h_segments == () and masks.v_segments == () and not masks.horizontal.any()
+
+
+def test_rec_normalize_of_a_grey_crop_equals_its_three_channel_copy() -> None:
+    """Cell crops are grey: the recogniser resizes one channel and copies it, which must equal the BGR path."""
+    from juesuan.models.ppocr import CtcRecognizer
+
+    rec = CtcRecognizer.__new__(CtcRecognizer)  # normalize needs no session
+    rec.image_height = 48
+    rng = np.random.default_rng(5)
+    for k in range(200):
+        h, w = int(rng.integers(1, 120)), int(rng.integers(1, 900))
+        grey = (rng.random((h, w)) * 255).astype(np.uint8) if k % 2 else np.where(rng.random((h, w)) < 0.2, 30, 235)
+        grey = grey.astype(np.uint8)
+        width = max(320, int(48 * w / h)) if k % 3 else int(rng.integers(1, 2000))
+        got, want = rec.normalize(grey, width), rec.normalize(cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB), width)
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)

@@ -294,3 +294,21 @@ def test_rec_normalize_of_a_grey_crop_equals_its_three_channel_copy() -> None:
         width = max(320, int(48 * w / h)) if k % 3 else int(rng.integers(1, 2000))
         got, want = rec.normalize(grey, width), rec.normalize(cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB), width)
         assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+
+
+def _cv_threads() -> int:
+    return int(cv2.getNumThreads())
+
+
+@pytest.mark.slow  # a spawned process imports the package: ~10 s wall on the loaded machine
+def test_local_engine_workers_run_opencv_single_threaded() -> None:
+    """The local engine's pool processes are its parallelism: OpenCV threads on top only add CPU (as pipelined)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    from juesuan.batch.runner import _init_worker
+    from juesuan.options import load_options
+
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker, initargs=(load_options(),)) as pool:
+        assert pool.submit(_cv_threads).result(timeout=120) == 1

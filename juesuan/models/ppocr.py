@@ -381,8 +381,12 @@ class CtcRecognizer:
         """rapidocr's ``resize_norm_img``: height 48, aspect kept (capped at ``width``), zero padding on the right."""
         h, w = crop.shape[:2]
         resized_w = min(width, math.ceil(self.image_height * w / float(h)))
-        resized = cv2.resize(_to_bgr(crop), (max(resized_w, 1), self.image_height)).astype(np.float32)
         out = np.zeros((3, self.image_height, width), dtype=np.float32)
+        if crop.ndim == 2:  # grey (cell crops): its 3 BGR channels are equal, so resize and scale one, copy it 3x
+            resized = cv2.resize(crop, (max(resized_w, 1), self.image_height)).astype(np.float32)
+            out[:, :, : resized.shape[1]] = ((resized / 255 - 0.5) / 0.5)[None]
+            return out
+        resized = cv2.resize(_to_bgr(crop), (max(resized_w, 1), self.image_height)).astype(np.float32)
         out[:, :, : resized.shape[1]] = (resized.transpose(2, 0, 1) / 255 - 0.5) / 0.5
         return out
 

@@ -562,9 +562,6 @@ def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation
         headers = {c.index: normalize_text(c.header) for c in t.columns}
         sangong = t.type.endswith(".sangong")
         for pos, row in enumerate(t.rows):
-            cells = {c.col: c for c in row.cells}
-            values = {k: parse_amount(c.text or "") for k, c in cells.items() if not _is_code(c)}
-            filled = [k for k, v in values.items() if v is not None]
             label = _row_label(t, pos)
             is_total = bool(re.fullmatch(r"合计|总计", label)) or row.kind == "total"
             if sangong:
@@ -582,6 +579,10 @@ def _check_blanks(tables: Sequence[Table], ctx: Context) -> tuple[list[Violation
                 ]
             else:
                 continue
+            # parsed only for the rows judged here (三公 rows and totals), not every row of every table
+            cells = {c.col: c for c in row.cells}
+            values = {k: parse_amount(c.text or "") for k, c in cells.items() if not _is_code(c)}
+            filled = [k for k, v in values.items() if v is not None]
             if len(filled) < 2:
                 continue
             prints_zero = doc_zero or any(values.get(k) == 0 for k in amount_cols)

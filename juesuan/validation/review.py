@@ -23,8 +23,11 @@ def null_numeric(view: TableView) -> int:
 
 
 def review_table(table: Table, view: TableView, violations: Sequence[Violation], checks: int) -> Table:
-    """A copy of ``table`` with confidence, needs_review, review_reasons and null_numeric filled in."""
-    t = table.model_copy(deep=True)
+    """A copy of ``table`` with confidence, needs_review, review_reasons and null_numeric filled in.
+
+    A shallow copy: those four fields are replaced on it, never changed in place, so ``table`` stays untouched
+    without copying every row and cell again (a deep copy was a sixth of validation's CPU)."""
+    t = table.model_copy()
     errors = sum(1 for v in violations if v.severity == "error" and v.table == table.id)
     t.null_numeric = null_numeric(view)
     reasons = [r for r in t.review_reasons if not r.startswith(("identity_errors:", "null_numeric:", "orphans:"))]

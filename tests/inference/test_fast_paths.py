@@ -142,6 +142,74 @@ def test_remove_specks_equals_the_reference(density: float, max_area: int) -> No
     assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
+def _rule_components_reference(ink: np.ndarray, thin_px: int) -> np.ndarray:
+    h, w = ink.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(ink)
+    cx, cy = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    cw, ch = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    vertical = (ch >= 0.85 * h) & (cw <= np.maximum(thin_px, 0.12 * ch))
+    horizontal = (cw >= 0.85 * w) & (ch <= np.maximum(thin_px, 0.12 * cw))
+    at_edge = (cx <= 1) | (cy <= 1) | (cx + cw >= w - 1) | (cy + ch >= h - 1)
+    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(np.maximum(cw, ch), 1)
+    elongated = ((cw >= 4 * ch) & (cw >= 0.2 * w)) | ((ch >= 4 * cw) & (ch >= 0.3 * h))
+    rule = vertical | horizontal | (at_edge & elongated & (thickness <= thin_px))
+    rule[0] = False
+    return rule[labels] if rule.any() else np.zeros_like(ink)
+
+
+def _cell_inks(seed: int) -> list[np.ndarray]:
+    """Cell-sized crops of specks, strokes and (slanted, edge) rule pieces, some touching every crop edge."""
+    rng = np.random.default_rng(seed)
+    inks = []
+    for _ in range(60):
+        h, w = int(rng.integers(4, 60)), int(rng.integers(4, 300))
+        ink = rng.random((h, w)) < rng.choice([0.0, 0.02, 0.2, 0.6])
+        if rng.random() < 0.5:  # a rule remnant: a full-height or full-width thin band, maybe slanted
+            if rng.random() < 0.5:
+                x = int(rng.integers(0, w))
+                ink[:, x : x + int(rng.integers(1, 4))] = True
+            else:
+                y0, y1 = int(rng.integers(0, h)), int(rng.integers(0, h))
+                xs = np.arange(w)
+                ink[np.clip(y0 + (y1 - y0) * xs // max(w - 1, 1), 0, h - 1), xs] = True
+        inks.append(ink)
+    return inks
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("thin_px", [3, 5])
+def test_rule_components_of_many_crops_equal_one_call_per_crop(seed: int, thin_px: int) -> None:
+    from juesuan.inference.ocr import rule_components, rule_components_many
+
+    inks = _cell_inks(seed)
+    got = rule_components_many(inks, thin_px)
+    want = [_rule_components_reference(ink, thin_px) for ink in inks]
+    assert any(w.any() for w in want) and not all(w.any() for w in want)  # both kinds of crop are exercised
+    for g, w, ink in zip(got, want, inks, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape and np.array_equal(g, w)
+        assert np.array_equal(rule_components(ink, thin_px), w)
+    assert rule_components_many([], thin_px) == []
+
+
+def test_rule_remnant_rows_and_runs_equal_the_float_means() -> None:
+    from juesuan.inference.ocr import _runs, erase_rule_remnants
+
+    for ink in [*_cell_inks(4), np.ones((10, 10), bool), np.zeros((5, 9), bool)]:
+        h, w = ink.shape
+        rf, cf = ink.mean(axis=1), ink.mean(axis=0)
+        ys, xs = np.arange(h), np.arange(w)
+        rows = ((rf > 0.5) & ((ys < 3) | (ys >= h - 3))) | (rf > 0.9)
+        cols = ((cf > 0.5) & ((xs < 3) | (xs >= w - 3))) | (cf > 0.9)
+        got_rows, got_cols = erase_rule_remnants(ink, 3)
+        assert np.array_equal(got_rows, rows) and np.array_equal(got_cols, cols)
+        for mask in (ink.any(axis=1), ink[0]):
+            padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+            starts, ends = np.nonzero(np.diff(padded) == 1)[0], np.nonzero(np.diff(padded) == -1)[0]
+            assert _runs(mask) == list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
 def _detect_lines_reference(image: np.ndarray, dpi: int) -> tuple[tuple, tuple, np.ndarray, np.ndarray]:
     """Whole-page morphology and components, as :func:`grid.detect_lines` did before it cropped to the ink."""
     from juesuan.options import GridOptions
@@ -210,3 +278,37 @@ def test_a_blank_page_has_no_lines() -> None:
 
     masks = grid.detect_lines(np.full((300, 200, 3), 255, dtype=np.uint8), 200, GridOptions())
     assert masks.h_segments == () and masks.v_segments == () and not masks.horizontal.any()
+
+
+def test_rec_normalize_of_a_grey_crop_equals_its_three_channel_copy() -> None:
+    """Cell crops are grey: the recogniser resizes one channel and copies it, which must equal the BGR path."""
+    from juesuan.models.ppocr import CtcRecognizer
+
+    rec = CtcRecognizer.__new__(CtcRecognizer)  # normalize needs no session
+    rec.image_height = 48
+    rng = np.random.default_rng(5)
+    for k in range(200):
+        h, w = int(rng.integers(1, 120)), int(rng.integers(1, 900))
+        grey = (rng.random((h, w)) * 255).astype(np.uint8) if k % 2 else np.where(rng.random((h, w)) < 0.2, 30, 235)
+        grey = grey.astype(np.uint8)
+        width = max(320, int(48 * w / h)) if k % 3 else int(rng.integers(1, 2000))
+        got, want = rec.normalize(grey, width), rec.normalize(cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB), width)
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+
+
+def _cv_threads() -> int:
+    return int(cv2.getNumThreads())
+
+
+@pytest.mark.slow  # a spawned process imports the package: ~10 s wall on the loaded machine
+def test_local_engine_workers_run_opencv_single_threaded() -> None:
+    """The local engine's pool processes are its parallelism: OpenCV threads on top only add CPU (as pipelined)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    from juesuan.batch.runner import _init_worker
+    from juesuan.options import load_options
+
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker, initargs=(load_options(),)) as pool:
+        assert pool.submit(_cv_threads).result(timeout=120) == 1

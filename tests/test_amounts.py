@@ -1,9 +1,10 @@
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from juesuan.datamodel.amounts import format_amount, is_empty_mark, parse_amount
+from juesuan.datamodel.amounts import format_amount, is_empty_mark, parse_amount, zero_confusable
 
 _TO_FULL = str.maketrans("0123456789.,-()", "０１２３４５６７８９．，－（）")
 
@@ -110,3 +111,36 @@ def test_printed_text_is_read_strictly() -> None:
     assert parse_amount("60 99", ocr_slips=False) == Decimal("6099")  # spaces are dropped, as before
     assert parse_amount("2,946.25", ocr_slips=False) == Decimal("2946.25")
     assert parse_amount("（12.30）", ocr_slips=False) == Decimal("-12.30")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("C", "0"),
+        ("G", "0"),
+        ("D", "0"),
+        ("ó", "0"),
+        ("G,00", "0.00"),
+        ("O.GO", "0.00"),
+        ("0.Cò", "0.00"),
+        ("C.CC", "0.00"),
+        ("一0", "0"),
+        ("一. 0", "0"),
+        ("一0.00", "0.00"),
+        ("180,000.C0", "180000.00"),
+        ("1839485.C0", "1839485.00"),
+    ],
+)
+def test_zero_confusables_read_as_zero(text: str, value: str) -> None:
+    """Issue 12, fax copies at 150 dpi: zeros whose strokes dropped out (the caller checks the column)."""
+    got = zero_confusable(text)
+    assert got is not None and str(got) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "0.00", "O", "12.5", "GDP", "CC", "A", "1G,00", "12G.00", "一839.00", "——857.50", "-", "", "科目"]
+)
+def test_zero_confusables_leave_everything_else(text: str) -> None:
+    """Readings that parse already, letters that are not zeros, a letter inside an integer (``G`` may be a 6) and a
+    dash before a nonzero number (a sign or a rule remnant: not ours to decide) are no zero confusables."""
+    assert zero_confusable(text) is None

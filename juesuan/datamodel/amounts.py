@@ -142,6 +142,39 @@ def parse_amount(text: str, ocr_slips: bool = True) -> Decimal | None:
     return -value if negative else value
 
 
+# Glyphs a printed 0 becomes in a 1-bit fax copy when a stroke drops out (issue 12: justice-bureau 2026 and
+# wanli-street 2024 预算 at 150 dpi `fax` read ``0``/``0.00`` as ``C``, ``G,00``, ``O.GO``, ``0.Cò``, ``180,000.C0``).
+# No pixel look restores them; only the column's meaning can, so the caller decides (an amount column's body cell).
+_ZERO_GLYPHS = "0OoCcGDUQóòôö〇"
+_ZERO_LETTER = re.compile(r"[^0\d.,:]")
+_LEAD_DASH = re.compile(r"^[一—–\-－]+[.,:]?")  # a rule dash or speck before the zero: the sign of 0 does not matter
+_ZERO_CELL = re.compile(rf"^[{_ZERO_GLYPHS}](?:[.,:][{_ZERO_GLYPHS}]{{1,2}})?$")
+_ZERO_DECIMALS = re.compile(rf"^(.*\d)[.,:]([{_ZERO_GLYPHS}]{{2}})$")
+
+
+def zero_confusable(text: str) -> Decimal | None:
+    """The value an amount-column cell means when OCR read (part of) a printed zero as letters; None otherwise.
+
+    ``C``, ``G``, ``O`` → 0; ``G,00``, ``O.GO``, ``一0.00`` → 0.00; ``180,000.C0`` → 180000.00 (only the two
+    decimals may be letters there: ``G`` in an integer part could as well be a 6). Cells that already parse
+    (:func:`parse_amount`) and cells without a letter or a leading dash are not confusable readings: None. Callers
+    keep the cell's text and lower its confidence, so identities check the reading and repair may overrule it.
+    """
+    s = normalize(text)
+    if not s or parse_amount(s) is not None:
+        return None
+    body = _LEAD_DASH.sub("", s)
+    if body != s and parse_amount(body) == 0:
+        return Decimal(body.replace(",", ".").replace(":", ".")) if _NUMBER.match(body) else Decimal(0)
+    if _ZERO_CELL.match(body) and _ZERO_LETTER.search(body):
+        places = len(body) - 2 if len(body) > 1 else 0
+        return Decimal(0).quantize(Decimal(1).scaleb(-places))
+    m = _ZERO_DECIMALS.match(body)
+    if m and _ZERO_LETTER.search(m.group(2)) and _NUMBER.match(m.group(1)):
+        return Decimal(m.group(1).replace(",", "") + ".00")
+    return None
+
+
 def is_percent(text: str) -> bool:
     return normalize(text).endswith("%")
 

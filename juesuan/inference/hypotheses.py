@@ -340,7 +340,9 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
                 orphans += len(amount_cells)
                 continue
             # a name column after an amount column starts another logical row (the 支出 side of a 总表)
-            later = [c for c in name_cols if any(roles[k] == "amount" for k in g if k < c)]
+            # (only where that row has a label there: a fax speck read as one Han character in an otherwise empty
+            # column, wuxi education 2026 at `fax`, split a 政府采购 table and orphaned its last amount column)
+            later = [c for c in name_cols if texts[c] and any(roles[k] == "amount" for k in g if k < c)]
             if later:
                 misattached += sum(1 for c in amount_cells if c > later[0])
     if not any(roles[c] in ("code", "name") for c in range(len(roles))) and not any(

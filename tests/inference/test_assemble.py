@@ -241,3 +241,58 @@ def test_an_amount_over_several_rows_starts_the_data(shared_real: Path) -> None:
     first = table.rows[0]
     assert first.name == "市政府办公厅业务及日常运行项目"
     assert [c.value for c in first.cells if c.value is not None] == [1.0, 8534.17, 70.0, 15.0]
+
+
+def test_a_zero_read_as_letters_in_an_amount_column_is_zero() -> None:
+    """Issue 12, fax copies: a printed ``0``/``0.00`` whose strokes dropped out reads ``C``, ``G,00``, ``一0.00``.
+    In an amount column it is the number 0, kept as read and marked unsure; in a text column it stays text."""
+    rows = [
+        ["科目编码", "科目名称", "备注", "合计", "其他收入"],
+        ["201", "一般公共服务支出", "C", "10.00", "G,00"],
+        ["20101", "人大事务", "说明", "180,000.C0", "C"],
+        ["2010101", "行政运行", "说明", "10.00", "一0.00"],
+        ["", "合计", "", "20.00", "3.00"],
+    ]
+    cols = (0.0, 100.0, 300.0, 380.0, 480.0, 580.0)
+    table = Assembler()([_hand_page(0, rows, "收入预算表", cols=cols)])[0]
+    got = {(r.code, c.col): (c.text, c.value, c.confidence) for r in table.rows for c in r.cells}
+    assert got[("201", 4)] == ("G,00", 0.0, 0.5)
+    assert got[("20101", 4)] == ("C", 0.0, 0.5)
+    assert got[("2010101", 4)] == ("一0.00", 0.0, 0.5)
+    assert got[("20101", 3)] == ("180,000.C0", 180000.0, 0.5)
+    assert got[("201", 2)] == ("C", None, 1.0)  # 备注 holds words: a text column
+    assert got[("2010101", 3)] == ("10.00", 10.0, 1.0)  # readings that parse are untouched
+    assert table.orphans == 0
+
+
+def test_zero_confusables_need_an_amount_column() -> None:
+    """One number among letters is no amount column: ``C`` beside it stays text."""
+    rows = [["编号", "名称", "等级"], ["1", "甲", "C"], ["2", "乙", "B"], ["3", "丙", "A"], ["", "合计", "5.00"]]
+    table = Assembler()([_hand_page(0, rows, "表", cols=(0.0, 60.0, 200.0, 300.0))])[0]
+    assert all(c.value is None for r in table.rows for c in r.cells if c.text in ("C", "B", "A"))
+
+
+@pytest.mark.slow
+def test_zeros_read_as_letters_on_a_real_fax_page(shared_real: Path, tmp_path: Path) -> None:
+    """Issue 12: justice-bureau 2026 部门预算 page 11 as the evaluation's fax copy (150 dpi, 1-bit, seed 7) prints its
+    empty income kinds as ``0.00``; OCR reads several as ``G,00``/``O.GO``/``0.Cò``. Scored against the PDF's text
+    layer, each cell read as a zero confusable is right, in its row, and marked unsure."""
+    from juesuan.datamodel.amounts import zero_confusable
+    from juesuan.evaluation.harness import EvaluateOptions, collect_truth, prepare_pages, run_juesuan, score
+    from juesuan.options import PipelineOptions
+
+    pdf_path = shared_real / "shanghai-putuo-justice-bureau_2026_部门预算.pdf"
+    needs_shared(pdf_path)
+    options = EvaluateOptions(dpi=150, degrade="fax", labels=False, mlflow=False, revalidate_without_repair=False)
+    truth = [tp for tp in collect_truth([pdf_path], options) if tp.page == 10]
+    pages = prepare_pages(truth, tmp_path / "pages", options)
+    pipeline = PipelineOptions()
+    run = run_juesuan(pages, tmp_path / "extract", pipeline)
+    _, outcomes, _ = score(pages, run, options, pipeline)
+    zeros = [o for o in outcomes if o.predicted_text and zero_confusable(o.predicted_text) is not None]
+    assert len(zeros) >= 5 and sum(o.truth.value == 0 for o in zeros) >= 4
+    assert all(o.ok for o in zeros), [(o.predicted_text, o.status) for o in zeros]
+    doc = run.documents[0]
+    assert doc is not None
+    marked = [c for t in doc.tables for r in t.rows for c in r.cells if zero_confusable(c.text) is not None]
+    assert all(c.value is not None and c.confidence <= 0.5 for c in marked if c.repair is None)

@@ -131,6 +131,20 @@ def test_ragged_groups_without_a_header_split_stay_one_row() -> None:
     assert choice.grouping.groups == ((0, 1, 2, 3, 4),)
 
 
+def test_a_speck_read_as_a_word_does_not_split_the_table() -> None:
+    """Issue 12, wuxi education 2026 政府采购预算表 (continuation page) as a `fax` copy: a speck in an empty column read
+    as ``八`` made it a name column after an amount; every row counted its last amount as misattached, so the split
+    there won and orphaned that whole column (11 amounts). Only a row with a word in that column starts a second
+    logical row."""
+    roles = ["name", "name", "name", "amount", "empty", "name", "amount"]
+    rows = [["", f"物业管理费{k}", "集中采购", "100.00", "", "", "100.00"] for k in range(9)]
+    rows += [["无锡市第一中学", "", "", "121.38", "", "", "121.38"]]
+    rows[3][5] = "八"
+    choice = choose_grouping(roles, [""] * 7, [], rows)
+    assert choice.grouping.groups == (tuple(range(7)),)
+    assert choice.orphans == 0
+
+
 def test_a_table_of_one_unlabelled_row_has_no_orphans() -> None:
     """commerce 2025 预算 page 21: 三公经费和机关运行经费预算表 is one row of amounts under its headers; it was
     reported with 3 orphans and confidence 0 on the 150 dpi fax copy."""

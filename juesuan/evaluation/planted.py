@@ -694,16 +694,18 @@ def plant_table_total(doc: Document, ctx: Context, schema: Schema, rng: random.R
 
 def plant_project_amount(doc: Document, ctx: Context, schema: Schema, rng: random.Random) -> Plant | None:
     """One project's amount in the 项目支出表 + 10.00 (its 合计 unchanged): the list no longer adds up."""
-    from juesuan.validation.scope import _is_project_list, _total_col
+    from juesuan.validation.scope import _is_project_list, _total_col, project_rows
 
     for t in doc.tables:
         col = _total_col(t) if _is_project_list(t) else None
         if col is None:
             continue
+        named = project_rows(t)  # a project, not a 类/款/项 row above it
         rows = [
             (r, c)
             for r in t.rows
-            if normalize_text(r.name or "") not in ("合计", "总计", "")
+            if (r.index in named if named else normalize_text(r.name or "") != "")
+            and normalize_text(r.name or "") not in ("合计", "总计")
             and not re.fullmatch(r"[\d*]+", normalize_text(r.name or ""))  # a 栏次 row (** | 1 | 2 …)
             for c in r.cells
             if c.col == col

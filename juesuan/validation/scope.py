@@ -58,6 +58,17 @@ def _is_project_list(t: Table) -> bool:
     )
 
 
+def project_rows(t: Table) -> set[int]:
+    """Rows of a project list that name a project (its 项目名称 cell filled). 类/款/项 rows above them (201 / 20113 /
+    2011302, each carrying the sum of its projects) are subtotals, not projects. Empty when no row names one."""
+    name_cols = {c.index for c in t.columns if "项目名称" in normalize_text(c.header)}
+    return {
+        row.index
+        for row in t.rows
+        if any(c.col in name_cols and normalize_text(c.text or "").strip() for c in row.cells)
+    }
+
+
 def _total_col(t: Table) -> int | None:
     for c in t.columns:
         # a stacked layout joins the sides' headers with |: every side must call this column an amount
@@ -77,14 +88,7 @@ def _check_projects(tables: Sequence[Table], ctx: Context) -> tuple[list[Violati
         if col is None:
             continue
         continued = i + 1 < len(tables) and normalize_text(tables[i + 1].title or "") == normalize_text(t.title or "")
-        # the projects are the rows that name one: 类/款/项 rows above them (201 / 20113 / 2011302, each carrying the
-        # sum of its projects) are subtotals, not projects
-        name_cols = {c.index for c in t.columns if "项目名称" in normalize_text(c.header)}
-        named = {
-            row.index
-            for row in t.rows
-            if any(c.col in name_cols and normalize_text(c.text or "").strip() for c in row.cells)
-        }
+        named = project_rows(t)
         total_row, total, items = None, None, []
         for row in t.rows:
             cells = {c.col: c for c in row.cells}

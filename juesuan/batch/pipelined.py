@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from juesuan.batch.pages import PageTimeout, deadline, peak_rss_mb
+from juesuan.batch.pages import PageTimeout, deadline, one_cv_thread, peak_rss_mb
 from juesuan.batch.runner import BatchState, BatchSummary, DocResult, _Doc, finish_document
 from juesuan.datamodel.page import OcrResult, PageImage
 from juesuan.inference.pipeline import STAGE_ORDER, PageOutput, Pipeline, strip_pixels, wants_preview
@@ -95,19 +95,6 @@ def _dumps(obj: Any) -> tuple[bytes, float]:
     t0 = time.process_time()
     blob = pickle.dumps(obj, protocol=5)
     return blob, time.process_time() - t0
-
-
-def one_cv_thread() -> int:
-    """Run OpenCV single-threaded in this process; returns the previous thread count (to restore it).
-
-    The engine's parallelism is its processes: OpenCV's own thread pool on top of them only adds CPU (its threads
-    spin and split full-page filters into slivers): the grid's line detection took 27% more CPU seconds a page at 2
-    OpenCV threads than at 1 on this 2-core machine, for the same output."""
-    import cv2
-
-    previous = int(cv2.getNumThreads())
-    cv2.setNumThreads(1)
-    return previous
 
 
 # ---- worker side ------------------------------------------------------------------------------------------------

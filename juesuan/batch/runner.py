@@ -138,7 +138,7 @@ def _init_worker(options: PipelineOptions) -> None:
     global _WORKER  # one pipeline per worker process, built once (models load on first use)
     for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C (and systemd's stop) reach every process; the parent decides
         signal.signal(sig, signal.SIG_IGN)
-    from juesuan.batch.pipelined import one_cv_thread  # pipelined imports this module: import at call time
+    from juesuan.batch.pages import one_cv_thread
 
     one_cv_thread()  # the pool's processes are the parallelism; OpenCV threads on top only add CPU
     _WORKER = Pipeline(options)

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 from conftest import needs_shared
 
 from juesuan.datamodel.document import Table
 from juesuan.datamodel.page import (
     GridCell,
-    LayoutResult,
     OcrResult,
     PageImage,
     PageRef,
@@ -25,31 +23,14 @@ from juesuan.datamodel.page import (
     TableOcr,
     Token,
 )
+from juesuan.evaluation.textlayer import text_layer_page
 from juesuan.inference.assemble import SIDE_HEADER, Assembler
 from juesuan.inference.cells import assign_tokens_to_cells
 from juesuan.inference.grid import RuledGrid
-from juesuan.inference.rasterize import text_layer_tokens
 
 
 def _real_page(pdf_path: Path, index: int) -> OcrResult:
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    image = pdf[index].render(scale=200 / 72).to_numpy()[:, :, :3].copy()
-    page = PageImage(ref=PageRef(str(pdf_path), index, 200), image=image)
-    tokens = text_layer_tokens(pdf_path, index, 200)
-    grids = RuledGrid()([LayoutResult(page=page, regions=())])[0]
-    tables, inside = [], set()
-    for cand in grids.tables:
-        assert cand.grid is not None
-        x0, y0, x1, y1 = cand.grid.bbox_px
-        mine = tuple(
-            t
-            for t in tokens
-            if x0 <= (t.bbox_px[0] + t.bbox_px[2]) / 2 <= x1 and y0 <= (t.bbox_px[1] + t.bbox_px[3]) / 2 <= y1
-        )
-        inside.update(id(t) for t in mine)
-        tables.append(TableOcr(cand.region, cand.grid, assign_tokens_to_cells(cand.grid, mine), mine))
-    rest = tuple(t for t in tokens if id(t) not in inside)
-    return OcrResult(page=page, regions=grids.layout.regions, tables=tuple(tables), tokens=rest)
+    return text_layer_page(pdf_path, index, 200, RuledGrid())
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,19 @@ trimmed copy in tests/fixtures/real/ (same 25 pages, content on the pages the fa
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shared_data import needs_shared
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FINANCE_NAME = "shanghai-putuo-finance-bureau_2024_决算.pdf"
 FINANCE_TRIMMED = FIXTURES / "real" / "finance-bureau-2024" / FINANCE_NAME  # same name: tests compare names
-
-
-def needs_shared(what: Path) -> None:
-    """Skip (never fail) when ../shared is not beside the checkout; the reason names what is missing."""
-    if not what.exists():
-        pytest.skip(f"needs {what} (../shared beside the checkout; CI has it)")
 
 
 _FONT_CANDIDATES = [

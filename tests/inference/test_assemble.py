@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import needs_shared
+from shared_data import needs_shared
 
 from juesuan.datamodel.document import Table
 from juesuan.datamodel.page import (

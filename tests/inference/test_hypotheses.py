@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from conftest import needs_shared
+from shared_data import needs_shared
 from test_assemble import _real_page
 
 from juesuan.datamodel.page import OcrResult, TableOcr

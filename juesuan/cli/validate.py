@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     for root in args.paths:
         if root.is_dir() and (root / "facts.csv").is_file() and not (root / "document.json").is_file():
             found = sorted(root.rglob("document.json"))
-            loaded = {p.parent: d for p, d in checked_docs}
+            loaded = dict(checked_docs)  # {document folder: the document as validated and written}
             write_batch_facts(root, [(p.parent.name, loaded[p.parent]) for p in found if p.parent in loaded])
             log.info("%s: batch facts rewritten from %d documents", root, len(found))
     if failed:

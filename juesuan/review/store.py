@@ -196,20 +196,21 @@ class ReviewStore:
         return found
 
     def require_documents(self) -> None:
-        """Refuse to serve a folder with nothing to review: no document.json, or none that reads (named)."""
+        """Refuse to serve a folder with nothing to review: no document.json, or none that reads (the first error
+        named). Stops at the first readable one, so a large batch folder starts at once; the listing warns about
+        the unreadable ones."""
         docs = self.documents()
         if not docs:
             raise InputError(self.root, "no document.json under it (give the output folder of juesuan extract)")
-        bad: list[InputError] = []
+        first: InputError | None = None
         for doc_id in docs:
             try:
                 self.load(doc_id)
+                return
             except InputError as exc:
-                bad.append(exc)
-        if len(bad) == len(docs):
-            raise bad[0]
-        for exc in bad:
-            log.warning("%s (skipped)", exc)
+                first = first or exc
+        assert first is not None
+        raise first
 
     def folder(self, doc_id: str) -> Path:
         """The folder of a listed document; anything else (``../x``, an absolute path) is a KeyError."""

@@ -49,10 +49,10 @@ def test_records_are_typed_and_still_read_like_dicts() -> None:
 
 
 @pytest.fixture(scope="module")
-def text_layer_doc(finance_pdf: Path) -> Document:
+def text_layer_doc(finance_pdf_full: Path) -> Document:
     """收入决算表 + 续表, 三公经费, and the 情况说明 page of the finance bureau's 决算, read from its text layer."""
     pipeline = Pipeline(load_options(None, {"rasterize": {"text_layer": "auto"}, "export": {"previews": False}}))
-    return pipeline.run_document(finance_pdf, pages=[7, 8, 17, 21])
+    return pipeline.run_document(finance_pdf_full, pages=[7, 8, 17, 21])  # pages the trimmed copy leaves blank
 
 
 @pytest.mark.slow

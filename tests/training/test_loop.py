@@ -66,7 +66,7 @@ def test_registry_uri_resolution_errors_name_the_uri(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.slow  # two one-page extractions and three tiny trainings: ~1 min on a quiet 2-core machine
 def test_the_loop_closes(
-    tmp_path: Path, finance_pdf: Path, tiny_pages: list[LabelledPage], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, finance_pdf_full: Path, tiny_pages: list[LabelledPage], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mlflow
     from starlette.testclient import TestClient
@@ -79,7 +79,7 @@ def test_the_loop_closes(
     monkeypatch.setenv("JUESUAN_TRACKING_URI", str(tmp_path / "store"))
     monkeypatch.setenv("JUESUAN_MODEL_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("JUESUAN_MODEL", raising=False)
-    extract = ["extract", str(finance_pdf), "--pages", "5", "--text-layer", "auto", "--no-previews"]
+    extract = ["extract", str(finance_pdf_full), "--pages", "5", "--text-layer", "auto", "--no-previews"]
 
     # 1. extract with the shipped checkpoint
     assert main([*extract, "-o", str(tmp_path / "out")]) == 0

@@ -232,18 +232,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     pdfs = list(dict.fromkeys(p.resolve() for p in args.inputs))  # in the order given: a partial run covers those
     t0 = time.process_time()
     runs: dict[str, dict[str, Path]] = {name: {} for name in ["text", *args.presets]}
-    for pdf in pdfs:  # document by document, every preset, so an interrupted run has whole comparisons
-        for name in ["text", *args.presets]:
+    for name in ["text", *args.presets]:  # one batch per run: models load once per worker, not once per document
+        todo = [pdf for pdf in pdfs if not (args.out / name / pdf.stem / "document.json").is_file()]
+        if todo and not args.validate_only:
+            im = args.out / "images" / name
+            inputs = [p if name == "text" else degraded_tiff(p, name, im / f"{p.stem}.tif", args.seed) for p in todo]
+            extract(inputs, args.out / name, name == "text", args.workers)
+        for pdf in pdfs:
             cached = args.out / name / pdf.stem / "document.json"
-            if args.validate_only or cached.is_file():
-                if cached.is_file():
-                    runs[name][pdf.stem] = cached
-                continue
-            if name == "text":
-                runs[name] |= extract([pdf], args.out / name, True, args.workers)
-            else:
-                tiff = degraded_tiff(pdf, name, args.out / "images" / name / f"{pdf.stem}.tif", args.seed)
-                runs[name] |= extract([tiff], args.out / name, False, args.workers)
+            if cached.is_file():
+                runs[name][pdf.stem] = cached
     docs: list[dict[str, Any]] = []
     for pdf in pdfs:
         text_path = runs["text"].get(pdf.stem)

@@ -51,7 +51,7 @@ def prepare(pdf: Path, pages: Sequence[int], dpi: int, degrade: str, seed: int) 
     from juesuan.inference.grid import RuledGrid
     from juesuan.inference.rasterize import Rasterizer
 
-    rasterizer = Rasterizer(RasterizeOptions(dpi=dpi))
+    rasterizer = Rasterizer(RasterizeOptions(dpi=dpi, grey=False))  # degraded as RGB below
     images = rasterizer([(pdf, p) for p in pages])
     if degrade != "none":
         from juesuan.datasets.synth.degrade import degrade as degrade_image

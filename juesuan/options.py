@@ -44,6 +44,9 @@ class RasterizeOptions(_Options):
     deskew: bool = Field(True, description="remove small skew angles (|angle| <= max_skew_deg)")
     max_skew_deg: float = Field(5.0, ge=0, le=15)
     suppress_red: bool = Field(True, description="wash out red ink (公章 seals) before OCR")
+    grey: bool = Field(
+        True, description="a page whose pixels all have R = G = B travels and is read as one grey channel (same output)"
+    )
     rectify: bool = Field(
         True, description="undo a photo's perspective when a table's opposite rules are not parallel (scans: no-op)"
     )

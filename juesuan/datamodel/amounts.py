@@ -7,6 +7,7 @@ written ``-``, ``—``, ``/``, ``0`` or nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -103,6 +104,7 @@ def _fix_separators(body: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; assembly, hypotheses and every rule family parse the same cells again
 def parse_amount(text: str, ocr_slips: bool = True) -> Decimal | None:
     """Parse a money/number cell; None when the cell holds no number (empty, dash, words).
 

@@ -320,7 +320,7 @@ def autolabel_page(
     from juesuan.options import GridOptions, RasterizeOptions
 
     raster = Rasterizer(
-        RasterizeOptions(dpi=options.dpi, text_layer="auto", deskew=False, rotate=False, suppress_red=False)
+        RasterizeOptions(dpi=options.dpi, text_layer="auto", deskew=False, rotate=False, suppress_red=False, grey=False)
     )
     page = raster([(pdf, index)])[0]
     words = tuple(w for w in (page.text_layer or ()) if w.text.strip())
@@ -400,7 +400,7 @@ def autolabel_pdfs(pdfs: Sequence[Path], out_dir: Path, options: AutolabelOption
     (out_dir / "images").mkdir(parents=True, exist_ok=True)
     splits: dict[str, list[LabelledPage]] = {"train": [], "dev": [], "test": []}
     doc_split: dict[str, str] = {}
-    raster = Rasterizer(RasterizeOptions(dpi=options.dpi))
+    raster = Rasterizer(RasterizeOptions(dpi=options.dpi, grey=False))  # pages are degraded and saved as RGB
     for pdf in pdfs:
         pdf = Path(pdf)
         if options.forced_splits:  # an explicit split list: unlisted documents train

@@ -679,7 +679,7 @@ class PpOcr:
             crop = crop.copy()
             for ox0, oy0, ox1, oy1 in whiten:
                 crop[oy0 - y0 : oy1 - y0, ox0 - x0 : ox1 - x0] = 255
-        if (cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) < 128).sum() < 12:
+        if ((crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)) < 128).sum() < 12:
             return None  # nothing left to read (e.g. a text box inside a table)
         m = REGION_MARGIN_PX
         padded = cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_CONSTANT, value=(255, 255, 255))

@@ -72,19 +72,35 @@ def suppress_red(image: np.ndarray, margin: int = 40) -> np.ndarray:
     channel in all three channels. Red ink is bright in the red channel (→ near white) while black text under the
     seal is dark in every channel, so it is not red-dominant and keeps its darkness.
     """
-    if image.ndim != 3 or image.shape[2] < 3:
+    return clean_colour(image, margin, grey=False)
+
+
+def clean_colour(image: np.ndarray, margin: int = 40, *, red: bool = True, grey: bool = True) -> np.ndarray:
+    """:func:`suppress_red` (``red``), then one grey channel for a page whose pixels all have R = G = B (``grey``).
+
+    Renders of black-and-white PDFs and grey scans are achromatic: as a 2-D array the page is a third of the bytes
+    to send between processes, and no stage converts it again. Every stage reads a grey page exactly as it reads
+    the equal-channel RGB page (the grey conversion of R = G = B is that value; resizing and warping run per
+    channel), so outputs do not change (``tests/inference/test_fast_paths.py``). One OpenCV split serves both.
+    """
+    if image.ndim != 3 or image.shape[2] < 3 or not (red or grey):
         return image
-    # uint8 throughout, no int16 page copies (most pages have no red: then this test is all it costs);
-    # r - max(g, b) > margin  <=>  r > min(max(g, b), 255 - margin) + margin, with no uint8 overflow
-    limit = np.maximum(image[:, :, 1], image[:, :, 2])
-    np.minimum(limit, 255 - margin, out=limit)
-    limit += np.uint8(margin)
-    red = image[:, :, 0] > limit
-    if not red.any():
-        return image
-    out = np.array(image[:, :, :3])
-    out[red] = image[:, :, 0][red][:, None]
-    return out
+    planes = cv2.split(image)
+    r, g, b = planes[0], planes[1], planes[2]
+    if red:
+        # r - max(g, b) > margin  <=>  r > min(max(g, b), 255 - margin) + margin, in uint8 without overflow
+        limit = cv2.max(g, b)
+        cv2.min(limit, 255 - margin, dst=limit)
+        cv2.add(limit, margin, dst=limit)
+        mask = cv2.compare(r, limit, cv2.CMP_GT)
+        if cv2.countNonZero(mask):
+            out = np.array(image[:, :, :3])
+            hit = mask.astype(bool)
+            out[hit] = r[hit][:, None]
+            return clean_colour(out, margin, red=False, grey=grey)  # the washed-out seal is grey now
+    if grey and len(planes) == 3 and not (cv2.countNonZero(cv2.absdiff(r, g)) or cv2.countNonZero(cv2.absdiff(g, b))):
+        return g
+    return image
 
 
 def rotate(image: np.ndarray, degrees: int) -> np.ndarray:

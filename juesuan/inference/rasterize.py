@@ -453,8 +453,7 @@ class Rasterizer:
         opts = self.options
         working = self._working_dpi(ref.dpi)
         factor = working / ref.dpi
-        if opts.suppress_red:
-            image = preprocess.suppress_red(image)
+        image = preprocess.clean_colour(image, red=opts.suppress_red, grey=opts.grey)
         rotation, skew = 0, 0.0
         if opts.rotate or opts.deskew:
             if opts.rotate and self._direction is None:

@@ -181,10 +181,13 @@ class PicoDetRunner:
         else:
             scale = min(width / w, height / h)
             new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-            resized = np.full((height, width, 3), 255, dtype=np.uint8)
+            resized = np.full((height, width, *rgb.shape[2:]), 255, dtype=np.uint8)
             resized[:new_h, :new_w] = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA)
             sx = sy = scale
-        x = (resized[:, :, ::-1].astype(np.float32) / 255.0 - _MEAN) / _STD
+        if resized.ndim == 2:  # a grey page: one channel resized, normalised per BGR channel as the RGB page would be
+            x = (resized[:, :, None].astype(np.float32) / 255.0 - _MEAN) / _STD
+        else:
+            x = (resized[:, :, ::-1].astype(np.float32) / 255.0 - _MEAN) / _STD
         return x.transpose(2, 0, 1)[None].astype(np.float32), sx, sy
 
     def _decode(self, outputs: list[np.ndarray], height: int, width: int) -> tuple[np.ndarray, np.ndarray]:

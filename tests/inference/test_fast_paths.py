@@ -6,6 +6,7 @@ answer fails here, not in an accuracy run an hour later.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -312,3 +313,62 @@ def test_local_engine_workers_run_opencv_single_threaded() -> None:
     ctx = mp.get_context("spawn")
     with cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker, initargs=(load_options(),)) as pool:
         assert pool.submit(_cv_threads).result(timeout=120) == 1
+
+
+def test_an_achromatic_page_becomes_one_grey_channel_and_a_coloured_one_stays() -> None:
+    page = np.full((60, 50, 3), 250, dtype=np.uint8)
+    page[10:20, 5:45] = 20
+    grey = pp.clean_colour(page)
+    assert grey.ndim == 2 and np.array_equal(grey, page[:, :, 1])
+    page[30, 30] = (20, 20, 21)  # one pixel of colour keeps the page RGB
+    assert pp.clean_colour(page) is page
+    assert pp.clean_colour(page, grey=False) is page
+    seal = np.full((60, 50, 3), 250, dtype=np.uint8)
+    seal[5:15, 5:15] = (230, 30, 40)  # a red seal washes out to grey, so the page is achromatic afterwards
+    out = pp.clean_colour(seal)
+    assert out.ndim == 2 and np.array_equal(out, _suppress_red_reference(seal)[:, :, 0])
+
+
+def test_layout_input_of_a_grey_page_equals_its_rgb_copy() -> None:
+    from juesuan.models.picodet import PicoDetRunner
+
+    rng = np.random.default_rng(3)
+    for fit in ("stretch", "pad"):
+        runner = PicoDetRunner.__new__(PicoDetRunner)  # _prepare needs no session
+        runner.fit = fit
+        grey = np.where(rng.random((700, 500)) < 0.1, 20, 245).astype(np.uint8)
+        got, want = runner._prepare(grey, 800, 608), runner._prepare(cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB), 800, 608)
+        assert got[1:] == want[1:] and got[0].dtype == want[0].dtype and np.array_equal(got[0], want[0])
+
+
+def test_the_ctc_best_graph_reads_as_numpy_reads_the_probabilities() -> None:
+    """The recogniser's argmax/max appended to the ONNX graph: the same text and character scores as numpy's."""
+    pytest.importorskip("onnx")
+    from juesuan.models import ppocr
+
+    files = ppocr.find_model_files("ppocr_v6")
+    plain = ppocr.CtcRecognizer(ppocr.create_session(files.rec))
+    best = ppocr.CtcRecognizer(ppocr.create_session(files.rec, ctc_best=True))
+    assert isinstance(best.session, ppocr.CtcBestSession) and best.characters == plain.characters
+    rng = np.random.default_rng(11)
+    crops = []
+    for k in range(24):
+        crop = np.full((40, int(rng.integers(60, 400))), 255, dtype=np.uint8)
+        cv2.putText(crop, f"{rng.integers(0, 99999)}.{k:02d}", (4, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, 0, 2)
+        crops.append(crop)
+    crops.append(rng.integers(0, 256, (30, 200), dtype=np.uint8))  # noise: near-tied classes
+    assert best(crops) == plain(crops)
+
+
+@pytest.mark.slow  # two runs of one real page
+def test_a_grey_page_gives_the_outputs_of_its_rgb_copy(finance_pdf: Path) -> None:
+    """The grey path end to end: one real page read with ``rasterize.grey`` on and off, document.json equal."""
+    from juesuan.inference.pipeline import Pipeline
+    from juesuan.options import load_options
+
+    def run(grey: bool) -> str:
+        options = load_options(None, {"rasterize": {"grey": grey}})
+        doc = Pipeline(options).run_document(finance_pdf, pages=(5,), sha256="-")
+        return json.dumps([t.model_dump(mode="json") for t in doc.tables], ensure_ascii=False, sort_keys=True)
+
+    assert run(True) == run(False)

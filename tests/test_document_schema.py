@@ -80,3 +80,20 @@ def test_repaired_extraction_is_fully_declared(text_layer_doc: Document) -> None
     assert errors and all(v.target is not None and v.cells and v.page == 7 for v in errors)
     for checked in (repaired, flagged):
         assert undeclared_fields(_dump(checked)) == []
+
+
+def test_document_json_is_what_json_dumps_wrote() -> None:
+    """to_json uses pydantic's encoder for speed: the text must read back as json.dumps's did (CJK unescaped,
+    indent 1, NaN kept, tiny floats, extra keys), and equal it byte for byte where floats print the same."""
+    cell = Cell(col=0, text="一般公共服务支出", value=float("nan"), confidence=0.00001)
+    doc = Document(
+        source=Source(path="x.pdf", sha256="-", pages=1),
+        tables=[Table(id="p1:t1", pages=[1], bbox=[0, 0, 10.5, 20], rows=[Row(index=0, cells=[cell])])],
+        meta={"timings": {"ocr": 1e-05, "grid": 0.25}, "note": "单位：万元", "nested": [[1, 2.5], {"k": None}]},
+        later_field={"a": 1},
+    )
+    reference = json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=1)
+    got = doc.to_json()
+    assert "单位：万元" in got and "NaN" in got and got.startswith('{\n "schema_version"')
+    assert json.loads(got, parse_constant=str) == json.loads(reference, parse_constant=str)
+    assert got.replace("0.00001", "1e-05") == reference

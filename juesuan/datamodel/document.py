@@ -6,7 +6,6 @@ Pages are 0-based, boxes in page pixels at the page's dpi, amounts as floats onl
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +17,8 @@ RowKind = Literal["item", "total", "subtotal", "header", "other"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow")  # later schema additions must not break older readers
+    # extra: later schema additions must not break older readers; NaN/inf written as json.dumps writes them
+    model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants")
 
 
 class _Record(_Model):
@@ -213,7 +213,10 @@ class Document(_Model):
     meta: dict[str, Any] = Field(default_factory=dict)  # options, timings, versions
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1)
+        """document.json, indented by one space. pydantic's encoder writes what ``json.dumps(self.model_dump(mode=
+        "json"), ensure_ascii=False, indent=1)`` wrote (a float under 1e-4 as ``0.00001``, not ``1e-05``), ~8x faster:
+        Python's json encoder is pure Python once it indents."""
+        return self.model_dump_json(indent=1)
 
     def to_markdown(self) -> str:
         """document.md: each table under its title, unit and pages, violations beneath (juesuan/io/markdown.py)."""

@@ -47,7 +47,8 @@ def annotate_tables(
     """Fill Table.type/type_confidence (unless already set) and Column.field; copies, input untouched."""
     out = []
     for table in tables:
-        t = table.model_copy(deep=True)
+        # a new table with new columns (the two things set here); rows are shared, never mutated (repair copies)
+        t = table.model_copy(update={"columns": [c.model_copy() for c in table.columns]})
         if t.type is None or retype:
             header = " ".join(c.header for c in t.columns)
             pred = classifier.predict(t.title, header)

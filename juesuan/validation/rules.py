@@ -288,13 +288,14 @@ def _total_columns(view: TableView) -> Iterable[Equation]:
         ]
         if stray:
             continue
+        label_zh = f"{_header(view, target)} = " + " + ".join(_header(view, c) for c in terms)  # once, not per row
         for pos in range(len(view.table.rows)):
             yield Equation(
                 "column_total",
                 view.table.id,
                 CellRef(pos, target),
                 tuple(CellRef(pos, c) for c in terms),
-                label_zh=f"{_header(view, target)} = " + " + ".join(_header(view, c) for c in terms),
+                label_zh=label_zh,
                 label_en="total column = sum of the columns beside it",
             )
 

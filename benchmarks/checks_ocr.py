@@ -71,7 +71,7 @@ def degraded_tiff(pdf: Path, preset: str, target: Path, seed: int) -> Path:
     finally:
         doc.close()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part.tif")
+    tmp = target.with_suffix(f".{os.getpid()}.part.tif")  # two renderers of one file never share a temp file
     frames[0].save(tmp, save_all=True, append_images=frames[1:], dpi=(dpi, dpi), compression="tiff_deflate")
     tmp.replace(target)
     return target

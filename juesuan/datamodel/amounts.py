@@ -24,6 +24,7 @@ _ZERO_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0"})
 _NUMERIC_SHAPE = re.compile(r"^[()+\-]?[\dOo〇,.:;]+%?[)]?$")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called on the same cell texts by every stage after OCR
 def normalize(text: str) -> str:
     """Full-width to ASCII, strip spaces; OCR sometimes reads a thousands comma as a full stop or space."""
     return text.translate(_FULLWIDTH).replace(" ", "").replace("\u3000", "").strip()

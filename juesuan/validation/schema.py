@@ -28,9 +28,13 @@ _NOISE = re.compile(
 )
 
 
+_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+@functools.lru_cache(maxsize=1 << 14)  # pure; headers and titles are normalised again by every rule family
 def normalize_text(text: str) -> str:
     """Fold the spellings OCR and bureaus vary: spaces/line breaks, quotes, brackets, full-width digits."""
-    text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789")).translate(_TRANS)
+    text = text.translate(_DIGITS).translate(_TRANS)
     return "".join(text.split())
 
 
@@ -93,7 +97,19 @@ class Schema:
         return best[1] if best else None
 
     def canonical_field(self, header: str) -> str | None:
-        """Header (flattened ``a/b/c``) → field id. The last segment decides; 类/款/项 only match exactly."""
+        """Header (flattened ``a/b/c``) → field id. The last segment decides; 类/款/项 only match exactly.
+
+        Memoised on the schema (it is immutable): every rule family asks again for the same headers, and the fuzzy
+        match is the costly part."""
+        cache: dict[str, str | None] | None = self.__dict__.get("_field_cache")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_field_cache", cache)  # frozen: fields only; the cache is not one
+        if header not in cache:
+            cache[header] = self._canonical_field(header)
+        return cache[header]
+
+    def _canonical_field(self, header: str) -> str | None:
         segments = [normalize_text(s) for s in header.split("/") if normalize_text(s)]
         if not segments:
             return None
@@ -107,10 +123,13 @@ class Schema:
         return table[close[0]] if close else None
 
     def _alias_table(self) -> dict[str, str]:
-        return _alias_table(self)
+        table: dict[str, str] | None = self.__dict__.get("_aliases")  # not lru_cache: hashing the schema is costly
+        if table is None:
+            table = _alias_table(self)
+            object.__setattr__(self, "_aliases", table)
+        return table
 
 
-@functools.lru_cache(maxsize=4)
 def _alias_table(schema: Schema) -> dict[str, str]:
     table: dict[str, str] = {}
     for f in schema.fields:

@@ -246,6 +246,30 @@ def test_a_zero_read_as_letters_in_an_amount_column_is_zero() -> None:
     assert table.orphans == 0
 
 
+def test_a_number_with_a_stray_mark_in_an_amount_column_is_that_number() -> None:
+    """Issue 12, photo and fax copies: a seal stroke, shadow or rule dash glued to a well-read amount (``π 20.00``,
+    ``通0.00``, ``—— 3.00``) gives the amount, kept as read and marked unsure; the same text in a words column, a
+    name, or two numbers run together in one cell stay without a value."""
+    rows = [
+        ["科目编码", "科目名称", "备注", "合计", "其他收入"],
+        ["201", "一般公共服务支出", "说明", "20.00", "3.00"],
+        ["20101", "人大事务", "甲 5", "π 20.00", "通0.00"],
+        ["2010101", "行政运行2", "说明", "10.0010.00", "—— 3.00"],
+        ["", "合计", "", "20.00", "3.00"],
+    ]
+    cols = (0.0, 100.0, 300.0, 380.0, 480.0, 580.0)
+    table = Assembler()([_hand_page(0, rows, "收入预算表", cols=cols)])[0]
+    got = {(r.code, c.col): (c.text, c.value, c.confidence) for r in table.rows for c in r.cells}
+    assert got[("20101", 3)] == ("π 20.00", 20.0, 0.5)
+    assert got[("20101", 4)] == ("通0.00", 0.0, 0.5)
+    assert got[("2010101", 4)] == ("—— 3.00", 3.0, 0.5)
+    assert got[("201", 3)] == ("20.00", 20.0, 1.0)  # readings that parse are untouched
+    assert got[("20101", 2)] == ("甲 5", None, 1.0)  # 备注 holds words: a text column
+    assert got[("2010101", 1)][1] is None  # a name is no amount
+    assert got[("2010101", 3)] == ("10.0010.00", None, 1.0)  # two reads of one cell: left for structure
+    assert table.orphans == 0
+
+
 def test_zero_confusables_need_an_amount_column() -> None:
     """One number among letters is no amount column: ``C`` beside it stays text."""
     rows = [["编号", "名称", "等级"], ["1", "甲", "C"], ["2", "乙", "B"], ["3", "丙", "A"], ["", "合计", "5.00"]]

@@ -202,7 +202,8 @@ def glued_amount(text: str) -> Decimal | None:
     the letter may be a digit). Punctuation counts as junk only beside a number that already has its decimals
     (``.3,807,295.58``, ``0.01.``; ``.5`` stays unread). A rule stroke on the left (``——``, ``—``/``一`` glued or
     apart, ``-`` apart) is junk, not a sign: the disclosures print negatives as ``-20,442.30``, a hyphen glued to
-    the digits, which stays a minus (``è-12.00``, ``−27.00`` → negative). Cells that parse already are not glued readings.
+    the digits, which stays a minus (``è-12.00``, ``−27.00`` → negative). Cells that parse already are not glued
+    readings.
     """
     if not text.strip() or parse_amount(text) is not None:
         return None

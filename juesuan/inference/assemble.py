@@ -477,8 +477,9 @@ def read_confusable_amounts(
     ``ZERO_CONFUSABLE_CONFIDENCE``, so identities check the reading and repair may overrule it (issue 12, fax/photo).
 
     A column is an amount column when most of its other filled cells parse as amounts, at least two of them or one
-    under a header that names amounts (数/金额/合计…); code, name and 行次 columns (``skip_cols``) hold no parsed
-    values, so nothing there is touched, nor a cell the token labeller called CODE or NAME, nor a header row.
+    under a header that names amounts (数/金额/合计…), or when such a header has no other filled cell (a one-row
+    record); code, name and 行次 columns (``skip_cols``) hold no parsed values, so nothing there is touched, nor a
+    cell the token labeller called CODE or NAME, nor a header row.
     """
     headers = {c.index: c.header for c in columns}
     candidates: dict[int, list[tuple[int, Cell]]] = {}
@@ -499,7 +500,8 @@ def read_confusable_amounts(
     for col, cells in candidates.items():
         n = numbers.get(col, 0)
         named = header_role(headers.get(col, "").split("|")[-1]) == "amount"
-        if not (n > filled.get(col, 0) / 2 and (n >= 2 or (named and n >= 1))):
+        alone = named and filled.get(col, 0) == 0  # a one-row record (三公经费表): the header alone says amounts
+        if not (n > filled.get(col, 0) / 2 and (n >= 2 or (named and n >= 1))) and not alone:
             continue
         for i, cell in cells:
             value = confusable_amount(cell.text)

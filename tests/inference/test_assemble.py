@@ -270,6 +270,18 @@ def test_a_number_with_a_stray_mark_in_an_amount_column_is_that_number() -> None
     assert table.orphans == 0
 
 
+def test_a_stray_mark_in_a_one_row_record_under_an_amount_header() -> None:
+    """Issue 12, Chongqing 2026 三公经费 table on a fax copy: one row of amounts, a rule dash read before its 合计
+    (``—— 394.49``). No other cell of the column can vouch for it; its header names an amount, so it is one."""
+    rows = [["合计", "因公出国（境）费", "公务接待费"], ["—— 394.49", "184.49", "210.00"]]
+    (table,) = Assembler()([_hand_page(0, rows, "“三公”经费预算表", cols=(0.0, 100.0, 200.0, 300.0))])
+    (row,) = table.rows
+    assert [(c.value, c.confidence) for c in row.cells] == [(394.49, 0.5), (184.49, 1.0), (210.0, 1.0)]
+    rows = [["说明", "因公出国（境）费", "公务接待费"], ["—— 394.49", "184.49", "210.00"]]
+    (table,) = Assembler()([_hand_page(0, rows, "“三公”经费预算表", cols=(0.0, 100.0, 200.0, 300.0))])
+    assert table.rows[0].cells[0].value is None  # a header that names no amount vouches for nothing
+
+
 def test_zero_confusables_need_an_amount_column() -> None:
     """One number among letters is no amount column: ``C`` beside it stays text."""
     rows = [["编号", "名称", "等级"], ["1", "甲", "C"], ["2", "乙", "B"], ["3", "丙", "A"], ["", "合计", "5.00"]]

@@ -197,6 +197,8 @@ def test_glued_marks_are_read_through(text: str, value: str) -> None:
         "(12.30)x",
         "85.3%以",  # percent and units change the number
         "12.00万元",
+        "<1",  # photo copy of a printed 0.00: too few glyphs to trust
+        "甲 5",
         ".5",  # a point beside a number without decimals may be its decimal point
         "12,345.",
         "-27.00",  # parses already: not a glued reading

@@ -313,3 +313,29 @@ def test_zeros_read_as_letters_on_a_real_fax_page(shared_real: Path, tmp_path: P
     assert doc is not None
     marked = [c for t in doc.tables for r in t.rows for c in r.cells if zero_confusable(c.text) is not None]
     assert all(c.value is not None and c.confidence <= 0.5 for c in marked if c.repair is None)
+
+
+@pytest.mark.slow
+def test_a_rule_dash_before_an_amount_on_a_real_fax_page(shared_real: Path, tmp_path: Path) -> None:
+    """Issue 12: Chongqing gov-office 2026 部门预算 page 20 (三公经费预算表, one row of amounts) as the evaluation's
+    fax copy (150 dpi, 1-bit, seed 7): OCR reads the rule left of the 2026 合计 as ``——`` (``—— 394.49``). Scored
+    against the PDF's text layer, every cell read as a glued amount is right, and marked unsure."""
+    from juesuan.datamodel.amounts import glued_amount
+    from juesuan.evaluation.harness import EvaluateOptions, collect_truth, prepare_pages, run_juesuan, score
+    from juesuan.options import PipelineOptions
+
+    pdf_path = shared_real.parent / "real-wide" / "chongqing_gov-office_2026_部门预算.pdf"
+    needs_shared(pdf_path)
+    options = EvaluateOptions(dpi=150, degrade="fax", labels=False, mlflow=False, revalidate_without_repair=False)
+    truth = [tp for tp in collect_truth([pdf_path], options) if tp.page == 19]
+    pages = prepare_pages(truth, tmp_path / "pages", options)
+    pipeline = PipelineOptions()
+    run = run_juesuan(pages, tmp_path / "extract", pipeline)
+    _, outcomes, _ = score(pages, run, options, pipeline)
+    glued = [o for o in outcomes if o.predicted_text and glued_amount(o.predicted_text) is not None]
+    assert glued, [o.predicted_text for o in outcomes]
+    assert all(o.ok for o in glued), [(o.predicted_text, o.status) for o in glued]
+    doc = run.documents[0]
+    assert doc is not None
+    marked = [c for t in doc.tables for r in t.rows for c in r.cells if glued_amount(c.text) is not None]
+    assert marked and all(c.value is not None and c.confidence <= 0.5 for c in marked if c.repair is None)

@@ -201,6 +201,8 @@ def test_glued_marks_are_read_through(text: str, value: str) -> None:
         "甲 5",
         ".5",  # a point beside a number without decimals may be its decimal point
         "12,345.",
+        ",325.09",  # fax: 1,325.09 with its leading 1 lost; the comma is the thousands comma
+        "!.711.58",  # fax: 1,711.58
         "-27.00",  # parses already: not a glued reading
         "0.00",
         "一般公共服务支出",

@@ -201,9 +201,10 @@ def glued_amount(text: str) -> Decimal | None:
     percent or bracket (they belong to the number), and no letter touching the digits (``6478.8G``, ``l05.00``:
     the letter may be a digit); a number of under 3 characters is too little to trust (``<1`` was a printed 0).
     Punctuation counts as junk only beside a number that already has its decimals (``.3,807,295.58``, ``0.01.``;
-    ``.5`` stays unread). A rule stroke on the left (``——``, ``—``/``一`` glued or apart, ``-`` apart) is junk, not
-    a sign: the disclosures print negatives as ``-20,442.30``, a hyphen glued to the digits, which stays a minus
-    (``è-12.00``, ``−27.00`` → negative). Cells that parse already are not glued readings.
+    ``.5`` stays unread), and not glued before a 3-digit group (``,325.09`` lost the 1 of 1,325.09). A rule
+    stroke on the left (``——``, ``—``/``一`` glued or apart, ``-`` apart) is junk, not a sign: the disclosures
+    print negatives as ``-20,442.30``, a hyphen glued to the digits, which stays a minus (``è-12.00``,
+    ``−27.00`` → negative). Cells that parse already are not glued readings.
     """
     if not text.strip() or parse_amount(text) is not None:
         return None
@@ -229,6 +230,8 @@ def glued_amount(text: str) -> Decimal | None:
         return None
     if any(ch in _PUNCT for ch in junk) and not _DECIMAL_END.search(core):
         return None
+    if rule is None and pre[-1:] in (".", ",") and len(re.split(r"[.,:;]", core)[0]) == 3:
+        return None  # ``,325.09``: a thousands comma whose leading digit was lost (1,325.09), not a speck
     if len(core) < 3:
         return None  # ``<1`` for a printed 0: one or two glyphs beside a mark are too little to trust
     value = parse_amount(core)

@@ -197,6 +197,9 @@ def test_glued_marks_are_read_through(text: str, value: str) -> None:
         "(12.30)x",
         "85.3%以",  # percent and units change the number
         "12.00万元",
+        "720000册",  # 绩效目标 values: counts with their counter, targets with their comparison
+        "≥290 人",
+        "≥110",
         "<1",  # photo copy of a printed 0.00: too few glyphs to trust
         "甲 5",
         ".5",  # a point beside a number without decimals may be its decimal point

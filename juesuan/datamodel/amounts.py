@@ -184,7 +184,10 @@ _RULE_RUN = re.compile(r"[-－−–—一]+\s*$")  # a rule stroke left of the 
 _DECIMAL_END = re.compile(r"[.,:;]\d{1,2}$")
 _PUNCT = ".,:;·'’‘`。，：；、"
 # Marks that belong to a number and change its meaning: units, percent, brackets of an accounting negative.
-_MEANINGFUL = set("%％()（）元万亿千百")
+_MEANINGFUL = set("%％()（）元万亿千百≥≤><＞＜≈~～约")
+# Units and counters written after a count in 绩效目标 tables (``720000册``, ``≥290 人``, ``12个月``): the text is
+# a target, not a stray mark beside an amount.
+_COUNTERS = set("册人个次家户份台辆件套张篇本名所座条天年月日周期批项户处间吨米亩公斤")
 MAX_JUNK = 2
 
 
@@ -198,13 +201,13 @@ def glued_amount(text: str) -> Decimal | None:
 
     The caller decides that the cell sits in an amount column (a name like ``一般公共服务支出2`` is no amount).
     Junk holds no digit (``5 3343704.00`` and ``82,096,797.4282,096,797.42`` are two numbers: None), no unit,
-    percent or bracket (they belong to the number), and no letter touching the digits (``6478.8G``, ``l05.00``:
-    the letter may be a digit); a number of under 3 characters is too little to trust (``<1`` was a printed 0).
-    Punctuation counts as junk only beside a number that already has its decimals (``.3,807,295.58``, ``0.01.``;
-    ``.5`` stays unread), and not glued before a 3-digit group (``,325.09`` lost the 1 of 1,325.09). A rule
-    stroke on the left (``——``, ``—``/``一`` glued or apart, ``-`` apart) is junk, not a sign: the disclosures
-    print negatives as ``-20,442.30``, a hyphen glued to the digits, which stays a minus (``è-12.00``,
-    ``−27.00`` → negative). Cells that parse already are not glued readings.
+    counter, percent, comparison or bracket (they belong to the number: ``720000册``, ``≥290 人``), and no letter
+    touching the digits (``6478.8G``, ``l05.00``: the letter may be a digit); a number of under 3 characters is
+    too little to trust (``<1`` was a printed 0). Punctuation counts as junk only beside a number that already
+    has its decimals (``.3,807,295.58``, ``0.01.``; ``.5`` stays unread), and not glued before a 3-digit group
+    (``,325.09`` lost the 1 of 1,325.09). A rule stroke on the left (``——``, ``—``/``一`` glued or apart, ``-``
+    apart) is junk, not a sign: the disclosures print negatives as ``-20,442.30``, a hyphen glued to the digits,
+    which stays a minus (``è-12.00``, ``−27.00`` → negative). Cells that parse already are not glued readings.
     """
     if not text.strip() or parse_amount(text) is not None:
         return None
@@ -223,7 +226,7 @@ def glued_amount(text: str) -> Decimal | None:
     junk = (pre + post).replace(" ", "").replace("\u3000", "")
     if not (pre + post).strip() and rule is None and not sign:
         return None  # nothing glued: the core itself does not parse
-    if len(junk) > MAX_JUNK or any(ch in _MEANINGFUL for ch in junk):
+    if len(junk) > MAX_JUNK or any(ch in _MEANINGFUL for ch in junk) or any(ch in _COUNTERS for ch in post):
         return None
     touching = (pre[-1:] if rule is None and not sign else "") + post[:1]
     if any(_digit_like(ch) for ch in touching):

@@ -196,6 +196,7 @@ def test_glued_marks_are_read_through(text: str, value: str) -> None:
         "0.0i)",  # a bracket belongs to a number (accounting negative)
         "(12.30)x",
         "85.3%以",  # percent and units change the number
+        "100.00°",  # fax: -100.00% with its sign lost and % read as °
         "12.00万元",
         "720000册",  # 绩效目标 values: counts with their counter, targets with their comparison
         "≥290 人",

@@ -187,7 +187,7 @@ _PUNCT = ".,:;·'’‘`。，：；、"
 _MEANINGFUL = set("%％°()（）元万亿千百≥≤><＞＜≈~～约")  # ° is how a fax copy reads a small %
 # Units and counters written after a count in 绩效目标 tables (``720000册``, ``≥290 人``, ``12个月``): the text is
 # a target, not a stray mark beside an amount.
-_COUNTERS = set("册人个次家户份台辆件套张篇本名所座条天年月日周期批项户处间吨米亩公斤")
+_COUNTERS = set("册人个次家户份台辆件套张篇本名所座条天年月日周期批项处间吨米亩公斤")
 MAX_JUNK = 2
 
 

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from juesuan.datamodel.amounts import format_amount, is_empty_mark, parse_amount, zero_confusable
+from juesuan.datamodel.amounts import (
+    confusable_amount,
+    format_amount,
+    glued_amount,
+    is_empty_mark,
+    parse_amount,
+    zero_confusable,
+)
 
 _TO_FULL = str.maketrans("0123456789.,-()", "０１２３４５６７８９．，－（）")
 
@@ -144,3 +151,68 @@ def test_zero_confusables_leave_everything_else(text: str) -> None:
     """Readings that parse already, letters that are not zeros, a letter inside an integer (``G`` may be a 6) and a
     dash before a nonzero number (a sign or a rule remnant: not ours to decide) are no zero confusables."""
     assert zero_confusable(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("è 1839485.00", "1839485.00"),  # a seal stroke, apart
+        ("π 20,120,000.00", "20120000.00"),
+        ("通0.00", "0.00"),  # a shadow read as a character, glued
+        ("每2,694,847", "2694847"),
+        ("46,140,000.00以", "46140000.00"),
+        ("266.80 cn", "266.80"),
+        ("—— 394.49", "394.49"),  # a rule dash run, apart
+        ("——-394.49", "394.49"),
+        ("— 4,367.96", "4367.96"),
+        ("一15,686,797.42", "15686797.42"),  # a long stroke glued: a rule, not the printed hyphen minus
+        (".3,807,295.58", "3807295.58"),  # punctuation beside a number that has its decimals
+        ("0.01.", "0.01"),
+        (": 2.24", "2.24"),
+        ("0,0;", "0.0"),
+        ("è-12.00", "-12.00"),  # a hyphen glued to the digits is the sign
+        ("−27.00", "-27.00"),
+    ],
+)
+def test_glued_marks_are_read_through(text: str, value: str) -> None:
+    """Issue 12, fax and photo copies: one well-read number with at most two stray marks (the caller checks that
+    the column holds amounts)."""
+    got = glued_amount(text)
+    assert got is not None and str(got) == value
+    assert confusable_amount(text) == got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "82,096,797.4282,096,797.42",  # two reads of one cell run together: a structure problem
+        "5 3343704.00",  # a digit apart is a second number
+        "10 a 20,120,000.00",
+        "一10一20,120,000.00",
+        "管理诊33.31",  # three marks: more text than number
+        "一。T , 25.00",
+        "6478.8G",  # a letter touching the digits may be a digit
+        "l05.00",
+        "0.0i)",  # a bracket belongs to a number (accounting negative)
+        "(12.30)x",
+        "85.3%以",  # percent and units change the number
+        "100.00°",  # fax: -100.00% with its sign lost and % read as °
+        "12.00万元",
+        "720000册",  # 绩效目标 values: counts with their counter, targets with their comparison
+        "≥290 人",
+        "≥110",
+        "<1",  # photo copy of a printed 0.00: too few glyphs to trust
+        "甲 5",
+        ".5",  # a point beside a number without decimals may be its decimal point
+        "12,345.",
+        ",325.09",  # fax: 1,325.09 with its leading 1 lost; the comma is the thousands comma
+        "!.711.58",  # fax: 1,711.58
+        "-27.00",  # parses already: not a glued reading
+        "0.00",
+        "一般公共服务支出",
+        "",
+        "—",
+    ],
+)
+def test_glued_marks_leave_everything_else(text: str) -> None:
+    assert glued_amount(text) is None

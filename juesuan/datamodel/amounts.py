@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 _FULLWIDTH = str.maketrans(
@@ -176,6 +177,80 @@ def zero_confusable(text: str) -> Decimal | None:
     if m and _ZERO_LETTER.search(m.group(2)) and _NUMBER.match(m.group(1)):
         return Decimal(m.group(1).replace(",", "") + ".00")
     return None
+
+
+# An amount with a stray mark glued to it (issue 12, fax and photo copies: ``π 20,120,000.00``, ``通0.00``,
+# ``46,140,000.00以``, ``266.80 cn``, ``—— 394.49``, ``一15,686,797.42``): a seal stroke, shadow, speck or rule dash
+# read as a character. ``pre``/``post`` hold no digit, so a cell that holds two numbers never matches.
+_GLUED = re.compile(r"^(?P<pre>[^\d]*?)(?P<sign>[-－−–]?)(?P<core>\d(?:[\d.,:;]*\d)?)(?P<post>[^\d]*)$")
+_RULE_RUN = re.compile(r"[-－−–—一]+\s*$")  # a rule stroke left of the number, as OCR writes it
+_DECIMAL_END = re.compile(r"[.,:;]\d{1,2}$")
+_PUNCT = ".,:;·'’‘`。，：；、"
+# Marks that belong to a number and change its meaning: units, percent, brackets of an accounting negative.
+_MEANINGFUL = set("%％°()（）元万亿千百≥≤><＞＜≈~～约")  # ° is how a fax copy reads a small %
+# Units and counters written after a count in 绩效目标 tables (``720000册``, ``≥290 人``, ``12个月``): the text is
+# a target, not a stray mark beside an amount.
+_COUNTERS = set("册人个次家户份台辆件套张篇本名所座条天年月日周期批项处间吨米亩公斤")
+MAX_JUNK = 2
+
+
+def _digit_like(ch: str) -> bool:
+    """A Latin/Greek letter or bar touching the digits may itself be a misread digit (``l``, ``O``, ``G``, ``|``)."""
+    return ch in "|!" or (ch.isalpha() and unicodedata.name(ch, "").startswith(("LATIN", "GREEK")))
+
+
+def glued_amount(text: str) -> Decimal | None:
+    """The amount in a cell that is one well-formed number plus at most :data:`MAX_JUNK` stray marks; None otherwise.
+
+    The caller decides that the cell sits in an amount column (a name like ``一般公共服务支出2`` is no amount).
+    Junk holds no digit (``5 3343704.00`` and ``82,096,797.4282,096,797.42`` are two numbers: None), no unit,
+    counter, percent, comparison or bracket (they belong to the number: ``720000册``, ``≥290 人``), and no letter
+    touching the digits (``6478.8G``, ``l05.00``: the letter may be a digit); a number of under 3 characters is
+    too little to trust (``<1`` was a printed 0). Punctuation counts as junk only beside a number that already
+    has its decimals (``.3,807,295.58``, ``0.01.``; ``.5`` stays unread), and not glued before a 3-digit group
+    (``,325.09`` lost the 1 of 1,325.09). A rule stroke on the left (``——``, ``—``/``一`` glued or apart, ``-``
+    apart) is junk, not a sign: the disclosures print negatives as ``-20,442.30``, a hyphen glued to the digits,
+    which stays a minus (``è-12.00``, ``−27.00`` → negative). Cells that parse already are not glued readings.
+    """
+    if not text.strip() or parse_amount(text) is not None:
+        return None
+    m = _GLUED.match(text.strip())
+    if m is None:
+        return None
+    pre, sign, core, post = m.group("pre"), m.group("sign"), m.group("core"), m.group("post")
+    if sign and pre and pre[-1] in "-－−–—一":
+        pre, sign = pre + sign, ""  # ``——-394.49``: the hyphen is the end of the rule
+    rule = _RULE_RUN.search(pre)
+    if rule is not None:
+        stroke = rule.group(0)
+        if len(stroke.strip()) == 1 and stroke == stroke.strip() and stroke in "-－−–":
+            return None  # a lone hyphen glued to the digits: a minus, but after other junk; not ours to guess
+        pre = pre[: rule.start()]
+    junk = (pre + post).replace(" ", "").replace("\u3000", "")
+    if not (pre + post).strip() and rule is None and not sign:
+        return None  # nothing glued: the core itself does not parse
+    if len(junk) > MAX_JUNK or any(ch in _MEANINGFUL for ch in junk) or any(ch in _COUNTERS for ch in post):
+        return None
+    touching = (pre[-1:] if rule is None and not sign else "") + post[:1]
+    if any(_digit_like(ch) for ch in touching):
+        return None
+    if any(ch in _PUNCT for ch in junk) and not _DECIMAL_END.search(core):
+        return None
+    if rule is None and pre[-1:] in (".", ",") and len(re.split(r"[.,:;]", core)[0]) == 3:
+        return None  # ``,325.09``: a thousands comma whose leading digit was lost (1,325.09), not a speck
+    if len(core) < 3:
+        return None  # ``<1`` for a printed 0: one or two glyphs beside a mark are too little to trust
+    value = parse_amount(core)
+    if value is None:
+        return None
+    return -value if sign else value
+
+
+def confusable_amount(text: str) -> Decimal | None:
+    """What an amount-column cell means when OCR did not read it cleanly: a zero whose glyphs became letters
+    (:func:`zero_confusable`) or a number with stray marks glued to it (:func:`glued_amount`); None otherwise."""
+    value = zero_confusable(text)
+    return value if value is not None else glued_amount(text)
 
 
 def is_percent(text: str) -> bool:

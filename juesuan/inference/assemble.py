@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from juesuan.datamodel.amounts import parse_amount, zero_confusable
+from juesuan.datamodel.amounts import confusable_amount, parse_amount
 from juesuan.datamodel.document import Cell, Column, Row, Table, TextBlock
 from juesuan.datamodel.page import CellText, OcrResult, RegionKind, TableOcr, Token
 from juesuan.geometry import text_lines
@@ -401,7 +401,7 @@ class Assembler:
             if LINE_NUMBER_HEADER.search(c.header.split("|")[-1].split("/")[-1])
             or is_line_numbers([cell.text for row in rows if (cell := row.cell(c.index)) is not None])
         }
-        rows = read_zero_confusables(rows, columns, line_cols)
+        rows = read_confusable_amounts(rows, columns, line_cols)
         orphans = count_orphans(rows, offset, line_cols)
         reasons = [f"orphans:{orphans}"] if orphans else []
         if choice.runner_up is not None and choice.confidence < STRUCTURE_REVIEW_BELOW:
@@ -468,26 +468,30 @@ def _code_digits(part: str) -> str:
 ZERO_CONFUSABLE_CONFIDENCE = 0.5  # below validation's uncertain_confidence (0.8): identities treat it as OCR-uncertain
 
 
-def read_zero_confusables(
+def read_confusable_amounts(
     rows: Sequence[Row], columns: Sequence[Column], skip_cols: set[int] | frozenset[int] = frozenset()
 ) -> list[Row]:
-    """Body cells of an amount column that read as a zero whose glyphs became letters (``C``, ``G,00``,
-    ``180,000.C0``: :func:`zero_confusable`) get that value, keep their text, and drop to
-    ``ZERO_CONFUSABLE_CONFIDENCE``, so identities check the reading and repair may overrule it (issue 12, fax).
+    """Body cells of an amount column that OCR did not read cleanly but that mean one amount get it
+    (:func:`confusable_amount`: a zero whose glyphs became letters, ``C``, ``G,00``, ``180,000.C0``; a number with a
+    stray mark glued to it, ``π 20,120,000.00``, ``通0.00``, ``—— 394.49``), keep their text, and drop to
+    ``ZERO_CONFUSABLE_CONFIDENCE``, so identities check the reading and repair may overrule it (issue 12, fax/photo).
 
     A column is an amount column when most of its other filled cells parse as amounts, at least two of them or one
-    under a header that names amounts (数/金额/合计…); code, name and 行次 columns (``skip_cols``) hold no parsed
-    values, so nothing there is touched, nor a cell the token labeller called CODE or NAME.
+    under a header that names amounts (数/金额/合计…), or when such a header has no other filled cell (a one-row
+    record); code, name and 行次 columns (``skip_cols``) hold no parsed values, so nothing there is touched, nor a
+    cell the token labeller called CODE or NAME, nor a header row.
     """
     headers = {c.index: c.header for c in columns}
     candidates: dict[int, list[tuple[int, Cell]]] = {}
     filled: dict[int, int] = {}
     numbers: dict[int, int] = {}
     for i, row in enumerate(rows):
+        if row.kind == "header":
+            continue
         for cell in row.cells:
             if cell.col in skip_cols or not cell.text.strip():
                 continue
-            if cell.value is None and cell.label not in ("CODE", "NAME") and zero_confusable(cell.text) is not None:
+            if cell.value is None and cell.label not in ("CODE", "NAME") and confusable_amount(cell.text) is not None:
                 candidates.setdefault(cell.col, []).append((i, cell))
                 continue
             filled[cell.col] = filled.get(cell.col, 0) + 1
@@ -496,10 +500,11 @@ def read_zero_confusables(
     for col, cells in candidates.items():
         n = numbers.get(col, 0)
         named = header_role(headers.get(col, "").split("|")[-1]) == "amount"
-        if not (n > filled.get(col, 0) / 2 and (n >= 2 or (named and n >= 1))):
+        alone = named and filled.get(col, 0) == 0  # a one-row record (三公经费表): the header alone says amounts
+        if not (n > filled.get(col, 0) / 2 and (n >= 2 or (named and n >= 1))) and not alone:
             continue
         for i, cell in cells:
-            value = zero_confusable(cell.text)
+            value = confusable_amount(cell.text)
             new = cell.model_copy(
                 update={"value": float(value), "confidence": min(cell.confidence, ZERO_CONFUSABLE_CONFIDENCE)}
             )

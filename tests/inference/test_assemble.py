@@ -246,6 +246,42 @@ def test_a_zero_read_as_letters_in_an_amount_column_is_zero() -> None:
     assert table.orphans == 0
 
 
+def test_a_number_with_a_stray_mark_in_an_amount_column_is_that_number() -> None:
+    """Issue 12, photo and fax copies: a seal stroke, shadow or rule dash glued to a well-read amount (``π 20.00``,
+    ``通0.00``, ``—— 3.00``) gives the amount, kept as read and marked unsure; the same text in a words column, a
+    name, or two numbers run together in one cell stay without a value."""
+    rows = [
+        ["科目编码", "科目名称", "备注", "合计", "其他收入"],
+        ["201", "一般公共服务支出", "说明", "20.00", "3.00"],
+        ["20101", "人大事务", "甲 5", "π 20.00", "通0.00"],
+        ["2010101", "行政运行2", "说明", "10.0010.00", "—— 3.00"],
+        ["", "合计", "", "20.00", "3.00"],
+    ]
+    cols = (0.0, 100.0, 300.0, 380.0, 480.0, 580.0)
+    table = Assembler()([_hand_page(0, rows, "收入预算表", cols=cols)])[0]
+    got = {(r.code, c.col): (c.text, c.value, c.confidence) for r in table.rows for c in r.cells}
+    assert got[("20101", 3)] == ("π 20.00", 20.0, 0.5)
+    assert got[("20101", 4)] == ("通0.00", 0.0, 0.5)
+    assert got[("2010101", 4)] == ("—— 3.00", 3.0, 0.5)
+    assert got[("201", 3)] == ("20.00", 20.0, 1.0)  # readings that parse are untouched
+    assert got[("20101", 2)] == ("甲 5", None, 1.0)  # 备注 holds words: a text column
+    assert got[("2010101", 1)][1] is None  # a name is no amount
+    assert got[("2010101", 3)] == ("10.0010.00", None, 1.0)  # two reads of one cell: left for structure
+    assert table.orphans == 0
+
+
+def test_a_stray_mark_in_a_one_row_record_under_an_amount_header() -> None:
+    """Issue 12, Chongqing 2026 三公经费 table on a fax copy: one row of amounts, a rule dash read before its 合计
+    (``—— 394.49``). No other cell of the column can vouch for it; its header names an amount, so it is one."""
+    rows = [["合计", "因公出国（境）费", "公务接待费"], ["—— 394.49", "184.49", "210.00"]]
+    (table,) = Assembler()([_hand_page(0, rows, "“三公”经费预算表", cols=(0.0, 100.0, 200.0, 300.0))])
+    (row,) = table.rows
+    assert [(c.value, c.confidence) for c in row.cells] == [(394.49, 0.5), (184.49, 1.0), (210.0, 1.0)]
+    rows = [["说明", "因公出国（境）费", "公务接待费"], ["—— 394.49", "184.49", "210.00"]]
+    (table,) = Assembler()([_hand_page(0, rows, "“三公”经费预算表", cols=(0.0, 100.0, 200.0, 300.0))])
+    assert table.rows[0].cells[0].value is None  # a header that names no amount vouches for nothing
+
+
 def test_zero_confusables_need_an_amount_column() -> None:
     """One number among letters is no amount column: ``C`` beside it stays text."""
     rows = [["编号", "名称", "等级"], ["1", "甲", "C"], ["2", "乙", "B"], ["3", "丙", "A"], ["", "合计", "5.00"]]
@@ -277,3 +313,29 @@ def test_zeros_read_as_letters_on_a_real_fax_page(shared_real: Path, tmp_path: P
     assert doc is not None
     marked = [c for t in doc.tables for r in t.rows for c in r.cells if zero_confusable(c.text) is not None]
     assert all(c.value is not None and c.confidence <= 0.5 for c in marked if c.repair is None)
+
+
+@pytest.mark.slow
+def test_a_rule_dash_before_an_amount_on_a_real_fax_page(shared_real: Path, tmp_path: Path) -> None:
+    """Issue 12: Chongqing gov-office 2026 部门预算 page 20 (三公经费预算表, one row of amounts) as the evaluation's
+    fax copy (150 dpi, 1-bit, seed 7): OCR reads the rule left of the 2026 合计 as ``——`` (``—— 394.49``). Scored
+    against the PDF's text layer, every cell read as a glued amount is right, and marked unsure."""
+    from juesuan.datamodel.amounts import glued_amount
+    from juesuan.evaluation.harness import EvaluateOptions, collect_truth, prepare_pages, run_juesuan, score
+    from juesuan.options import PipelineOptions
+
+    pdf_path = shared_real.parent / "real-wide" / "chongqing_gov-office_2026_部门预算.pdf"
+    needs_shared(pdf_path)
+    options = EvaluateOptions(dpi=150, degrade="fax", labels=False, mlflow=False, revalidate_without_repair=False)
+    truth = [tp for tp in collect_truth([pdf_path], options) if tp.page == 19]
+    pages = prepare_pages(truth, tmp_path / "pages", options)
+    pipeline = PipelineOptions()
+    run = run_juesuan(pages, tmp_path / "extract", pipeline)
+    _, outcomes, _ = score(pages, run, options, pipeline)
+    glued = [o for o in outcomes if o.predicted_text and glued_amount(o.predicted_text) is not None]
+    assert glued, [o.predicted_text for o in outcomes]
+    assert all(o.ok for o in glued), [(o.predicted_text, o.status) for o in glued]
+    doc = run.documents[0]
+    assert doc is not None
+    marked = [c for t in doc.tables for r in t.rows for c in r.cells if glued_amount(c.text) is not None]
+    assert marked and all(c.value is not None and c.confidence <= 0.5 for c in marked if c.repair is None)

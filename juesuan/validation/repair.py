@@ -338,7 +338,9 @@ def repair_table(
                 )
         best = _choose(candidates, options.repair_min_ratio)
         chosen = [best] if best is not None else []
-        if not chosen and failing and len(records) + 2 <= options.repair_max_cells:
+        # only where no single edit fits at all: where singles fit but rival each other, a pair that makes the
+        # identity exact by also bending a last digit (22.75 → 22.76 to absorb rounding) is no evidence
+        if not candidates and failing and len(records) + 2 <= options.repair_max_cells:
             # no single edit explains a failure: two misread cells inside one identity (a fax copy turns every
             # hairline 4 into 1), e.g. 1,415.57 = 161.60 + 741.51 + … printed 461.60 and 744.51
             pair = _pair_repair(
@@ -435,7 +437,9 @@ def _pair_repair(
                     need[_gain(eq, b, e.value - (values.get(b) or Decimal(0)))] = e
                 for ea in edits[a]:
                     eb = need.get(-residual - _gain(eq, a, ea.value - (values.get(a) or Decimal(0))))
-                    if eb is None:
+                    if eb is None or _within_rounding(eq, a, ea, values, places, per_term, unreadable):
+                        continue  # ``ea`` alone fits up to rounding: ``eb`` would only polish the rounding
+                    if _within_rounding(eq, b, eb, values, places, per_term, unreadable):
                         continue
                     trial = dict(values)
                     trial[a], trial[b] = ea.value, eb.value
@@ -462,6 +466,23 @@ def _pair_repair(
         if len(found) == 1 or found[1][0] * options.repair_min_ratio <= found[0][0]:
             return found[0][1], found[0][2]
     return ()
+
+
+def _within_rounding(
+    eq: Equation,
+    ref: CellRef,
+    edit: Edit,
+    values: Mapping[CellRef, Decimal | None],
+    places: Mapping[CellRef, int],
+    per_term: Decimal,
+    unreadable: set[CellRef],
+) -> bool:
+    """Does ``eq`` hold (exactly or within rounding) with this one edit alone?"""
+    trial = dict(values)
+    trial[ref] = edit.value
+    trial_places = dict(places)
+    trial_places[ref] = len(edit.text.split(".", 1)[1]) if "." in edit.text else 0
+    return evaluate(eq, trial, trial_places, per_term, unreadable).status in ("ok", "rounding")
 
 
 def _gain(eq: Equation, ref: CellRef, delta: Decimal) -> Decimal:

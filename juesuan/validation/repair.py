@@ -7,6 +7,9 @@ single-character OCR-style edit of its text (digit confusions 3↔8,
 read as a point, letters read for digits) and keep edits after which all its identities hold. Edits are scored by
 how likely OCR makes that slip, weighted up for low-confidence cells. The best edit is applied only when it fixes
 more failing identities than any rival, or at least ``repair_min_ratio`` times as likely as the runner-up.
+When no single edit fits, two likely digit confusions in two cells of one failing identity are tried together
+(a fax copy that loses the hairline of every 4 misreads more than one cell of a column); the pair must make every
+identity of both cells hold exactly and be clearly likelier than any other pair (``_pair_repair``).
 Provenance goes to ``Cell.repair`` and ``Validation.repairs``.
 """
 
@@ -334,38 +337,159 @@ def repair_table(
                     )
                 )
         best = _choose(candidates, options.repair_min_ratio)
-        if best is None:
+        chosen = [best] if best is not None else []
+        # only where no single edit fits at all: where singles fit but rival each other, a pair that makes the
+        # identity exact by also bending a last digit (22.75 → 22.76 to absorb rounding) is no evidence
+        if not candidates and failing and len(records) + 2 <= options.repair_max_cells:
+            # no single edit explains a failure: two misread cells inside one identity (a fax copy turns every
+            # hairline 4 into 1), e.g. 1,415.57 = 161.60 + 741.51 + … printed 461.60 and 744.51
+            pair = _pair_repair(
+                failing, suspects, by_cell, ineqs_by_cell, table, values, places, unreadable, per_term, typical, options
+            )
+            chosen = list(pair)
+        if not chosen:
             break
-        ref = best.ref
-        if table is view.table:
-            table = view.table.model_copy(deep=True)
-        cell = table.rows[ref.pos].cell(ref.col)
-        assert cell is not None
-        new_text = _format_like(cell.text, best.edit.value, best.edit.text)
-        record = {
-            "table": table.id,
-            "row": table.rows[ref.pos].index,
-            "col": ref.col,
-            "page": cell.page,
-            "original_text": cell.text,
-            "corrected_text": new_text,
-            "original_value": float(values[ref]) if values.get(ref) is not None else None,
-            "corrected_value": float(best.edit.value),
-            "edit": best.edit.kind,
-            "score": round(best.score, 4),
-            "identities": sorted({e.rule for e in best.fixed}),
-            "identity_labels": sorted({e.label_zh for e in best.fixed}),
-        }
-        cell.repair = Repair(
-            **{k: record[k] for k in ("original_text", "corrected_value", "edit", "score", "identities")}
-        )
-        cell.text = new_text
-        cell.value = float(best.edit.value)
-        values[ref] = best.edit.value
-        places[ref] = len(best.edit.text.split(".", 1)[1]) if "." in best.edit.text else 0
-        unreadable.discard(ref)
-        records.append(record)
+        for cand in chosen:
+            if table is view.table:
+                table = view.table.model_copy(deep=True)
+            records.append(_apply(table, cand, values, places, unreadable))
     return table, records
+
+
+def _apply(
+    table: Table,
+    cand: Candidate,
+    values: dict[CellRef, Decimal | None],
+    places: dict[CellRef, int],
+    unreadable: set[CellRef],
+) -> dict[str, Any]:
+    """Write one chosen edit into the (copied) table and the working values; returns its provenance record."""
+    ref = cand.ref
+    cell = table.rows[ref.pos].cell(ref.col)
+    assert cell is not None
+    new_text = _format_like(cell.text, cand.edit.value, cand.edit.text)
+    record = {
+        "table": table.id,
+        "row": table.rows[ref.pos].index,
+        "col": ref.col,
+        "page": cell.page,
+        "original_text": cell.text,
+        "corrected_text": new_text,
+        "original_value": float(values[ref]) if values.get(ref) is not None else None,
+        "corrected_value": float(cand.edit.value),
+        "edit": cand.edit.kind,
+        "score": round(cand.score, 4),
+        "identities": sorted({e.rule for e in cand.fixed}),
+        "identity_labels": sorted({e.label_zh for e in cand.fixed}),
+    }
+    cell.repair = Repair(**{k: record[k] for k in ("original_text", "corrected_value", "edit", "score", "identities")})
+    cell.text = new_text
+    cell.value = float(cand.edit.value)
+    values[ref] = cand.edit.value
+    places[ref] = len(cand.edit.text.split(".", 1)[1]) if "." in cand.edit.text else 0
+    unreadable.discard(ref)
+    return record
+
+
+# A two-cell repair takes only digit confusions at least this likely (1↔4 at 0.2 and up): with two free edits
+# almost any difference can be met by unlikely slips, so those are never tried.
+PAIR_MIN_WEIGHT = 0.2
+
+
+def _pair_repair(
+    failing: list[Equation],
+    suspects: set[CellRef],
+    by_cell: Mapping[CellRef, list[Equation]],
+    ineqs_by_cell: Mapping[CellRef, list[Inequality]],
+    table: Table,
+    values: dict[CellRef, Decimal | None],
+    places: dict[CellRef, int],
+    unreadable: set[CellRef],
+    per_term: Decimal,
+    typical: int,
+    options: ValidationOptions,
+) -> tuple[Candidate, ...]:
+    """Two digit confusions in two cells of one failing identity that together make it hold exactly, and every
+    other identity of both cells hold; applied only when that pair is ``repair_min_ratio`` times likelier than
+    every other pair that fixes the same identity (on a one-column table several pairs often fit: then nothing)."""
+    edits: dict[CellRef, list[Edit]] = {}
+    for ref in suspects:
+        cell = table.rows[ref.pos].cell(ref.col)
+        if cell is None or cell.source == "human" or ref in unreadable or values.get(ref) is None:
+            continue
+        if not (cell.text or "").strip() or _CODE_LIKE.match(cell.text.strip()):
+            continue
+        edits[ref] = [e for e in single_edits(cell.text, typical) if "→" in e.kind and e.weight >= PAIR_MIN_WEIGHT]
+    for eq in failing:
+        cells = [c for c in eq.cells() if edits.get(c)]
+        if len(cells) < 2 or any(c in unreadable for c in eq.cells()):
+            continue
+        target = values.get(eq.target) if eq.constant is None else eq.constant
+        residual = (target or Decimal(0)) - sum(
+            (eq.sign(i) * (values.get(t) or Decimal(0)) for i, t in enumerate(eq.terms)), Decimal(0)
+        )
+
+        found: list[tuple[float, Candidate, Candidate]] = []
+        for i, a in enumerate(cells):
+            for b in cells[i + 1 :]:
+                need: dict[Decimal, Edit] = {}
+                for e in sorted(edits[b], key=lambda e: e.weight):  # the likeliest edit per gain is kept
+                    need[_gain(eq, b, e.value - (values.get(b) or Decimal(0)))] = e
+                for ea in edits[a]:
+                    eb = need.get(-residual - _gain(eq, a, ea.value - (values.get(a) or Decimal(0))))
+                    if eb is None or _within_rounding(eq, a, ea, values, places, per_term, unreadable):
+                        continue  # ``ea`` alone fits up to rounding: ``eb`` would only polish the rounding
+                    if _within_rounding(eq, b, eb, values, places, per_term, unreadable):
+                        continue
+                    trial = dict(values)
+                    trial[a], trial[b] = ea.value, eb.value
+                    trial_places = dict(places)
+                    for ref, e in ((a, ea), (b, eb)):
+                        trial_places[ref] = len(e.text.split(".", 1)[1]) if "." in e.text else 0
+                    touching = {e for ref in (a, b) for e in by_cell[ref]}
+                    outcomes = [evaluate(e, trial, trial_places, per_term, unreadable) for e in touching]
+                    if not all(o.status in ("ok", "skip") for o in outcomes):
+                        continue
+                    if any(_breaks(q, trial) for ref in (a, b) for q in ineqs_by_cell.get(ref, ())):
+                        continue
+                    fixed = tuple(
+                        e for e in touching if evaluate(e, values, places, per_term, unreadable).status == "fail"
+                    )
+                    score = 1.0
+                    for ref, e in ((a, ea), (b, eb)):
+                        cell = table.rows[ref.pos].cell(ref.col)
+                        score *= e.weight * (1.0 + 2.0 * (1.0 - float(cell.confidence if cell else 1.0)))
+                    found.append((score, Candidate(a, ea, score, fixed), Candidate(b, eb, score, fixed)))
+        if not found:
+            continue
+        found.sort(key=lambda f: f[0], reverse=True)
+        if len(found) == 1 or found[1][0] * options.repair_min_ratio <= found[0][0]:
+            return found[0][1], found[0][2]
+    return ()
+
+
+def _within_rounding(
+    eq: Equation,
+    ref: CellRef,
+    edit: Edit,
+    values: Mapping[CellRef, Decimal | None],
+    places: Mapping[CellRef, int],
+    per_term: Decimal,
+    unreadable: set[CellRef],
+) -> bool:
+    """Does ``eq`` hold (exactly or within rounding) with this one edit alone?"""
+    trial = dict(values)
+    trial[ref] = edit.value
+    trial_places = dict(places)
+    trial_places[ref] = len(edit.text.split(".", 1)[1]) if "." in edit.text else 0
+    return evaluate(eq, trial, trial_places, per_term, unreadable).status in ("ok", "rounding")
+
+
+def _gain(eq: Equation, ref: CellRef, delta: Decimal) -> Decimal:
+    """How much ``target - Σ terms`` of ``eq`` moves when the value of ``ref`` moves by ``delta``."""
+    if ref == eq.target:
+        return delta
+    return -sum((eq.sign(i) * delta for i, t in enumerate(eq.terms) if t == ref), Decimal(0))
 
 
 def _breaks(q: Inequality, values: Mapping[CellRef, Decimal | None]) -> bool:

@@ -113,3 +113,30 @@ def test_orphan_amounts_are_a_warning_in_validation_md() -> None:
     assert t.needs_review and t.review_reasons[0] == "orphans:2"
     md = render(doc)
     assert "orphan_amounts" in md and "Tables to review: 1" in md and "t5" in md
+
+
+def test_two_misread_cells_of_one_identity_are_repaired_as_a_pair() -> None:
+    """A fax copy drops the hairline stroke of a 4 (read 1) in more than one cell of a column: 2080501's 基本支出
+    84.65 read 81.65 and 2080506's 80.38 read 30.38. Each one's row identity pins it, but no single edit makes the
+    shared 20805 hierarchy hold, so single-cell repair left both; the pair does, and each cell gets provenance."""
+    table = _gbe({(8, 1): "81.65", (10, 1): "30.38"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    fixed = {(r["row"], r["original_text"], r["corrected_text"]) for r in doc.validation.repairs}
+    assert fixed == {(8, "81.65", "84.65"), (10, "30.38", "80.38")}
+    assert doc.validation.passed
+    assert doc.tables[0].rows[8].cell(3).repair["edit"] == "1→4"
+
+
+def test_a_pair_needing_an_unlikely_slip_is_not_repaired() -> None:
+    # 84.65 read 82.65 (4→2, no known confusion) beside 30.38: two free edits could meet almost any difference,
+    # so only likely confusions are paired and this stays reported, not repaired
+    table = _gbe({(8, 1): "82.65", (10, 1): "30.38"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    assert not any(r["row"] == 8 for r in doc.validation.repairs)
+    assert not doc.validation.passed
+
+
+def test_pair_repair_counts_against_the_repair_budget() -> None:
+    table = _gbe({(8, 1): "81.65", (10, 1): "30.38"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False, repair_max_cells=1))
+    assert doc.validation.repairs == []

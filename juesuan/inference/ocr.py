@@ -300,6 +300,7 @@ class CellCropper:
         self.speck = max(1, round(speck_px * self.scale**2))
         self.band = max(3, round(6 * self.scale))
         self.thin = max(3, round(5 * self.scale))
+        self.fringe = max(3, round(3 * self.scale))  # a blurred rule's edge left inside the inset (photos)
 
     def __call__(self, gray: np.ndarray, grid: TableGrid) -> CellCrops:
         """Line crops per cell, in ``grid.cells`` order (an empty list for a blank cell)."""
@@ -363,16 +364,22 @@ class CellCropper:
 
         inked = [c for c in cells if c is not None]
         line_h = self.text_height(inked)
-        cut = sum(self._cut(c, line_h) for c in inked)
+        cut = sum(self._cut(c, self.fringe) for c in inked)
         lines = [[] if c is None else self._lines(c, line_h, paper) for c in cells]
         return CellCrops(lines, cut / len(inked) if inked else 0.0)
 
     @staticmethod
-    def _cut(cell: _CellInk, line_h: float) -> bool:
+    def _cut(cell: _CellInk, fringe: int) -> bool:
         """Ink touching the crop's top or bottom edge: glyphs sliced by (or sitting on) the cell edge, so the grid
-        does not sit on the text (a warped scan). Text in a ruled cell keeps clear of the rules."""
+        does not sit on the text (a warped scan). Text in a ruled cell keeps clear of the rules. A run of at most
+        ``fringe`` rows at the edge is the blurred edge of the rule itself (a photo's rule is 5-7 px of grey
+        ramp, wider than the inset), not text: counted, it sent a photo's whole table to text detection, whose
+        boxes ran two amounts either side of a rule into one cell; so did grey-filled cells, inked edge to edge."""
         h = cell.ink.shape[0]
-        return cell.runs[0][0] == 0 or cell.runs[-1][1] == h
+        (a0, a1), (b0, b1) = cell.runs[0], cell.runs[-1]
+        if a0 == 0 and a1 == h:  # ink in every row, edge to edge: a shaded (filled) cell, no text line sliced
+            return False
+        return (a0 == 0 and a1 > fringe) or (b1 == h and h - b0 > fringe)
 
     def text_height(self, cells: Sequence[_CellInk]) -> float:
         """Height of one text line in this table: the 90th percentile of single-run cells' ink heights (most cells

@@ -457,7 +457,7 @@ def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | Non
 
 # -- perspective (photographed pages) ----------------------------------------------------------------------------
 
-MAX_KEYSTONE_DEG = 6.0  # beyond a hand-held photo's tilt: the rules found are not the table's frame
+MAX_KEYSTONE_DEG = 10.0  # beyond a hand-held photo (corners moved 3% of the page: up to 9.7 deg): not the frame
 MIN_KEYSTONE_DEG = 0.3  # opposite rules closer to parallel: left alone (scans measure up to 0.16; a photo 0.4-1.9)
 GATE_MARGIN_DEG = 0.15  # the pooled first look's allowance (see _maybe_keystoned)
 
@@ -484,6 +484,23 @@ def _rule_lines(ink: np.ndarray, vertical: bool) -> list[tuple[float, float, flo
     return lines
 
 
+def _framed(
+    rows: list[tuple[float, float, float, float]], cols: list[tuple[float, float, float, float]], tol: float
+) -> list[tuple[float, float, float, float]]:
+    """The horizontal rules that a vertical rule reaches, when at least two are reached: a running header's
+    underline above the table (as long as the table is wide) is no side of its frame, and taken for the top it
+    tilts the quadrilateral by the angle between the two (a 7-degree "keystone" that ``rectify`` then refuses)."""
+
+    def meets(row: tuple[float, ...], col: tuple[float, ...]) -> bool:
+        a, b, c, d = row[0], row[1], col[0], col[1]
+        y = (a * d + b) / (1.0 - a * c)
+        x = c * y + d
+        return row[2] - tol <= x <= row[3] + tol and col[2] - tol <= y <= col[3] + tol
+
+    kept = [r for r in rows if any(meets(r, c) for c in cols)]
+    return kept if len(kept) >= 2 else rows
+
+
 def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     """Corners (TL, TR, BR, BL; x, y) of the largest ruled table: its top and bottom long horizontal rules cut by
     its leftmost and rightmost long vertical rules (the horizontal rules' own ends where the sides are open)."""
@@ -493,6 +510,8 @@ def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     longest = max(r[3] - r[2] for r in rows)
     rows = [r for r in rows if r[3] - r[2] >= 0.6 * longest]
     h, w = ink.shape
+    verticals = _rule_lines(ink, vertical=True)
+    rows = _framed(rows, verticals, 0.01 * h)
     mid = w / 2.0
     rows.sort(key=lambda r: r[0] * mid + r[1])
     top, bottom = rows[0], rows[-1]
@@ -500,9 +519,7 @@ def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     if span < 0.2 * h:
         return None
     lo, hi = min(top[2], bottom[2]) - 0.02 * w, max(top[3], bottom[3]) + 0.02 * w  # the table's sides, not the paper's
-    cols = [
-        c for c in _rule_lines(ink, vertical=True) if c[3] - c[2] >= 0.6 * span and lo <= c[0] * (h / 2.0) + c[1] <= hi
-    ]
+    cols = [c for c in verticals if c[3] - c[2] >= 0.6 * span and lo <= c[0] * (h / 2.0) + c[1] <= hi]
     left = right = None
     if len(cols) >= 2:
         cols.sort(key=lambda c: c[0] * (h / 2.0) + c[1])

@@ -374,11 +374,9 @@ class CellCropper:
         does not sit on the text (a warped scan). Text in a ruled cell keeps clear of the rules. A run of at most
         ``fringe`` rows at the edge is the blurred edge of the rule itself (a photo's rule is 5-7 px of grey
         ramp, wider than the inset), not text: counted, it sent a photo's whole table to text detection, whose
-        boxes ran two amounts either side of a rule into one cell; so did grey-filled cells, inked edge to edge."""
+        boxes ran two amounts either side of a rule into one cell."""
         h = cell.ink.shape[0]
         (a0, a1), (b0, b1) = cell.runs[0], cell.runs[-1]
-        if a0 == 0 and a1 == h:  # ink in every row, edge to edge: a shaded (filled) cell, no text line sliced
-            return False
         return (a0 == 0 and a1 > fringe) or (b1 == h and h - b0 > fringe)
 
     def text_height(self, cells: Sequence[_CellInk]) -> float:

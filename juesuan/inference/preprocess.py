@@ -571,7 +571,17 @@ def _keystone_deg(quad: np.ndarray) -> float:
 
 
 def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tuple[np.ndarray, float]:
-    """Undo the perspective of a photographed page: ``(image, keystone_deg)``.
+    """Undo the perspective of a photographed page: ``(image, keystone_deg)`` (see :func:`rectify_with_matrix`)."""
+    out, keystone, _matrix = rectify_with_matrix(image, min_keystone_deg)
+    return out, keystone
+
+
+def rectify_with_matrix(
+    image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG
+) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Undo the perspective of a photographed page: ``(image, keystone_deg, homography)``; the 3x3 homography
+    maps the input's pixels to the output's (None where the page is left as it is), so boxes found on the output
+    can be compared with the input's.
 
     A phone photo turns the table's rectangle into a quadrilateral whose opposite rules are no longer parallel, so
     a deskew (one angle) leaves the rows of one side half a row above those of the other and cells merge. The
@@ -580,14 +590,14 @@ def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tu
     as it is, with 0."""
     gray = to_gray(image)
     if not _maybe_keystoned(gray, min_keystone_deg):
-        return image, 0.0
+        return image, 0.0, None
     ink = binarize(gray)
     quad = _outer_quad(ink)
     if quad is None:
-        return image, 0.0
+        return image, 0.0, None
     keystone = _keystone_deg(quad)
     if not min_keystone_deg <= keystone <= MAX_KEYSTONE_DEG:
-        return image, 0.0
+        return image, 0.0, None
     tl, tr, br, bl = quad
     width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2.0
     height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2.0
@@ -599,4 +609,4 @@ def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tu
     out = cv2.warpPerspective(
         image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
     )
-    return out, keystone
+    return out, keystone, matrix

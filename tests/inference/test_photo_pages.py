@@ -17,7 +17,7 @@ from PIL import Image
 from shared_data import needs_shared
 
 from juesuan.datamodel.page import LayoutResult
-from juesuan.evaluation.harness import page_seed
+from juesuan.evaluation.harness import deskew_matrix, page_seed
 from juesuan.inference import preprocess
 from juesuan.inference.grid import RuledGrid
 from juesuan.inference.ocr import MAX_CUT_FRACTION, CellCropper
@@ -73,7 +73,8 @@ def test_a_header_underline_is_not_the_frame_and_a_steep_photo_is_rectified(tmp_
     assert after is not None and preprocess._keystone_deg(after) < preprocess.MIN_KEYSTONE_DEG
     # the homography is recorded, so boxes on the rectified page map back to the photo (and the truth onto them)
     assert layout.page.homography is not None
-    corner = np.array([*quad[2], 1.0]) @ np.asarray(layout.page.homography).T  # bottom-right of the photo's frame
+    deskewed = deskew_matrix(layout.page.skew_deg, image.shape[1], image.shape[0])  # deskew runs first
+    corner = np.asarray(layout.page.homography) @ deskewed @ np.array([*quad[2], 1.0])  # the frame's bottom-right
     assert corner[:2] / corner[2] == pytest.approx(after[2], abs=3.0)
 
 

@@ -62,6 +62,11 @@ MAX_CUT_FRACTION = 0.2
 # ../shared/data/real/*.pdf --max-pages 1 --dpi 150`); at 200 dpi both read the same.
 FALLBACK_MIN_DPI = 180
 LOW_DPI_MAX_CUT_FRACTION = 0.9
+# Above this share of inked cells that are ink in every row (a grey fill darkened by a photo's light, which the
+# table-wide ink threshold takes for ink), cell crops lose digits to the rule-remnant eraser and read the fill: that
+# table is read by detection too. The 72 scan pages of runs/eval-wide-final: 0 %; its 72 photo pages: 0-40 %, and
+# the tables above 5 % read better by detection (central 2024 决算 p.8, hangzhou_meteorology p.18; docs/robustness.md).
+MAX_FILLED_FRACTION = 0.05
 REGION_MARGIN_PX = 12  # white margin around a region crop so that text touching its edge is still detected
 
 
@@ -269,6 +274,7 @@ class CellCrops:
 
     lines: list[list[LineCrop]]
     cut_fraction: float
+    filled_fraction: float = 0.0  # inked cells with ink in every row (grey fills under a photo's light)
 
 
 @dataclass(slots=True)
@@ -366,7 +372,9 @@ class CellCropper:
         line_h = self.text_height(inked)
         cut = sum(self._cut(c, self.fringe) for c in inked)
         lines = [[] if c is None else self._lines(c, line_h, paper) for c in cells]
-        return CellCrops(lines, cut / len(inked) if inked else 0.0)
+        filled = sum(c.runs[0] == (0, c.ink.shape[0]) for c in inked)
+        n = max(len(inked), 1)
+        return CellCrops(lines, cut / n if inked else 0.0, filled / n)
 
     @staticmethod
     def _cut(cell: _CellInk, fringe: int) -> bool:
@@ -627,7 +635,8 @@ class PpOcr:
             if table.grid is not None and self.options.cell_crops:
                 crops = cropper(gray, table.grid)
                 limit = MAX_CUT_FRACTION if page.ref.dpi >= FALLBACK_MIN_DPI else LOW_DPI_MAX_CUT_FRACTION
-                if crops.cut_fraction > limit:
+                filled = page.ref.dpi >= FALLBACK_MIN_DPI and crops.filled_fraction > MAX_FILLED_FRACTION
+                if crops.cut_fraction > limit or filled:
                     log.debug(
                         "%s: grid slices text in %.0f%% of cells; detecting text instead",
                         page.ref.where(),

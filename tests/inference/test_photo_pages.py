@@ -20,12 +20,13 @@ from juesuan.datamodel.page import LayoutResult
 from juesuan.evaluation.harness import deskew_matrix, page_seed
 from juesuan.inference import preprocess
 from juesuan.inference.grid import RuledGrid
-from juesuan.inference.ocr import MAX_CUT_FRACTION, CellCropper
+from juesuan.inference.ocr import MAX_CUT_FRACTION, MAX_FILLED_FRACTION, CellCropper, CellCrops
 from juesuan.inference.rasterize import Rasterizer
 from juesuan.options import RasterizeOptions
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 WUXI_HR = SHARED / "real-wide" / "wuxi_hr-social-security_2026_部门预算.pdf"  # 财政拨款基本支出表, grey-filled cells
+CENTRAL_2024 = SHARED / "real-wide" / "central_state-petitions-bureau_2024_部门决算.pdf"  # 收入决算表, grey cells
 PUTUO_UNIT = SHARED / "real" / "shanghai-putuo-gov-office_2025_单位预算.pdf"  # 收入预算总表, amounts against rules
 
 
@@ -51,10 +52,10 @@ def _prepared(png: Path) -> LayoutResult:
     return LayoutResult(page=page, regions=())
 
 
-def _cut_fraction(layout: LayoutResult) -> float:
+def _crops(layout: LayoutResult) -> CellCrops:
     tables = [t for t in RuledGrid()([layout])[0].tables if t.grid is not None]
     assert len(tables) == 1
-    return CellCropper(200)(preprocess.to_gray(layout.page.image), tables[0].grid).cut_fraction
+    return CellCropper(200)(preprocess.to_gray(layout.page.image), tables[0].grid)
 
 
 @pytest.mark.slow
@@ -71,6 +72,7 @@ def test_a_header_underline_is_not_the_frame_and_a_steep_photo_is_rectified(tmp_
     layout = _prepared(png)
     after = preprocess._outer_quad(preprocess.binarize(preprocess.to_gray(layout.page.image)))
     assert after is not None and preprocess._keystone_deg(after) < preprocess.MIN_KEYSTONE_DEG
+    assert _crops(layout).filled_fraction > MAX_FILLED_FRACTION  # grey cells: its table is read by text detection
     # the homography is recorded, so boxes on the rectified page map back to the photo (and the truth onto them)
     assert layout.page.homography is not None
     deskewed = deskew_matrix(layout.page.skew_deg, image.shape[1], image.shape[0])  # deskew runs first
@@ -83,5 +85,15 @@ def test_blurred_rule_edges_are_not_text_sliced_by_the_grid(tmp_path: Path) -> N
     """Amounts printed against the rule between 合计 and 财政拨款收入: read by text detection, one box held both
     (``82,096,797.4282,096,797.42``) and the next cell stayed empty. The photo's rules are 5-7 px of grey ramp;
     1-3 px of it inside the crop inset counted as sliced text in 21% of the cells (limit 20%)."""
-    layout = _prepared(_photo_page(PUTUO_UNIT, 8, tmp_path))
-    assert _cut_fraction(layout) <= MAX_CUT_FRACTION
+    crops = _crops(_prepared(_photo_page(PUTUO_UNIT, 8, tmp_path)))
+    assert crops.cut_fraction <= MAX_CUT_FRACTION and crops.filled_fraction <= MAX_FILLED_FRACTION
+
+
+@pytest.mark.slow
+def test_grey_filled_cells_send_a_photographed_table_to_text_detection(tmp_path: Path) -> None:
+    """The 收入决算表's empty cells are grey; under a photo's light the table-wide ink threshold takes the fill for
+    ink, so cell crops read fill and lose digits next to rules (9 of 55 cells once the rule edges no longer sent the
+    table to detection). Cells inked in every row mark it; such tables are read by text detection."""
+    crops = _crops(_prepared(_photo_page(CENTRAL_2024, 7, tmp_path)))
+    assert crops.cut_fraction <= MAX_CUT_FRACTION  # the rule edges alone no longer send it to detection
+    assert crops.filled_fraction > MAX_FILLED_FRACTION  # its grey cells do

@@ -638,9 +638,10 @@ class PpOcr:
                 filled = page.ref.dpi >= FALLBACK_MIN_DPI and crops.filled_fraction > MAX_FILLED_FRACTION
                 if crops.cut_fraction > limit or filled:
                     log.debug(
-                        "%s: grid slices text in %.0f%% of cells; detecting text instead",
+                        "%s: grid slices text in %.0f%% of cells, %.0f%% are filled; detecting text instead",
                         page.ref.where(),
                         100 * crops.cut_fraction,
+                        100 * crops.filled_fraction,
                     )
                     continue
                 plan.cell_lines[t] = crops.lines

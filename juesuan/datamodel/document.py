@@ -101,6 +101,8 @@ class PageInfo(_Model):
     dpi: int
     rotation: int = 0
     skew_deg: float = 0.0
+    # a photo's perspective undone after deskew (3x3, deskewed pixels -> the pixels every box is in); None: none
+    homography: list[list[float]] | None = None
     text_layer: bool | None = None  # read from the PDF's text layer (True) or by OCR (False); None: older file
 
 

@@ -45,6 +45,8 @@ class PageImage:
     image: np.ndarray
     rotation: int = 0  # degrees (0/90/180/270) turned to make the page upright
     skew_deg: float = 0.0  # small angle removed by deskew
+    # a photo's perspective undone after deskew: 3x3 row-major homography, deskewed pixels -> these pixels
+    homography: tuple[tuple[float, ...], ...] | None = None
     # Words from a PDF text layer in page pixels (only with ``--text-layer auto`` and a digital PDF), else None.
     text_layer: tuple[Token, ...] | None = None
 

@@ -409,14 +409,18 @@ def run_engine(
 
 def page_truth_for(page: PreparedPage, doc: Document | None) -> TruthPage:
     """The page's truth in the document's pixels: the pipeline's upscaling of a low-dpi page (``PageInfo.dpi``
-    above the image's), quarter turn and deskew, after the degradation; the result carries the document's dpi."""
+    above the image's), quarter turn, deskew and a photo's rectification (``PageInfo.homography``), after the
+    degradation; the result carries the document's dpi."""
     if doc is None or not doc.pages:
         return page.truth
     info = doc.pages[0]
     s = info.dpi / page.truth.dpi if info.dpi else 1.0
     scale = np.diag([s, s, 1.0])
     turn = rotation_matrix(info.rotation, round(page.truth.width * s), round(page.truth.height * s))
-    moved = transform_truth(page.truth, deskew_matrix(info.skew_deg, info.width, info.height) @ turn @ scale)
+    rectified = np.asarray(info.homography, dtype=float) if info.homography else np.eye(3)
+    moved = transform_truth(
+        page.truth, rectified @ deskew_matrix(info.skew_deg, info.width, info.height) @ turn @ scale
+    )
     return replace(moved, width=info.width, height=info.height, dpi=info.dpi or page.truth.dpi)
 
 

@@ -62,6 +62,11 @@ MAX_CUT_FRACTION = 0.2
 # ../shared/data/real/*.pdf --max-pages 1 --dpi 150`); at 200 dpi both read the same.
 FALLBACK_MIN_DPI = 180
 LOW_DPI_MAX_CUT_FRACTION = 0.9
+# Above this share of inked cells that are ink in every row (a grey fill darkened by a photo's light, which the
+# table-wide ink threshold takes for ink), cell crops lose digits to the rule-remnant eraser and read the fill: that
+# table is read by detection too. The 72 scan pages of runs/eval-wide-final: 0 %; its 72 photo pages: 0-40 %, and
+# the tables above 5 % read better by detection (central 2024 决算 p.8, hangzhou_meteorology p.18; docs/robustness.md).
+MAX_FILLED_FRACTION = 0.05
 REGION_MARGIN_PX = 12  # white margin around a region crop so that text touching its edge is still detected
 
 
@@ -269,6 +274,7 @@ class CellCrops:
 
     lines: list[list[LineCrop]]
     cut_fraction: float
+    filled_fraction: float = 0.0  # inked cells with ink in every row (grey fills under a photo's light)
 
 
 @dataclass(slots=True)
@@ -300,6 +306,7 @@ class CellCropper:
         self.speck = max(1, round(speck_px * self.scale**2))
         self.band = max(3, round(6 * self.scale))
         self.thin = max(3, round(5 * self.scale))
+        self.fringe = max(3, round(3 * self.scale))  # a blurred rule's edge left inside the inset (photos)
 
     def __call__(self, gray: np.ndarray, grid: TableGrid) -> CellCrops:
         """Line crops per cell, in ``grid.cells`` order (an empty list for a blank cell)."""
@@ -363,16 +370,22 @@ class CellCropper:
 
         inked = [c for c in cells if c is not None]
         line_h = self.text_height(inked)
-        cut = sum(self._cut(c, line_h) for c in inked)
+        cut = sum(self._cut(c, self.fringe) for c in inked)
         lines = [[] if c is None else self._lines(c, line_h, paper) for c in cells]
-        return CellCrops(lines, cut / len(inked) if inked else 0.0)
+        filled = sum(c.runs[0] == (0, c.ink.shape[0]) for c in inked)
+        n = max(len(inked), 1)
+        return CellCrops(lines, cut / n if inked else 0.0, filled / n)
 
     @staticmethod
-    def _cut(cell: _CellInk, line_h: float) -> bool:
+    def _cut(cell: _CellInk, fringe: int) -> bool:
         """Ink touching the crop's top or bottom edge: glyphs sliced by (or sitting on) the cell edge, so the grid
-        does not sit on the text (a warped scan). Text in a ruled cell keeps clear of the rules."""
+        does not sit on the text (a warped scan). Text in a ruled cell keeps clear of the rules. A run of at most
+        ``fringe`` rows at the edge is the blurred edge of the rule itself (a photo's rule is 5-7 px of grey
+        ramp, wider than the inset), not text: counted, it sent a photo's whole table to text detection, whose
+        boxes ran two amounts either side of a rule into one cell."""
         h = cell.ink.shape[0]
-        return cell.runs[0][0] == 0 or cell.runs[-1][1] == h
+        (a0, a1), (b0, b1) = cell.runs[0], cell.runs[-1]
+        return (a0 == 0 and a1 > fringe) or (b1 == h and h - b0 > fringe)
 
     def text_height(self, cells: Sequence[_CellInk]) -> float:
         """Height of one text line in this table: the 90th percentile of single-run cells' ink heights (most cells
@@ -622,11 +635,13 @@ class PpOcr:
             if table.grid is not None and self.options.cell_crops:
                 crops = cropper(gray, table.grid)
                 limit = MAX_CUT_FRACTION if page.ref.dpi >= FALLBACK_MIN_DPI else LOW_DPI_MAX_CUT_FRACTION
-                if crops.cut_fraction > limit:
+                filled = page.ref.dpi >= FALLBACK_MIN_DPI and crops.filled_fraction > MAX_FILLED_FRACTION
+                if crops.cut_fraction > limit or filled:
                     log.debug(
-                        "%s: grid slices text in %.0f%% of cells; detecting text instead",
+                        "%s: grid slices text in %.0f%% of cells, %.0f%% are filled; detecting text instead",
                         page.ref.where(),
                         100 * crops.cut_fraction,
+                        100 * crops.filled_fraction,
                     )
                     continue
                 plan.cell_lines[t] = crops.lines

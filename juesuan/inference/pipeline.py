@@ -141,6 +141,7 @@ class Pipeline:
                     dpi=r.page.ref.dpi,
                     rotation=r.page.rotation,
                     skew_deg=round(float(r.page.skew_deg), 3),
+                    homography=None if r.page.homography is None else [list(row) for row in r.page.homography],
                     text_layer=r.page.text_layer is not None,
                 )
                 for r in results

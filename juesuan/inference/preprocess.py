@@ -473,7 +473,7 @@ def detect_rotation(image: np.ndarray, classifier: TextDirectionClassifier | Non
 
 # -- perspective (photographed pages) ----------------------------------------------------------------------------
 
-MAX_KEYSTONE_DEG = 6.0  # beyond a hand-held photo's tilt: the rules found are not the table's frame
+MAX_KEYSTONE_DEG = 10.0  # beyond a hand-held photo (corners moved 3% of the page: up to 9.7 deg): not the frame
 MIN_KEYSTONE_DEG = 0.3  # opposite rules closer to parallel: left alone (scans measure up to 0.16; a photo 0.4-1.9)
 GATE_POOL = 3  # the first look's min-pooling (see _maybe_keystoned)
 GATE_MARGIN_DEG = 0.2  # its allowance below MIN_KEYSTONE_DEG
@@ -501,6 +501,23 @@ def _rule_lines(ink: np.ndarray, vertical: bool) -> list[tuple[float, float, flo
     return lines
 
 
+def _framed(
+    rows: list[tuple[float, float, float, float]], cols: list[tuple[float, float, float, float]], tol: float
+) -> list[tuple[float, float, float, float]]:
+    """The horizontal rules that a vertical rule reaches, when at least two are reached: a running header's
+    underline above the table (as long as the table is wide) is no side of its frame, and taken for the top it
+    tilts the quadrilateral by the angle between the two (a 7-degree "keystone" that ``rectify`` then refuses)."""
+
+    def meets(row: tuple[float, ...], col: tuple[float, ...]) -> bool:
+        a, b, c, d = row[0], row[1], col[0], col[1]
+        y = (a * d + b) / (1.0 - a * c)
+        x = c * y + d
+        return row[2] - tol <= x <= row[3] + tol and col[2] - tol <= y <= col[3] + tol
+
+    kept = [r for r in rows if any(meets(r, c) for c in cols)]
+    return kept if len(kept) >= 2 else rows
+
+
 def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     """Corners (TL, TR, BR, BL; x, y) of the largest ruled table: its top and bottom long horizontal rules cut by
     its leftmost and rightmost long vertical rules (the horizontal rules' own ends where the sides are open)."""
@@ -510,6 +527,8 @@ def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     longest = max(r[3] - r[2] for r in rows)
     rows = [r for r in rows if r[3] - r[2] >= 0.6 * longest]
     h, w = ink.shape
+    verticals = _rule_lines(ink, vertical=True)
+    rows = _framed(rows, verticals, 0.01 * h)
     mid = w / 2.0
     rows.sort(key=lambda r: r[0] * mid + r[1])
     top, bottom = rows[0], rows[-1]
@@ -517,9 +536,7 @@ def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     if span < 0.2 * h:
         return None
     lo, hi = min(top[2], bottom[2]) - 0.02 * w, max(top[3], bottom[3]) + 0.02 * w  # the table's sides, not the paper's
-    cols = [
-        c for c in _rule_lines(ink, vertical=True) if c[3] - c[2] >= 0.6 * span and lo <= c[0] * (h / 2.0) + c[1] <= hi
-    ]
+    cols = [c for c in verticals if c[3] - c[2] >= 0.6 * span and lo <= c[0] * (h / 2.0) + c[1] <= hi]
     left = right = None
     if len(cols) >= 2:
         cols.sort(key=lambda c: c[0] * (h / 2.0) + c[1])
@@ -574,7 +591,17 @@ def _keystone_deg(quad: np.ndarray) -> float:
 
 
 def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tuple[np.ndarray, float]:
-    """Undo the perspective of a photographed page: ``(image, keystone_deg)``.
+    """Undo the perspective of a photographed page: ``(image, keystone_deg)`` (see :func:`rectify_with_matrix`)."""
+    out, keystone, _matrix = rectify_with_matrix(image, min_keystone_deg)
+    return out, keystone
+
+
+def rectify_with_matrix(
+    image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG
+) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """Undo the perspective of a photographed page: ``(image, keystone_deg, homography)``; the 3x3 homography
+    maps the input's pixels to the output's (None where the page is left as it is), so boxes found on the output
+    can be compared with the input's.
 
     A phone photo turns the table's rectangle into a quadrilateral whose opposite rules are no longer parallel, so
     a deskew (one angle) leaves the rows of one side half a row above those of the other and cells merge. The
@@ -583,14 +610,14 @@ def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tu
     as it is, with 0."""
     gray = to_gray(image)
     if not _maybe_keystoned(gray, min_keystone_deg):
-        return image, 0.0
+        return image, 0.0, None
     ink = binarize(gray)
     quad = _outer_quad(ink)
     if quad is None:
-        return image, 0.0
+        return image, 0.0, None
     keystone = _keystone_deg(quad)
     if not min_keystone_deg <= keystone <= MAX_KEYSTONE_DEG:
-        return image, 0.0
+        return image, 0.0, None
     tl, tr, br, bl = quad
     width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2.0
     height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2.0
@@ -602,4 +629,4 @@ def rectify(image: np.ndarray, min_keystone_deg: float = MIN_KEYSTONE_DEG) -> tu
     out = cv2.warpPerspective(
         image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
     )
-    return out, keystone
+    return out, keystone, matrix

@@ -472,8 +472,11 @@ class Rasterizer:
                     image = preprocess.rotate_small(image, skew)
         elif factor != 1:
             image = preprocess.upscale(image, factor)
+        homography = None
         if opts.rectify:
-            image, keystone = preprocess.rectify(image)
+            image, keystone, matrix = preprocess.rectify_with_matrix(image)
+            if matrix is not None:
+                homography = tuple(tuple(float(v) for v in row) for row in matrix)
             if keystone:
                 log.debug("%s: perspective rectified (opposite rules %.2f deg apart)", ref.where(), keystone)
         if factor != 1:
@@ -481,7 +484,7 @@ class Rasterizer:
             ref = PageRef(ref.path, ref.index, working)
         rotation = (rotation + turned) % 360
         log.debug("%s: rotation %d, skew %.2f deg", ref.where(), rotation, skew)
-        return PageImage(ref, image, rotation=rotation, skew_deg=skew)
+        return PageImage(ref, image, rotation=rotation, skew_deg=skew, homography=homography)
 
 
 def _not_supported(path: Path) -> str:

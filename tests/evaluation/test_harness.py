@@ -96,6 +96,21 @@ def test_deskewed_prediction_is_mapped(finance_truth: list[TruthPage], tmp_path:
     assert summary["value_accuracy"] == 1.0
 
 
+def test_rectified_prediction_is_mapped(finance_truth: list[TruthPage], tmp_path: Path) -> None:
+    """A photo's page is rectified after deskew: its boxes are in the rectified frame, and the truth follows it
+    (unmapped, the cells of one side sat a column off on a 6-degree keystone and scored as wrong)."""
+    page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]
+    w, h = page.truth.width, page.truth.height
+    warp = np.array([[1.0, 0.4, 0.0], [0.0, 1.0, 0.0], [0.0, 4e-4, 1.0]])  # shear + perspective: columns move
+    doc = _perfect_document(transform_truth(page.truth, warp))
+    doc.pages[0] = PageInfo(index=0, width=w, height=h, dpi=72, homography=warp.tolist())
+    summary, _, _ = score([page], EngineRun("x", [doc], [1.0], 1.0, []), EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] == 1.0
+    doc.pages[0].homography = None  # the same boxes without the recorded homography are in other columns
+    summary, _, _ = score([page], EngineRun("x", [doc], [1.0], 1.0, []), EvaluateOptions(dpi=72))
+    assert summary["value_accuracy"] < 1.0
+
+
 def test_upscaled_prediction_is_mapped(finance_truth: list[TruthPage], tmp_path: Path) -> None:
     """The pipeline upscales a low-dpi page (PageInfo.dpi above the image's) and deskews it: truth follows both."""
     page = prepare_pages(finance_truth, tmp_path, EvaluateOptions(dpi=72, degrade="clean"))[0]

@@ -7,6 +7,7 @@ without a header; 收入决算表 row 2010601 行政运行 本年收入合计 1,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from shared_data import needs_shared
@@ -224,6 +225,13 @@ def test_an_amount_over_several_rows_starts_the_data(shared_real: Path) -> None:
     assert [c.value for c in first.cells if c.value is not None] == [1.0, 8534.17, 70.0, 15.0]
 
 
+def _read_income_table(rows: list[list[str]]) -> tuple[Table, dict[tuple[str | None, int], tuple[str, Any, float]]]:
+    """A hand-made 收入预算表 (code, name, remark, two amount columns) assembled; its cells by (row code, column)."""
+    cols = (0.0, 100.0, 300.0, 380.0, 480.0, 580.0)
+    table = Assembler()([_hand_page(0, rows, "收入预算表", cols=cols)])[0]
+    return table, {(r.code, c.col): (c.text, c.value, c.confidence) for r in table.rows for c in r.cells}
+
+
 def test_a_zero_read_as_letters_in_an_amount_column_is_zero() -> None:
     """Issue 12, fax copies: a printed ``0``/``0.00`` whose strokes dropped out reads ``C``, ``G,00``, ``一0.00``.
     In an amount column it is the number 0, kept as read and marked unsure; in a text column it stays text."""
@@ -234,9 +242,7 @@ def test_a_zero_read_as_letters_in_an_amount_column_is_zero() -> None:
         ["2010101", "行政运行", "说明", "10.00", "一0.00"],
         ["", "合计", "", "20.00", "3.00"],
     ]
-    cols = (0.0, 100.0, 300.0, 380.0, 480.0, 580.0)
-    table = Assembler()([_hand_page(0, rows, "收入预算表", cols=cols)])[0]
-    got = {(r.code, c.col): (c.text, c.value, c.confidence) for r in table.rows for c in r.cells}
+    table, got = _read_income_table(rows)
     assert got[("201", 4)] == ("G,00", 0.0, 0.5)
     assert got[("20101", 4)] == ("C", 0.0, 0.5)
     assert got[("2010101", 4)] == ("一0.00", 0.0, 0.5)
@@ -257,9 +263,7 @@ def test_a_number_with_a_stray_mark_in_an_amount_column_is_that_number() -> None
         ["2010101", "行政运行2", "说明", "10.0010.00", "—— 3.00"],
         ["", "合计", "", "20.00", "3.00"],
     ]
-    cols = (0.0, 100.0, 300.0, 380.0, 480.0, 580.0)
-    table = Assembler()([_hand_page(0, rows, "收入预算表", cols=cols)])[0]
-    got = {(r.code, c.col): (c.text, c.value, c.confidence) for r in table.rows for c in r.cells}
+    table, got = _read_income_table(rows)
     assert got[("20101", 3)] == ("π 20.00", 20.0, 0.5)
     assert got[("20101", 4)] == ("通0.00", 0.0, 0.5)
     assert got[("2010101", 4)] == ("—— 3.00", 3.0, 0.5)

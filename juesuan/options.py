@@ -135,6 +135,9 @@ class StructureOptions(_Options):
     )
     split_dual: bool = Field(True, description="split side-by-side column groups (基本支出决算表) into logical rows")
     min_col_gap_px: float = Field(12.0, ge=1, description="borderless tables: narrower x-gaps do not separate columns")
+    vocabulary_names: bool = Field(
+        True, description="read misread row names of code-less 经济分类 tables as the catalogue name they stand for"
+    )
 
 
 class LabelOptions(_Options):

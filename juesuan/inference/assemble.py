@@ -12,6 +12,7 @@ where they differ.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import logging
 import re
@@ -35,6 +36,7 @@ from juesuan.inference.hypotheses import (
 )
 from juesuan.lexicon import GRAND_TOTAL, HAN, HAN_RUN, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
 from juesuan.options import StructureOptions
+from juesuan.validation.codes import CodeEntry, load_catalogue, squash_name
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +403,8 @@ class Assembler:
             if LINE_NUMBER_HEADER.search(c.header.split("|")[-1].split("/")[-1])
             or is_line_numbers([cell.text for row in rows if (cell := row.cell(c.index)) is not None])
         }
+        if self.options.vocabulary_names:
+            rows = read_item_names(rows, load_catalogue().named_items("economic"))
         rows = read_confusable_amounts(rows, columns, line_cols)
         orphans = count_orphans(rows, offset, line_cols)
         reasons = [f"orphans:{orphans}"] if orphans else []
@@ -449,6 +453,102 @@ class Assembler:
         if not any(cell.text for cell in cells[offset:]):
             return None
         return Row(index=index, code=code, name=name, kind=_row_kind(texts, name), cells=cells)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- row names from the 经济分类 vocabulary
+# A code-less 部门经济分类 table (Shenzhen 项目类别 tables list 基本工资, 奖金, 办公费 ... with no 科目编码) keeps a row
+# only by its name, and a 1-bit copy misreads short names (手续费 → 手续弗, 水费 → 八费). Their names are a closed,
+# ordered vocabulary, so a misread name is read as the one catalogue name it can stand for: a near-miss of one name
+# clearly better than any other, or the only name of its length that fits between the rows above and below (tables
+# list items in code order). The cell keeps the text as read; the name cell's confidence drops to NAME_READ_CONFIDENCE.
+NAME_MIN_ANCHORS = 3  # rows of the table named exactly by the vocabulary: fewer and it is not an item list
+NAME_ANCHOR_SHARE = 1 / 3  # ... and at least this share of its named rows
+NAME_NEAR_SIMILARITY = 0.6  # near-miss: difflib ratio with the best name
+NAME_NEAR_MARGIN = 0.15  # ... and over the runner-up
+NAME_GAP_SIMILARITY = 0.3  # gap reading: the only fitting name must share this much with the text ...
+NAME_GAP_UNSURE = 0.6  # ... unless OCR itself was this unsure of the text (寶世 for 奖金 at 0.08)
+NAME_READ_CONFIDENCE = 0.5  # below validation's uncertain_confidence: a name read from the vocabulary is a guess
+
+
+def _name_ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def read_item_names(rows: list[Row], items: Sequence[CodeEntry]) -> list[Row]:
+    """Rows of a code-less item list whose OCR name is not a vocabulary name get the one name it stands for.
+
+    ``items``: the vocabulary in code order (``Catalogue.named_items``). A row is considered only without a code,
+    with an OCR name cell (confidence < 1: a text layer is never second-guessed), a name of CJK words that is not
+    itself a vocabulary name, and only in a table where enough other rows are vocabulary names (anchors)."""
+    names = [squash_name(e.name) for e in items]
+    position = {n: i for i, n in enumerate(names)}
+    pos: list[int | None] = [position.get(squash_name(r.name)) if r.name else None for r in rows]
+    named = sum(1 for r in rows if r.name)
+    anchors = sum(p is not None for p in pos)
+    if anchors < NAME_MIN_ANCHORS or anchors < NAME_ANCHOR_SHARE * named:
+        return rows
+    todo: dict[int, tuple[str, Cell]] = {}
+    for i, r in enumerate(rows):
+        if pos[i] is not None or r.code or not r.name or r.kind != "item" or not HAN.search(r.name):
+            continue
+        if any(ch.isdigit() for ch in r.name):
+            continue
+        cell = next((c for c in r.cells if c.text and re.sub(r"\s+", "", c.text) == r.name), None)
+        if cell is not None and cell.confidence < 1.0:
+            todo[i] = (squash_name(r.name), cell)
+    if not todo:
+        return rows
+
+    def bounds(i: int) -> tuple[int, int]:
+        """Vocabulary positions strictly between the nearest anchors above and below (open ends: the whole list)."""
+        lo = next((p for p in reversed(pos[:i]) if p is not None), -1)
+        hi = next((p for p in pos[i + 1 :] if p is not None), len(items))
+        return lo, hi
+
+    fixes: dict[int, int] = {}
+    # near-miss: one name clearly closest, of about the same length, where the rows around allow it
+    for i, (text, _) in todo.items():
+        scored = sorted(
+            ((_name_ratio(text, n), k) for k, n in enumerate(names) if abs(len(n) - len(text)) <= 1), reverse=True
+        )
+        if not scored or scored[0][0] < NAME_NEAR_SIMILARITY:
+            continue
+        if len(scored) > 1 and scored[0][0] - scored[1][0] < NAME_NEAR_MARGIN:
+            continue
+        lo, hi = bounds(i)
+        if lo < hi and not lo < scored[0][1] < hi:
+            continue
+        fixes[i] = scored[0][1]
+    for i, k in fixes.items():
+        pos[i] = k
+    # gap: the only name of about the same length that fits between the anchors above and below
+    gap: dict[int, int] = {}
+    for i, (text, cell) in todo.items():
+        if i in fixes:
+            continue
+        lo, hi = bounds(i)
+        if lo < 0 or hi >= len(items) or lo >= hi:
+            continue
+        fit = [k for k in range(lo + 1, hi) if abs(len(names[k]) - len(text)) <= 1]
+        if len(fit) != 1:
+            continue
+        if _name_ratio(text, names[fit[0]]) < NAME_GAP_SIMILARITY and cell.confidence >= NAME_GAP_UNSURE:
+            continue
+        gap[i] = fit[0]
+    claimed = [k for k in gap.values()]
+    fixes.update({i: k for i, k in gap.items() if claimed.count(k) == 1})
+    if not fixes:
+        return rows
+    out = list(rows)
+    for i, k in fixes.items():
+        text, cell = todo[i]
+        log.debug("row name %r read as %s %s", text, items[k].code, items[k].name)
+        new_cells = [
+            c.model_copy(update={"confidence": min(c.confidence, NAME_READ_CONFIDENCE)}) if c is cell else c
+            for c in rows[i].cells
+        ]
+        out[i] = rows[i].model_copy(update={"name": items[k].name, "cells": new_cells})
+    return out
 
 
 STRUCTURE_REVIEW_BELOW = 0.8

@@ -66,22 +66,29 @@ class Catalogue:
         entry = self.entries.get(code)
         if entry is None:
             return None
-        return _squash(name) == _squash(entry.name)
+        return squash_name(name) == squash_name(entry.name)
 
     def codes_for_name(self, name: str, level: int | None = None) -> list[str]:
         """Codes whose canonical name is exactly ``name`` (generic names such as 行政运行 match many)."""
-        key = _squash(name)
-        return [c for c, e in self.entries.items() if _squash(e.name) == key and (level is None or e.level == level)]
+        key = squash_name(name)
+        entries = self.entries.items()
+        return [c for c, e in entries if squash_name(e.name) == key and (level is None or e.level == level)]
+
+    def named_items(self, system: str) -> list[CodeEntry]:
+        """Entries of one system ("economic", "function") in code order: 类 before its 款, 款 in number order, the
+        order in which tables list them (302 商品和服务支出, 30201 办公费, 30202 印刷费, ...)."""
+        return sorted((e for e in self.entries.values() if e.system == system), key=lambda e: e.code)
 
     def similarity(self, code: str, name: str) -> float:
         """0..1 similarity of ``name`` with the catalogue name of ``code`` (0 when unknown)."""
         entry = self.entries.get(code)
         if entry is None:
             return 0.0
-        return difflib.SequenceMatcher(None, _squash(name), _squash(entry.name)).ratio()
+        return difflib.SequenceMatcher(None, squash_name(name), squash_name(entry.name)).ratio()
 
 
-def _squash(name: str) -> str:
+def squash_name(name: str) -> str:
+    """A name as compared with the catalogue: no spaces, full-width brackets."""
     return "".join(name.split()).replace("(", "（").replace(")", "）")
 
 

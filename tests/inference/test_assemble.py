@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shared_data import needs_shared
+from shared_data import fax_copy_outcomes, needs_shared
 
 from juesuan.datamodel.document import Table
 from juesuan.datamodel.page import (
@@ -299,17 +299,9 @@ def test_zeros_read_as_letters_on_a_real_fax_page(shared_real: Path, tmp_path: P
     empty income kinds as ``0.00``; OCR reads several as ``G,00``/``O.GO``/``0.Cò``. Scored against the PDF's text
     layer, each cell read as a zero confusable is right, in its row, and marked unsure."""
     from juesuan.datamodel.amounts import zero_confusable
-    from juesuan.evaluation.harness import EvaluateOptions, collect_truth, prepare_pages, run_juesuan, score
-    from juesuan.options import PipelineOptions
 
     pdf_path = shared_real / "shanghai-putuo-justice-bureau_2026_部门预算.pdf"
-    needs_shared(pdf_path)
-    options = EvaluateOptions(dpi=150, degrade="fax", labels=False, mlflow=False, revalidate_without_repair=False)
-    truth = [tp for tp in collect_truth([pdf_path], options) if tp.page == 10]
-    pages = prepare_pages(truth, tmp_path / "pages", options)
-    pipeline = PipelineOptions()
-    run = run_juesuan(pages, tmp_path / "extract", pipeline)
-    _, outcomes, _ = score(pages, run, options, pipeline)
+    run, outcomes = fax_copy_outcomes(pdf_path, 10, tmp_path)
     zeros = [o for o in outcomes if o.predicted_text and zero_confusable(o.predicted_text) is not None]
     assert len(zeros) >= 5 and sum(o.truth.value == 0 for o in zeros) >= 4
     assert all(o.ok for o in zeros), [(o.predicted_text, o.status) for o in zeros]
@@ -325,17 +317,9 @@ def test_a_rule_dash_before_an_amount_on_a_real_fax_page(shared_real: Path, tmp_
     fax copy (150 dpi, 1-bit, seed 7): OCR reads the rule left of the 2026 合计 as ``——`` (``—— 394.49``). Scored
     against the PDF's text layer, every cell read as a glued amount is right, and marked unsure."""
     from juesuan.datamodel.amounts import glued_amount
-    from juesuan.evaluation.harness import EvaluateOptions, collect_truth, prepare_pages, run_juesuan, score
-    from juesuan.options import PipelineOptions
 
     pdf_path = shared_real.parent / "real-wide" / "chongqing_gov-office_2026_部门预算.pdf"
-    needs_shared(pdf_path)
-    options = EvaluateOptions(dpi=150, degrade="fax", labels=False, mlflow=False, revalidate_without_repair=False)
-    truth = [tp for tp in collect_truth([pdf_path], options) if tp.page == 19]
-    pages = prepare_pages(truth, tmp_path / "pages", options)
-    pipeline = PipelineOptions()
-    run = run_juesuan(pages, tmp_path / "extract", pipeline)
-    _, outcomes, _ = score(pages, run, options, pipeline)
+    run, outcomes = fax_copy_outcomes(pdf_path, 19, tmp_path)
     glued = [o for o in outcomes if o.predicted_text and glued_amount(o.predicted_text) is not None]
     assert glued, [o.predicted_text for o in outcomes]
     assert all(o.ok for o in glued), [(o.predicted_text, o.status) for o in glued]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shared_data import needs_shared
+from shared_data import fax_copy_outcomes
 
 from juesuan.datamodel.document import Cell, Row
 from juesuan.inference.assemble import NAME_READ_CONFIDENCE, read_item_names
@@ -89,17 +89,8 @@ def test_misread_item_names_on_a_real_fax_page(shared_real: Path, tmp_path: Path
     copy (150 dpi, 1-bit, seed 7) read 奖金, 办公费, 印刷费, 手续费 and 水费 as 寶世, 九公帶, F刷费, 手续弗 and
     八费, and their 60 amounts were in no row. Scored against the PDF's text layer, every truth cell of those rows
     has a row."""
-    from juesuan.evaluation.harness import EvaluateOptions, collect_truth, prepare_pages, run_juesuan, score
-    from juesuan.options import PipelineOptions
-
     pdf_path = shared_real.parent / "real-wide" / "shenzhen_finance-bureau_2026_部门预算.pdf"
-    needs_shared(pdf_path)
-    options = EvaluateOptions(dpi=150, degrade="fax", labels=False, mlflow=False, revalidate_without_repair=False)
-    truth = [tp for tp in collect_truth([pdf_path], options) if tp.page == 23]
-    pages = prepare_pages(truth, tmp_path / "pages", options)
-    pipeline = PipelineOptions()
-    run = run_juesuan(pages, tmp_path / "extract", pipeline)
-    _, outcomes, _ = score(pages, run, options, pipeline)
+    _, outcomes = fax_copy_outcomes(pdf_path, 23, tmp_path)
     items = {"奖金", "办公费", "印刷费", "手续费", "水费"}
     mine = [o for o in outcomes if o.truth.row_key.name in items]
     assert len(mine) >= 50

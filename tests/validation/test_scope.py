@@ -123,5 +123,7 @@ def test_project_list_sum_counts_projects_not_their_classification_rows() -> Non
     t = _typed(make_table("t10", "财政拨款项目支出预算表", ["项目名称", "预算数"], rows, unit="元"), "budget.project")
     assert _rules(_doc(t)) == []
     slipped = [*rows[:3], (None, "", ["钻石宝玉石产业发展专项", "280,000"]), rows[4]]
-    t = _typed(make_table("t10", "财政拨款项目支出预算表", ["项目名称", "预算数"], slipped, unit="元"), "budget.project")
+    t = _typed(
+        make_table("t10", "财政拨款项目支出预算表", ["项目名称", "预算数"], slipped, unit="元"), "budget.project"
+    )
     assert [r[0] for r in _rules(_doc(t))] == ["project_list_sum"]

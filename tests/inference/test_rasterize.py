@@ -106,7 +106,9 @@ def test_render_pdf_page_size_and_preprocessing_record(finance_pdf: Path) -> Non
     assert [p.ref.index for p in pages] == [0, INCOME_PAGE]
     assert (pages[0].width, pages[0].height) == (1653, 2339)  # portrait A4 (595 x 842 pt) at 200 dpi
     assert (pages[1].width, pages[1].height) == (2339, 1653)
-    assert pages[1].image.dtype == np.uint8 and pages[1].image.shape[2] == 3
+    assert pages[1].image.dtype == np.uint8 and pages[1].image.shape == (1653, 2339)  # black on white: one channel
+    (rgb,) = Rasterizer(RasterizeOptions(grey=False))([(finance_pdf, INCOME_PAGE)])
+    assert rgb.image.shape == (1653, 2339, 3) and np.array_equal(rgb.image[:, :, 1], pages[1].image)
     assert pages[1].ref.dpi == 200
     assert pages[1].rotation == 0 and pages[1].skew_deg == 0.0  # a digital table page is upright and level
     assert pages[1].text_layer is None  # text_layer defaults to "never"
@@ -141,7 +143,7 @@ def test_image_dpi_from_metadata_else_assumed(tmp_path: Path) -> None:
     raster = Rasterizer(RasterizeOptions(rotate=False, deskew=False))
     a, b = raster([(with_dpi, 0), (without, 0)])
     assert (a.ref.dpi, b.ref.dpi) == (300, 200)
-    assert a.image.shape == (400, 300, 3)
+    assert a.image.shape == (400, 300)  # a white RGB image is achromatic: read as one grey channel
 
 
 def test_multipage_tiff(tmp_path: Path) -> None:
@@ -153,7 +155,7 @@ def test_multipage_tiff(tmp_path: Path) -> None:
     raster = Rasterizer(RasterizeOptions(rotate=False, deskew=False))
     assert raster.page_count(path) == 3
     pages = raster([(path, 2), (path, 0)])
-    assert [int(p.image[0, 0, 0]) for p in pages] == [250, 10]
+    assert [int(p.image[0, 0]) for p in pages] == [250, 10]
     assert pages[0].ref.dpi == 150 and pages[0].ref.index == 2
 
 

@@ -198,6 +198,16 @@ def _same_issuer(a: str, b: str) -> bool:
     return a == b or a in b or b in a
 
 
+def _one_char_apart(a: str, b: str) -> bool:
+    """One character substituted, where the shorter name lines up with part of the longer one (as :func:`_same_issuer`
+    accepts a name inside the other): “社会制利院” against the cover's “社会福利院单位” is one misread character."""
+    short, long_ = sorted((a, b), key=len)
+    n = len(short)
+    return any(
+        sum(x != y for x, y in zip(short, long_[j : j + n], strict=True)) == 1 for j in range(len(long_) - n + 1)
+    )
+
+
 def _check_issuer(doc: Document, tables: Sequence[Table], ctx: Context) -> tuple[list[Violation], int]:
     out: list[Violation] = []
     checks = 0
@@ -221,7 +231,7 @@ def _check_issuer(doc: Document, tables: Sequence[Table], ctx: Context) -> tuple
                     continue
                 close = difflib.SequenceMatcher(None, name, issuer).ratio()
                 severity, doubt = _doubt_suffix(block, ctx)
-                one_char = len(name) == len(issuer) and sum(a != b for a, b in zip(name, issuer, strict=True)) == 1
+                one_char = _one_char_apart(name, clean_issuer(issuer))
                 if one_char and severity == "error":
                     severity, doubt = "warning", "（仅差一字，可能是识别错误或简称）"
                 out.append(

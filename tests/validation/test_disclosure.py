@@ -139,6 +139,18 @@ def test_issuer_name_of_another_department() -> None:
     assert _only(rules_of(doc_of(text=text)), "issuer_name") == [("issuer_name", "error", 9)]
 
 
+def test_issuer_name_one_character_off_a_longer_cover_name_is_a_warning() -> None:
+    """Issue 13 on a fax copy: “上海市普陀区社会制利院” (福 misread) against the cover's “…社会福利院单位”: the name
+    lines up with part of the cover's, one character apart — a misread or a short form, not another department."""
+    def found(heading: str) -> list[tuple[str, str, int | None]]:
+        doc = doc_of(text=[(10, heading)])
+        doc.info.issuer = "上海市普陀区社会福利院单位"
+        return _only(rules_of(doc), "issuer_name")
+
+    assert found("上海市普陀区社会制利院主要职能") == [("issuer_name", "warning", 10)]
+    assert found("上海市普陀区社会救助院主要职能") == [("issuer_name", "error", 10)]  # two characters: another body
+
+
 # ---- narrative figures --------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, Table, Violation
 from juesuan.options import CONFIG_DIR
-from juesuan.validation.context import Context
+from juesuan.validation.context import Context, is_template
 from juesuan.validation.schema import Schema, normalize_text, normalize_title
 
 TEMPLATES_PATH = CONFIG_DIR / "validation" / "templates.yaml"
@@ -410,7 +410,7 @@ def check(
                     toc=[e for _, e, _ in toc],
                 )
             )
-    template = bool(ctx.issuer and "XX" in ctx.issuer)  # the national template itself: every table is a form
+    template = is_template(doc, ctx.issuer)  # the national template itself: every table is a form
     for t in tables:
         if (
             template

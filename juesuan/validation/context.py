@@ -30,6 +30,22 @@ _ISSUER_SUFFIX = (
 )
 _ISSUER_BEFORE_YEAR = re.compile(r"^(.{3,30}?(?:" + _ISSUER_SUFFIX + r"))(?:本级)?(?:20\d{2}|XX)年")
 
+_PLACEHOLDER_ISSUER = re.compile(r"XX(?:" + _ISSUER_SUFFIX + r")")  # 上海市XX局: the national template's blank
+
+
+def is_template(doc: Document, issuer: str | None) -> bool:
+    """The national template itself (every table a blank form): its department is the placeholder 上海市XX局, on the
+    cover or, where OCR misread the cover (a fax copy read “十、”), in its headings and text."""
+    if issuer and "XX" in issuer:
+        return True
+    return any(_PLACEHOLDER_ISSUER.search(normalize_text(str(b.get("text", "")))) for b in doc.text)
+
+
+def looks_like_issuer(name: str | None) -> bool:
+    """A department's name holds a body's word (局, 委员会, 中心 …; 社会福利院单位 too); an OCR-misread cover gives
+    fragments like “十、”."""
+    return bool(name) and len(name or "") >= 3 and re.search(_ISSUER_SUFFIX, name or "") is not None
+
 
 @dataclass
 class Context:

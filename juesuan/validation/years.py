@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 
 from juesuan.datamodel.document import Document, Table, Violation
-from juesuan.validation.context import Context, block_doubt, clean_issuer
+from juesuan.validation.context import Context, block_doubt, clean_issuer, is_template, looks_like_issuer
 from juesuan.validation.schema import normalize_text
 
 _LEAD = r"^(?:[一二三四五六七八九十]{1,3}[、.．]|（[一二三四五六七八九十]{1,3}）|\d{1,2}[、.．])?"
@@ -212,8 +212,8 @@ def _check_issuer(doc: Document, tables: Sequence[Table], ctx: Context) -> tuple
     out: list[Violation] = []
     checks = 0
     issuer = ctx.issuer
-    if not issuer or "XX" in issuer:
-        return out, checks
+    if not looks_like_issuer(issuer) or is_template(doc, issuer):
+        return out, checks  # no department to compare with: the template's placeholder, or a misread cover
     for block in doc.text:
         text = normalize_text(str(block.get("text", "")))
         page = int(block.get("page", 0) or 0)

@@ -321,3 +321,16 @@ def test_cross_document_budget_and_prior_year() -> None:
     pair = [Named("2025/", typed(doc_of(t25, year=2025))), Named("2024/", typed(doc_of(t24, year=2024)))]
     found, _ = check_documents(pair)
     assert {v.rule for v in found} == {"cross_document_prior_year"}
+
+
+def test_template_known_by_its_placeholder_department_when_the_cover_is_misread() -> None:
+    """Issue 13, the national template on a fax copy: OCR read the cover's department as “十、”; the headings still
+    name 上海市XX局, so it is the template (no empty-table or department findings), and “十、” is no department."""
+    from juesuan.validation.context import is_template, looks_like_issuer
+
+    doc = doc_of(text=[(0, "十、"), (4, "纳入上海市XX局2024年度部门决算编制范围的单位")])
+    assert is_template(doc, "十、") and not looks_like_issuer("十、")
+    assert looks_like_issuer("上海市普陀区社会福利院单位") and looks_like_issuer("上海市普陀区司法局")
+    assert not is_template(doc_of(text=[(4, "上海市普陀区司法局主要职能")]), "上海市普陀区司法局")
+    doc.info.issuer = "十、"
+    assert not _only(rules_of(doc), "issuer_name")

@@ -354,41 +354,6 @@ def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
     return None
 
 
-# identities whose terms add up to their target (a term misread by d moves the sum by d)
-SUM_RULES = ("column_total", "hierarchy", "total_row", "section_subtotal", "section_grand_total")
-
-
-def identity_slip_doubt(v: Violation, read: Sequence[tuple[Table, Row, int]], pages: set[int]) -> Doubt | None:
-    """A sum identity that holds once one OCR-read cell is read with one slip undone (repair's single edits: a digit
-    that lost a stroke, 4 → 1 in a 1-bit copy, read at high confidence, or a moved point). Repair leaves it alone
-    when several cells could be the one; any of them makes the failure a possible misread, not the document's."""
-    if v.rule not in SUM_RULES or v.found is None or v.expected is None or v.target is None:
-        return None
-    found, expected = Decimal(str(v.found)), Decimal(str(v.expected))
-    tol = Decimal("0.005")
-    for table, row, col in read:
-        cell = row.cell(col)
-        if cell is None or cell.page not in pages or cell.source == "human":
-            continue
-        value = parse_amount(cell.text or "")
-        if value is None:
-            continue
-        is_target = (row.index, col) == (v.target.row, v.target.col)
-        for edit in single_edits(cell.text or ""):
-            holds = (
-                abs(edit.value - expected) <= tol if is_target else abs(expected + edit.value - value - found) <= tol
-            )
-            if holds:
-                where_zh, where_en = _cell_name(table, row, col)
-                return Doubt(
-                    where_zh,
-                    where_en,
-                    f"读作 {edit.text} 则等式成立（差一个OCR误读）",
-                    f"read as {edit.text} ({edit.kind}), the identity holds: one OCR slip",
-                )
-    return None
-
-
 def violation_doubt(
     v: Violation,
     tables: dict[str, Table],
@@ -438,7 +403,7 @@ def violation_doubt(
         why = table_doubt(table) or type_doubt(table, table_kind)
         if why is not None:
             return Doubt(*_table_name(table), *why)
-    return identity_slip_doubt(v, read, pages)  # last: a named cell or table says more than "one slip fits"
+    return None
 
 
 def mark_uncertain(

@@ -501,6 +501,13 @@ def _rule_lines(ink: np.ndarray, vertical: bool) -> list[tuple[float, float, flo
     return lines
 
 
+def _cross(row: tuple[float, ...], col: tuple[float, ...]) -> tuple[float, float]:
+    """(x, y) where a horizontal rule ``y = a x + b`` meets a vertical one ``x = c y + d`` (see :func:`_rule_lines`)."""
+    a, b, c, d = row[0], row[1], col[0], col[1]
+    y = (a * d + b) / (1.0 - a * c)
+    return c * y + d, y
+
+
 def _framed(
     rows: list[tuple[float, float, float, float]], cols: list[tuple[float, float, float, float]], tol: float
 ) -> list[tuple[float, float, float, float]]:
@@ -509,9 +516,7 @@ def _framed(
     tilts the quadrilateral by the angle between the two (a 7-degree "keystone" that ``rectify`` then refuses)."""
 
     def meets(row: tuple[float, ...], col: tuple[float, ...]) -> bool:
-        a, b, c, d = row[0], row[1], col[0], col[1]
-        y = (a * d + b) / (1.0 - a * c)
-        x = c * y + d
+        x, y = _cross(row, col)
         return row[2] - tol <= x <= row[3] + tol and col[2] - tol <= y <= col[3] + tol
 
     kept = [r for r in rows if any(meets(r, c) for c in cols)]
@@ -551,10 +556,7 @@ def _outer_quad(ink: np.ndarray) -> np.ndarray | None:
     def cut(row: tuple[float, ...], col: tuple[float, ...] | None, end: float) -> tuple[float, float]:
         if col is None:
             return end, row[0] * end + row[1]
-        # y = a x + b and x = c y + d
-        a, b, c, d = row[0], row[1], col[0], col[1]
-        y = (a * d + b) / (1.0 - a * c)
-        return c * y + d, y
+        return _cross(row, col)
 
     corners = [(top, left, top[2]), (top, right, top[3]), (bottom, right, bottom[3]), (bottom, left, bottom[2])]
     quad = [cut(row, col, end) for row, col, end in corners]

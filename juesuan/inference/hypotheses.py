@@ -342,7 +342,12 @@ def score_grouping(grouping: Grouping, roles: Sequence[Role], rows: Sequence[Seq
             # a name column after an amount column starts another logical row (the 支出 side of a 总表)
             # (only where that row has a label there: a fax speck read as one Han character in an otherwise empty
             # column, wuxi education 2026 at `fax`, split a 政府采购 table and orphaned its last amount column)
-            later = [c for c in name_cols if texts[c] and any(roles[k] == "amount" for k in g if k < c)]
+            # — and only where this row has an amount before it: a 绩效目标表's indicator rows (一级/二级/三级指标
+            # | 指标值 | 分值权重) leave the 项目资金 amount column empty, so 指标值 and 分值 finish the row rather than
+            # start one (central petitions 2026 p.31 was split into two "sides" and lost its 分值 column)
+            later = [
+                c for c in name_cols if texts[c] and any(roles[k] == "amount" and k in amount_cells for k in g if k < c)
+            ]
             if later:
                 misattached += sum(1 for c in amount_cells if c > later[0])
     if not any(roles[c] in ("code", "name") for c in range(len(roles))) and not any(

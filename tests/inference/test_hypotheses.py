@@ -56,6 +56,23 @@ def test_side_by_side_groups_beat_one_group_and_a_split_leaving_orphans() -> Non
     assert broken.orphans == 3 or not broken.valid
 
 
+def test_performance_target_form_is_one_group_although_words_follow_its_amount_column() -> None:
+    """项目绩效目标表 (central petitions 2026 预算 p.31): 项目资金 rows hold an amount in column 4; the indicator rows
+    below leave it empty and end in 指标值 (words: ≥1本, 明显改善) and 分值 (an amount). The words after the amount
+    column finish the indicator's row; splitting there put every 分值 into a second "side" with no indicator."""
+    roles = ["name", "name", "name", "name", "amount", "name", "amount"]
+    rows = [["项目资金", "", "年度资金总额：", "", "2,706.79", "", "执行率分值(10)"]]
+    rows += [["", "产出指标", "数量指标", "舆情报告报送量", "", "≥55期", "8"]]
+    rows += [["", "", "质量指标", "购买货物一次性验收通过率", "", "≥95%", "4"]]
+    rows += [["", "效益指标", "社会效益指标", "接访环境", "", "明显改善", "10"]]
+    choice = choose_grouping(roles, [""] * 7, [], rows)
+    assert choice.grouping.groups == (tuple(range(7)),)
+    # a row that does hold an amount before the words is still two logical rows (收支总表: 收入 | 支出)
+    rows[1][4] = "12.00"
+    single = score_grouping(Grouping((tuple(range(7)),), "single"), roles, rows)
+    assert single.misattached == 1
+
+
 def test_table_with_two_text_columns_is_not_split() -> None:
     """项目名称 | 单位名称 | amounts: two word columns side by side, no amount between them: one group."""
     roles = ["name", "name", "amount", "amount"]

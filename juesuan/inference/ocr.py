@@ -67,6 +67,10 @@ LOW_DPI_MAX_CUT_FRACTION = 0.9
 # table is read by detection too. The 72 scan pages of runs/eval-wide-final: 0 %; its 72 photo pages: 0-40 %, and
 # the tables above 5 % read better by detection (central 2024 决算 p.8, hangzhou_meteorology p.18; docs/robustness.md).
 MAX_FILLED_FRACTION = 0.05
+# A cell more than this share ink under the table's threshold has paper darker than it (a fill, a photo's dark
+# corner): it is thresholded on its own, where its own levels part by at least MIN_CELL_CONTRAST grey levels.
+DARK_PAPER_SHARE = 0.5
+MIN_CELL_CONTRAST = 48
 REGION_MARGIN_PX = 12  # white margin around a region crop so that text touching its edge is still detected
 
 
@@ -284,6 +288,8 @@ class _CellInk:
     gray: np.ndarray  # grey cell crop, rule remnants painted with the paper colour
     ink: np.ndarray
     runs: list[tuple[int, int]]
+    paper: int  # the paper level to paint with: the table's, or the cell's own where it was re-thresholded
+    relit: bool = False  # re-thresholded on its own (its paper was darker than the table's threshold)
 
 
 class CellCropper:
@@ -338,8 +344,15 @@ class CellCropper:
                 continue
             boxes.append((x0, y0, x1, y1))
             inks.append(ink.copy())
+        papers = [paper] * len(inks)
+        relit = [False] * len(inks)  # paper darker than the table's threshold, thresholded on its own
+        for i, (x0, y0, x1, y1) in enumerate(b for b in boxes if b is not None):
+            if np.count_nonzero(inks[i]) > DARK_PAPER_SHARE * inks[i].size:
+                local = self._relit(table[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0])
+                if local is not None:
+                    (inks[i], papers[i]), relit[i] = local, True
         remnants = iter(rule_components_many(inks, self.thin))  # one call for the table, not one per cell
-        inks_it = iter(inks)
+        inks_it, papers_it, relit_it = iter(inks), iter(papers), iter(relit)
 
         cells: list[_CellInk | None] = []
         for cbox in boxes:
@@ -347,7 +360,7 @@ class CellCropper:
                 cells.append(None)
                 continue
             x0, y0, x1, y1 = cbox
-            ink, remnant = next(inks_it), next(remnants)
+            ink, remnant, paper, own = next(inks_it), next(remnants), next(papers_it), next(relit_it)
             rows, cols = erase_rule_remnants(ink, self.band)
             remnant[rows, :] |= ink[rows, :]
             remnant[:, cols] |= ink[:, cols]
@@ -357,7 +370,7 @@ class CellCropper:
                 crop = crop.copy()
                 crop[cv2.dilate(remnant.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = paper
             if self.stray_specks:  # on the raw ink: the 1-2 px specks left out of ``ink`` are still in the pixels
-                raw = (table[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] < thr) & ~remnant
+                raw = (ink if own else table[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] < thr) & ~remnant
                 stray = stray_specks(raw, self.stray, self.stray_gap)
                 if stray.any():  # exactly their pixels: a grown mask would bite into the glyph beside them
                     ink &= ~stray
@@ -366,15 +379,31 @@ class CellCropper:
             if np.count_nonzero(ink) < self.min_ink:
                 cells.append(None)
                 continue
-            cells.append(_CellInk(x0, y0, crop, ink, _runs(ink.any(axis=1))))
+            cells.append(_CellInk(x0, y0, crop, ink, _runs(ink.any(axis=1)), paper, own))
 
         inked = [c for c in cells if c is not None]
         line_h = self.text_height(inked)
         cut = sum(self._cut(c, self.fringe) for c in inked)
-        lines = [[] if c is None else self._lines(c, line_h, paper) for c in cells]
-        filled = sum(c.runs[0] == (0, c.ink.shape[0]) for c in inked)
+        lines = [[] if c is None else self._lines(c, line_h, c.paper) for c in cells]
+        # a fill under a photo's light: ink in every row under the table's threshold (a re-thresholded cell was)
+        filled = sum(c.relit or c.runs[0] == (0, c.ink.shape[0]) for c in inked)
         n = max(len(inked), 1)
         return CellCrops(lines, cut / n if inked else 0.0, filled / n)
+
+    def _relit(self, crop: np.ndarray) -> tuple[np.ndarray, int] | None:
+        """Ink and paper level of one cell by its own threshold, when the table-wide one took the cell's paper for
+        ink (a photo's dark corner: shenzhen water 2026 p.96, paper 191 under a threshold of 195, read `m6`, `三`
+        for 0.00 once the rule-remnant eraser had painted most of the cell white). None when the cell has no two
+        levels of its own (a fill with no text, or text too faint to part from it)."""
+        thr, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        ink = crop <= thr  # Otsu's dark class
+        share = np.count_nonzero(ink) / ink.size
+        if not 0 < share <= 1 - DARK_PAPER_SHARE:
+            return None
+        paper = int(np.median(crop[~ink]))
+        if paper - int(np.median(crop[ink])) < MIN_CELL_CONTRAST:
+            return None
+        return remove_specks(ink, self.speck), paper
 
     @staticmethod
     def _cut(cell: _CellInk, fringe: int) -> bool:

@@ -338,6 +338,31 @@ def test_cropper_skips_specks_and_blank_cells() -> None:
     assert len(left) == 1 and left[0].bbox_px == (60.0, 95.0, 80.0, 120.0)
 
 
+def test_cell_whose_paper_is_darker_than_the_tables_threshold_reads_its_own_ink() -> None:
+    """A photo's dark corner (shenzhen water 2026 p.96: paper 191 under a table threshold of 195): paper falling
+    from 250 to 170 across the table, blurred text and rules at 110; the table-wide threshold (200 here) takes the
+    right cell's paper for ink. That cell is thresholded on its own: one line crop around its glyphs, glyphs kept
+    (not painted over as a rule remnant)."""
+    gray = np.tile(np.linspace(250, 170, 300).astype(np.uint8), (200, 1))  # light falling off to the right
+    gray[50, 20:280] = gray[150, 20:280] = 110  # rules
+    gray[50:151, 20] = gray[50:151, 150] = gray[50:151, 280] = 110
+    gray[90:110, 60:66] = gray[90:110, 70:76] = gray[90:110, 80:86] = 110  # three glyphs, left cell
+    gray[90:110, 200:206] = gray[90:110, 210:216] = 110  # two glyphs, right cell
+    grid = TableGrid(
+        (20.0, 50.0, 280.0, 150.0),
+        (50.0, 150.0),
+        (20.0, 150.0, 280.0),
+        (GridCell(0, 0, 1, 1, (20.0, 50.0, 150.0, 150.0)), GridCell(0, 1, 1, 1, (150.0, 50.0, 280.0, 150.0))),
+        True,
+    )
+    crops = CellCropper(200)(gray, grid)
+    left, right = crops.lines
+    assert len(left) == 1 and left[0].bbox_px == (60.0, 90.0, 86.0, 110.0)
+    assert len(right) == 1 and right[0].bbox_px == (200.0, 90.0, 216.0, 110.0)
+    assert (right[0].image == 110).sum() == 2 * 20 * 6  # both glyphs whole
+    assert crops.filled_fraction == 0.5  # still counted as a fill for the table's detection fallback
+
+
 def test_stray_specks_beside_a_number_go_but_its_point_stays() -> None:
     ink = np.zeros((20, 120), dtype=bool)
     for x in (20, 30, 40, 60, 70):  # five 6 x 10 px digits

@@ -82,8 +82,7 @@ def _fix_separators(body: str) -> str | None:
     it (``202:24``, ``202,24``, ``17,280,00``, ``293.810,000.00`` → 293810000.00), and two or more points between
     3-digit groups cannot be decimal points (``1.661.216`` → 1661216). ``1:234`` or ``293.810,000`` could be read two
     ways, so they stay unparsed for repair, which lets identities choose. ``20224`` (a point lost in a 1-bit copy)
-    parses as printed; only identities can pin that one too. ``9;501,164`` (元 without decimals, a comma read as a
-    semicolon on a fax copy) has one reading: a decimal point cannot come before a comma group.
+    parses as printed; only identities can pin that one too.
     """
     groups = _SEPARATORS.split(body)
     seps = _SEPARATORS.findall(body)
@@ -100,8 +99,6 @@ def _fix_separators(body: str) -> str | None:
         return None
     if all(c == "," for c in seps):
         return "".join(groups)
-    if seps[-1] == "," and all(c in ",;" for c in seps):
-        return "".join(groups)  # 9;501,164: a semicolon is a comma with a speck above; no point before a comma group
     if seps[-1] == "." and all(c == "," for c in seps[:-1]):
         return "".join(groups[:-1]) + "." + last  # 1,661.216: three decimals, printed by some 万元 tables
     if len(seps) >= 2 and all(c == "." for c in seps):

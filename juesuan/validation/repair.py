@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from juesuan.datamodel.amounts import format_amount, normalize
+from juesuan.datamodel.amounts import format_amount, normalize, parse_amount
 from juesuan.datamodel.document import Repair, Table
 from juesuan.options import ValidationOptions
 from juesuan.validation.rules import CellRef, Equation, Inequality, TableRules, TableView, evaluate
@@ -112,8 +112,34 @@ def _digits_and_sign(text: str) -> tuple[str, bool]:
     return s, negative
 
 
+LEADING_MARKS = 0.5
+_TRAILING_NUMBER = re.compile(r"\d(?:[\d,.:;]*\d)?$")
+_SIGNS = frozenset("-－−–+(（")
+
+
+def _leading_marks_edit(text: str) -> Edit | None:
+    """The number at the end of ``text`` when marks stand before it, apart from it (a gap) or not digits (a red seal
+    washed to grey, read `5 3343704.00`, `7 F 242.84`, `管理诊33.31`, `1 9 660.44`): the marks were no part of the
+    printed number. Digits before a gap otherwise join the number (``1 234.00`` is 1234.00), so this edit is only a
+    candidate for identities to choose."""
+    t = text.strip()
+    m = _TRAILING_NUMBER.search(t)
+    if m is None or m.start() == 0:
+        return None
+    before = t[: m.start()]
+    if not before.strip() or set(before.strip()) <= _SIGNS or not (before[-1].isspace() or not before[-1].isdigit()):
+        return None
+    if before.rstrip()[-1] in ".,:;，．":  # a separator before the digits: one number (``.5,000.00``, ``1, 212, 300``)
+        return None
+    value = parse_amount(m.group())
+    return None if value is None else Edit(m.group(), value, LEADING_MARKS, "leading_marks")
+
+
 def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
     """Every value one OCR slip away from ``text`` (the printed value the OCR text may have come from)."""
+    marks = _leading_marks_edit(text)
+    if marks is not None:
+        yield marks
     raw, negative = _digits_and_sign(text)
     sign = Decimal(-1) if negative else Decimal(1)
     if re.search(r"[A-Za-z|]", raw):  # letters read for digits: one candidate, the mapped text

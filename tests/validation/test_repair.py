@@ -140,3 +140,19 @@ def test_pair_repair_counts_against_the_repair_budget() -> None:
     table = _gbe({(8, 1): "81.65", (10, 1): "30.38"})
     doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False, repair_max_cells=1))
     assert doc.validation.repairs == []
+
+
+def test_marks_before_a_number_are_dropped_through_identities() -> None:
+    """Issue 12, photos: a red seal washed to grey leaves strokes that OCR reads before the amount (`5 3343704.00`,
+    `7 F 242.84`, `管理诊33.31` on the wide evaluation's photo pages). A digit before a gap would otherwise join the
+    number (5 160.75 → 5160.75); 合计 = 基本 + 项目 and the code hierarchy pick the number after the marks."""
+    assert Decimal("160.75") in {e.value for e in single_edits("5 160.75")}
+    assert Decimal("160.75") in {e.value for e in single_edits("管理诊160.75")}
+    assert not any(e.kind == "leading_marks" for t in ("-160.75", "1, 212, 300") for e in single_edits(t))
+    table = _gbe({(9, 1): "5 160.75", (9, 0): "F 160.75"})
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    row = doc.tables[0].rows[9]
+    assert (row.cell(3).text, row.cell(3).value) == ("160.75", 160.75)
+    assert row.cell(3).repair["original_text"] == "5 160.75"
+    assert row.cell(2).value == 160.75  # a letter before a gap is dropped by parsing already
+    assert doc.validation.passed

@@ -318,20 +318,23 @@ def test_rule_remnants_are_erased_but_text_is_kept() -> None:
     assert rows.nonzero()[0].tolist() == [0] and cols.nonzero()[0].tolist() == [98]
 
 
+# one ruled row of two cells on a 300 x 200 page: x 20-150 and 150-280, y 50-150
+TWO_CELLS = TableGrid(
+    (20.0, 50.0, 280.0, 150.0),
+    (50.0, 150.0),
+    (20.0, 150.0, 280.0),
+    (GridCell(0, 0, 1, 1, (20.0, 50.0, 150.0, 150.0)), GridCell(0, 1, 1, 1, (150.0, 50.0, 280.0, 150.0))),
+    True,
+)
+
+
 def test_cropper_skips_specks_and_blank_cells() -> None:
     gray = np.full((200, 300), 255, dtype=np.uint8)
     gray[50, :] = gray[150, :] = 0  # rules
     gray[:, 20] = gray[:, 280] = 0
     gray[90, 100] = gray[120, 200] = 0  # scan noise
     gray[95:120, 60:80] = 0  # ink in the left half only
-    grid = TableGrid(
-        (20.0, 50.0, 280.0, 150.0),
-        (50.0, 150.0),
-        (20.0, 150.0, 280.0),
-        (GridCell(0, 0, 1, 1, (20.0, 50.0, 150.0, 150.0)), GridCell(0, 1, 1, 1, (150.0, 50.0, 280.0, 150.0))),
-        True,
-    )
-    crops = CellCropper(200)(gray, grid)
+    crops = CellCropper(200)(gray, TWO_CELLS)
     left, right = crops.lines
     assert crops.cut_fraction == 0.0
     assert right == []
@@ -348,14 +351,7 @@ def test_cell_whose_paper_is_darker_than_the_tables_threshold_reads_its_own_ink(
     gray[50:151, 20] = gray[50:151, 150] = gray[50:151, 280] = 110
     gray[90:110, 60:66] = gray[90:110, 70:76] = gray[90:110, 80:86] = 110  # three glyphs, left cell
     gray[90:110, 200:206] = gray[90:110, 210:216] = 110  # two glyphs, right cell
-    grid = TableGrid(
-        (20.0, 50.0, 280.0, 150.0),
-        (50.0, 150.0),
-        (20.0, 150.0, 280.0),
-        (GridCell(0, 0, 1, 1, (20.0, 50.0, 150.0, 150.0)), GridCell(0, 1, 1, 1, (150.0, 50.0, 280.0, 150.0))),
-        True,
-    )
-    crops = CellCropper(200)(gray, grid)
+    crops = CellCropper(200)(gray, TWO_CELLS)
     left, right = crops.lines
     assert len(left) == 1 and left[0].bbox_px == (60.0, 90.0, 86.0, 110.0)
     assert len(right) == 1 and right[0].bbox_px == (200.0, 90.0, 216.0, 110.0)

@@ -44,7 +44,12 @@ def _document(run: Path, doc: str, page: int) -> Path | None:
 
 
 def _undo_repairs(d: Document) -> Document:
+    """The document as validation received it: repairs undone, and the table types and column fields that
+    validation itself decides cleared (so a typing change is measured too)."""
     for t in d.tables:
+        t.type = t.type_confidence = None
+        for col in t.columns:
+            col.field = None
         for r in t.rows:
             for x in r.cells:
                 if x.repair is not None:
@@ -83,6 +88,7 @@ def counts(run: Path) -> None:
         if key not in tables:
             path = _document(run, *key)
             doc = Document.load(path) if path else None
+            doc = _undo_repairs(doc) if doc else None
             tables[key] = {t.id: t for t in annotate_tables(doc.tables, schema, classifier)} if doc else {}
         table = tables[key].get(c["table_id"].split(":")[1])
         if table is None:

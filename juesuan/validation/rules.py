@@ -239,6 +239,46 @@ def column_field(header: str, schema: Schema) -> str | None:
     return last
 
 
+TOTAL_AGREE_ROWS = 3
+TOTAL_AGREE_SHARE = 0.4
+
+
+def garbled_total_columns(view: TableView) -> list[int]:
+    """Amount columns whose header OCR garbled past reading (合计 read ``dil``, 小计 read ``小i计``) that are their
+    group's total: the first amount column of a header group with no total column, beside at least two named amount
+    columns, and equal to their sum (within rounding) on at least three rows and 40% of the rows that carry a number
+    (a fax copy misreads many of the parts too). Tables print 合计 before its parts; where the header is lost, the
+    numbers say which column it is."""
+    out: list[int] = []
+    schema = view.schema
+    by_group: dict[str, list[int]] = {}
+    for col in view.amount_cols:
+        by_group.setdefault(view.groups.get(col, ""), []).append(col)
+    headers = {c.index: normalize_text(c.header) for c in view.table.columns}
+    per = Decimal("0.005")
+    for cols in by_group.values():
+        cand, others = cols[0], cols[1:]
+        if view.fields.get(cand) is not None or not headers.get(cand) or len(others) < 2:
+            continue
+        if any(schema.role(view.fields.get(c)) != "amount" for c in others):
+            continue  # a named total already, or another unnamed column: not this rule's case
+        agree = informative = 0
+        for pos in range(len(view.table.rows)):
+            target = view.values.get(CellRef(pos, cand))
+            terms = [view.values.get(CellRef(pos, c)) for c in others]
+            if target is None or not (target or any(terms)):
+                continue
+            informative += 1
+            places = [view.places.get(CellRef(pos, c), 2) for c in (cand, *others)]
+            if abs(target - sum((t or Decimal(0) for t in terms), Decimal(0))) <= tolerance(
+                [target, *terms], places, per
+            ):
+                agree += 1
+        if agree >= TOTAL_AGREE_ROWS and agree >= TOTAL_AGREE_SHARE * informative:
+            out.append(cand)
+    return out
+
+
 # ---------------------------------------------------------------- identity kinds
 
 

@@ -139,7 +139,12 @@ def revalidate(run: Path) -> None:
                 located.append((c, t.id, c["row"], hit[0]))
             else:
                 tally["not located"] += 1
+        tally["errors before"] += sum(v.severity == "error" for v in (d.validation.violations if d.validation else []))
         again = annotate_and_validate(_undo_repairs(d))
+        tally["errors after"] += sum(
+            v.severity == "error" for v in (again.validation.violations if again.validation else [])
+        )
+        tally["repairs after"] += len(again.validation.repairs) if again.validation else 0
         index = {(t.id, r.index, x.col): x for t in again.tables for r in t.rows for x in r.cells}
         for c, tid, row, col in located:
             x = index[(tid, row, col)]

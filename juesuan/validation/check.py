@@ -32,6 +32,7 @@ from juesuan.validation.rules import (
     build_rules,
     column_field,
     evaluate,
+    garbled_kuan_column,
     garbled_total_columns,
     load_identities,
     row_codes,
@@ -62,6 +63,9 @@ def annotate_tables(
         for c in t.columns:
             if c.field is None:
                 c.field = column_field(c.header, schema)
+        kuan = garbled_kuan_column(t)
+        if kuan is not None:
+            next(c for c in t.columns if c.index == kuan).field = "code_kuan"
         if any(c.field is None and c.header.strip() for c in t.columns):
             for col in garbled_total_columns(TableView.build(t, schema)):
                 next(c for c in t.columns if c.index == col).field = "total"

@@ -239,6 +239,18 @@ def column_field(header: str, schema: Schema) -> str | None:
     return last
 
 
+def garbled_kuan_column(table: Table) -> int | None:
+    """The 款 column whose one-character header OCR misread (款 read 紫): the one unnamed column between the 类 and
+    the 项 columns. 类/款/项 are matched exactly (one character has no near miss), so their order names it."""
+    fields = {c.index: c.field for c in table.columns}
+    lei = [i for i, f in fields.items() if f == "code_lei"]
+    xiang = [i for i, f in fields.items() if f == "code_xiang"]
+    if len(lei) != 1 or len(xiang) != 1 or "code_kuan" in fields.values():
+        return None
+    between = [i for i in fields if lei[0] < i < xiang[0]]
+    return between[0] if len(between) == 1 and fields[between[0]] is None else None
+
+
 TOTAL_AGREE_ROWS = 3
 TOTAL_AGREE_SHARE = 0.4
 

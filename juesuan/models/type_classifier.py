@@ -76,6 +76,12 @@ _NEGATIVES = [
     "项目概况 立项依据 实施主体 实施方案",
     "预算单位构成 单位名称 单位性质",
     "车辆 台套 资产总额",
+    # the running heading printed above every table of some documents (无锡市教育局2026年度部门预算公开): it names
+    # the document, not the table, and a headerless continuation page has nothing else to classify
+    "XX局部门预算公开",
+    "XX局部门决算公开",
+    "XX中心单位预算",
+    "XX办公室部门决算",
 ]
 
 

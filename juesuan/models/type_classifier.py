@@ -248,11 +248,15 @@ class TableTypeClassifier:
                 scored.append((float(pr[i]) + (float(pr[twin]) if twin not in (None, i) else 0.0), str(classes[i])))
         other_p = [float(pr[other]) if other >= 0 else 0.0 for pr in probas]
         p, label = max(scored) if scored else (0.0, OTHER)
+        if family and p < self.min_probability:
+            # no type of the family fits (a 决算's 项目支出 table read as budget.project has no final twin): the
+            # family is a preference, not a restriction, so the model's own first choice stands as before
+            p, label = max((float(pr[i]), str(classes[i])) for pr in probas for i in range(len(classes)) if i != other)
         if p < self.min_probability and other >= 0 and other_p[0] >= self.min_probability:
             label, p = OTHER, other_p[0]
         if label != OTHER and p >= self.min_probability:
             return TypePrediction(label, p, "model")
-        fuzzy = self._fuzzy(title, family)
+        fuzzy = self._fuzzy(title, family) or (self._fuzzy(title) if family else None)
         if fuzzy is not None:
             return fuzzy
         return TypePrediction(None, p if label != OTHER else 1.0 - p, "model")

@@ -233,6 +233,7 @@ ODD_PLACES = 0.2
 # A column of zeros (the 政府性基金 / 事业收入 columns of most departments) with one small number in it: on a fax copy
 # that number is a misread 0.00 (0.30, 0.90, 9.00: 28 of the 138 single-digit misreads of runs/eval-wide-s5/fax),
 # so an edit back to zero is likelier than one that bends a number in a neighbouring column to fit it.
+ROUNDING_MIN_WEIGHT = 0.3
 ZERO_COLUMN_BOOST = 4.0
 ZERO_COLUMN_MIN = 3
 
@@ -310,6 +311,10 @@ def repair_table(
             accept = ("ok", "skip")
         else:
             break
+        # inside rounding only a well-known confusion is evidence: a 合计-row cell sits in its row's and its
+        # column's identities, so a rounding difference there shows in both and 2,536.91 → 2,536.92 (1↔2) fits
+        # them all (yantai audit 2026 p.15, scan, once its 人员支出/公用支出 columns were named)
+        min_weight = ROUNDING_MIN_WEIGHT if accept == ("ok", "skip") else 0.0
         if not suspects:
             break
         candidates: list[Candidate] = []
@@ -325,6 +330,8 @@ def repair_table(
             touching = by_cell[ref]
             edits: dict[Decimal, Edit] = {}
             for edit in single_edits(cell.text, typical):
+                if edit.weight < min_weight:
+                    continue
                 if edit.value != values.get(ref) and (
                     edit.value not in edits or edit.weight > edits[edit.value].weight
                 ):

@@ -172,13 +172,23 @@ def is_numbering_row(row: Row) -> bool:
     if any(t in ("栏次", "行次") for t in texts) or normalize_text(row.name or "") == "栏次":
         return True
     marks = [t for t in texts if t and not re.fullmatch(r"\d{1,2}", t)]
-    if any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
-        return False  # a label or an amount: a real row
     nums = [t for t in texts if re.fullmatch(r"\d{1,2}", t)]
-    if len(nums) < 3:
+    if not any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
+        if len(nums) < 3:
+            return False
+        ints = [int(t) for t in nums]
+        return all(b == a + 1 for a, b in itertools.pairwise(ints))
+    return _misread_numbering(texts)
+
+
+def _misread_numbering(texts: Sequence[str]) -> bool:
+    """栏次 1 2 3 千 5 6 on a fax copy (4 read 千, 1 read 1十): at least four cells hold their own column number
+    (the same offset from their position), the cells between are at most two characters with no point (no amount)."""
+    offsets = {i - int(t) for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t)}
+    hits = sum(1 for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t) and i - int(t) in offsets)
+    if len(offsets) != 1 or hits < 4:
         return False
-    ints = [int(t) for t in nums]
-    return all(b == a + 1 for a, b in itertools.pairwise(ints))
+    return all(len(t) <= 2 and "." not in t for t in texts if t and not re.fullmatch(r"\d{1,2}", t))
 
 
 def _places(text: str) -> int:

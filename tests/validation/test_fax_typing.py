@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from validation_tables import document_of, make_table
 
-from juesuan.datamodel.document import Column, Table
+from juesuan.datamodel.document import Cell, Column, Row, Table
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate, annotate_tables
-from juesuan.validation.rules import TableView, garbled_kuan_column, garbled_total_columns
+from juesuan.validation.rules import TableView, garbled_kuan_column, garbled_total_columns, is_numbering_row
 from juesuan.validation.schema import load_schema
 
 # 部门收入预算总表 in 万元: 合计 = 财政拨款收入 + 事业收入 + 其他收入 on every row, 类 = Σ款 = Σ项 down the rows
@@ -136,3 +136,15 @@ def test_a_misread_zero_in_a_column_of_zeros_is_repaired_and_its_neighbour_left_
     doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
     assert [(r["row"], r["col"], r["corrected_text"]) for r in doc.validation.repairs] == [(0, 4, "0.00")]
     assert doc.tables[0].rows[0].cell(3).text == "1,890.97"
+
+
+def test_a_misread_numbering_row_is_still_a_numbering_row() -> None:
+    """hangzhou meteorology 2026 三公 table on a fax copy: 栏次 1 2 3 4 5 6 read ``1十 1 2 3 千 5 6``; read as amounts,
+    its 小计 = 购置费 + 运行费 (3 = 5) failed once the table was typed."""
+    texts = ["1十", "1", "2", "3", "千", "5", "6"]
+    row = Row(index=0, cells=[Cell(col=i, text=t, page=0) for i, t in enumerate(texts)])
+    assert is_numbering_row(row)
+    amounts = ["合计", "24.02", "", "18.00", "", "18.00", "6.02"]
+    assert not is_numbering_row(Row(index=1, cells=[Cell(col=i, text=t, page=0) for i, t in enumerate(amounts)]))
+    short = ["1", "2", "3", "9", "5"]  # numbers that are not their column's: a real row
+    assert not is_numbering_row(Row(index=2, cells=[Cell(col=i, text=t, page=0) for i, t in enumerate(short)]))

@@ -34,6 +34,7 @@ from juesuan.validation.rules import (
     evaluate,
     garbled_kuan_column,
     garbled_total_columns,
+    header_rows_fields,
     load_identities,
     row_codes,
 )
@@ -63,6 +64,8 @@ def annotate_tables(
         for c in t.columns:
             if c.field is None:
                 c.field = column_field(c.header, schema)
+        for col, field in header_rows_fields(t, schema).items():
+            next(c for c in t.columns if c.index == col).field = field
         kuan = garbled_kuan_column(t)
         if kuan is not None:
             next(c for c in t.columns if c.index == kuan).field = "code_kuan"

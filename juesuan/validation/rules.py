@@ -249,6 +249,32 @@ def column_field(header: str, schema: Schema) -> str | None:
     return last
 
 
+HEADER_ROWS_MAX = 2
+
+
+def header_rows_fields(table: Table, schema: Schema) -> dict[int, str]:
+    """Fields of unnamed columns read from header lines the extractor left at the top of the body (quanzhou police
+    2026 on a fax copy: ``科目编码 科貝名称 小计 其中`` then ``基本支出 项目支出`` as rows, its column headers empty):
+    the leading rows (at most HEADER_ROWS_MAX) that carry no amount, of which one names an amount or total column."""
+    lines: list[Row] = []
+    for row in table.rows[:HEADER_ROWS_MAX]:
+        texts = [normalize(c.text or "") for c in row.cells]
+        if any(re.search(r"\d[.,]\d|\d{3}", t) for t in texts):
+            break  # an amount or a code: the body has begun
+        lines.append(row)
+    if not lines:
+        return {}
+    out: dict[int, str] = {}
+    for c in table.columns:
+        if c.field is not None or schema.canonical_field(c.header or "") is not None:
+            continue
+        words = [normalize_text(cell.text) for r in lines if (cell := r.cell(c.index)) and normalize_text(cell.text)]
+        field = column_field("/".join(words), schema) if words else None
+        if field is not None and schema.role(field) in ("amount", "total"):
+            out[c.index] = field
+    return out if any(schema.role(f) == "total" for f in out.values()) or len(out) >= 2 else {}
+
+
 def garbled_kuan_column(table: Table) -> int | None:
     """The 款 column whose one-character header OCR misread (款 read 紫): the one unnamed column between the 类 and
     the 项 columns. 类/款/项 are matched exactly (one character has no near miss), so their order names it."""

@@ -11,7 +11,13 @@ from juesuan.datamodel.document import Cell, Column, Row, Table
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate, annotate_tables
-from juesuan.validation.rules import TableView, garbled_kuan_column, garbled_total_columns, is_numbering_row
+from juesuan.validation.rules import (
+    TableView,
+    garbled_kuan_column,
+    garbled_total_columns,
+    header_rows_fields,
+    is_numbering_row,
+)
 from juesuan.validation.schema import load_schema
 
 # 部门收入预算总表 in 万元: 合计 = 财政拨款收入 + 事业收入 + 其他收入 on every row, 类 = Σ款 = Σ项 down the rows
@@ -148,3 +154,24 @@ def test_a_misread_numbering_row_is_still_a_numbering_row() -> None:
     assert not is_numbering_row(Row(index=1, cells=[Cell(col=i, text=t, page=0) for i, t in enumerate(amounts)]))
     short = ["1", "2", "3", "9", "5"]  # numbers that are not their column's: a real row
     assert not is_numbering_row(Row(index=2, cells=[Cell(col=i, text=t, page=0) for i, t in enumerate(short)]))
+
+
+def test_header_lines_left_in_the_body_name_the_columns() -> None:
+    """quanzhou police 2026 一般公共预算拨款支出预算表 on a fax copy: the header lines came out as the first two body
+    rows and every column header empty; 小计 = 基本支出 + 项目支出 still holds, and pins a 0.00 read 6.00."""
+    rows: list[tuple[str | None, str, list[str]]] = [
+        ("科目编码", "科貝名称", ["小计", "其中", ""]),
+        ("", "", ["", "基本支出", "项目支出"]),
+        ("2040201", "行政运行", ["34148.58", "34148.58", "0.00"]),
+        ("2040220", "执法办案", ["12172.00", "6.00", "12172.00"]),  # 基本支出 0.00 read 6.00
+        ("2040250", "事业运行", ["4825.87", "4825.87", "0.00"]),
+        ("2080501", "行政单位离退休", ["1778.21", "1778.21", "0.00"]),
+    ]
+    table = make_table("t1", "2026年度一般公共预算拨款支出预算表", ["", "", ""], rows)
+    for c in table.columns:
+        c.header = ""
+    assert header_rows_fields(table, load_schema()) == {2: "total", 3: "basic_expenditure", 4: "project_expenditure"}
+    doc = annotate_and_validate(document_of(table), ValidationOptions(narrative=False))
+    assert [(r["row"], r["col"], r["corrected_text"]) for r in doc.validation.repairs] == [(3, 3, "0.00")]
+    # a first row with amounts is body, not header: nothing is read from it
+    assert header_rows_fields(make_table("t2", "x", ["", "", ""], rows[2:]), load_schema()) == {}

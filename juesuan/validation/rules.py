@@ -184,9 +184,8 @@ def is_numbering_row(row: Row) -> bool:
 def _misread_numbering(texts: Sequence[str]) -> bool:
     """栏次 1 2 3 千 5 6 on a fax copy (4 read 千, 1 read 1十): at least four cells hold their own column number
     (the same offset from their position), the cells between are at most two characters with no point (no amount)."""
-    offsets = {i - int(t) for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t)}
-    hits = sum(1 for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t) and i - int(t) in offsets)
-    if len(offsets) != 1 or hits < 4:
+    offsets = [i - int(t) for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t)]
+    if len(offsets) < 4 or len(set(offsets)) != 1:
         return False
     return all(len(t) <= 2 and "." not in t for t in texts if t and not re.fullmatch(r"\d{1,2}", t))
 

@@ -134,12 +134,13 @@ class Schema:
 
 # A fax copy misreads one character in four (在业收入, 共他收入, 上单结余、结转, 国有日本始营预算拔款收入): below the
 # 0.8 of a close match, a header of 4+ characters is still read as the alias it is 0.75 close to, when no alias of
-# another field comes within SLIP_MARGIN of it (其他支出 is as close to 其他收入 as to nothing: not read).
+# another field comes within SLIP_MARGIN of it (经营收出 is as close to 经营收入 as to 经营支出: not read).
 SLIP_CUTOFF = 0.75
 SLIP_MARGIN = 0.1
 
 
 def _one_slip_field(header: str, table: dict[str, str]) -> str | None:
+    """The field of the alias a 4+ character header is one slip from, when no other field's alias is as close."""
     if len(header) < 4:
         return None
     scored = sorted(

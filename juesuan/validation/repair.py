@@ -10,6 +10,7 @@ more failing identities than any rival, or at least ``repair_min_ratio`` times a
 When no single edit fits, two likely digit confusions in two cells of one failing identity are tried together
 (a fax copy that loses the hairline of every 4 misreads more than one cell of a column); the pair must make every
 identity of both cells hold exactly and be clearly likelier than any other pair (``_pair_repair``).
+In a column that is otherwise all zeros an edit back to 0.00 is the likelier one (a fax copy reads 0.00 as 0.30).
 Provenance goes to ``Cell.repair`` and ``Validation.repairs``.
 """
 
@@ -230,10 +231,10 @@ def _format_like(original: str, value: Decimal, edit_text: str) -> str:
 
 ELSEWHERE_BOOST = 4.0
 ODD_PLACES = 0.2
+ROUNDING_MIN_WEIGHT = 0.3  # a repair inside rounding takes only well-known confusions (see repair_table)
 # A column of zeros (the 政府性基金 / 事业收入 columns of most departments) with one small number in it: on a fax copy
 # that number is a misread 0.00 (0.30, 0.90, 9.00: 28 of the 138 single-digit misreads of runs/eval-wide-s5/fax),
 # so an edit back to zero is likelier than one that bends a number in a neighbouring column to fit it.
-ROUNDING_MIN_WEIGHT = 0.3
 ZERO_COLUMN_BOOST = 4.0
 ZERO_COLUMN_MIN = 3
 

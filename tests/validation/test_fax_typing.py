@@ -175,3 +175,19 @@ def test_header_lines_left_in_the_body_name_the_columns() -> None:
     assert [(r["row"], r["col"], r["corrected_text"]) for r in doc.validation.repairs] == [(3, 3, "0.00")]
     # a first row with amounts is body, not header: nothing is read from it
     assert header_rows_fields(make_table("t2", "x", ["", "", ""], rows[2:]), load_schema()) == {}
+
+
+def test_a_surely_typed_table_under_a_unit_line_counts_as_present() -> None:
+    """Completeness: a title without 表 was taken for a chart or a paragraph, so the table typed from its header
+    (编制单位：XX局 caught as its title on a scan) was reported missing once it was typed (gov-office 2025 单位预算)."""
+    from juesuan.validation.completeness import _not_a_table
+
+    table = _income(GARBLED).model_copy(
+        update={"title": "编制单位：上海市普陀区人民政府办公室", "type": "budget.income", "type_confidence": 0.95}
+    )
+    assert not _not_a_table(table, typed=True)
+    assert _not_a_table(table)  # the other checks (目录 order, empty-table notes) keep the old reading
+    unsure = table.model_copy(update={"type_confidence": 0.6})
+    assert _not_a_table(unsure, typed=True)
+    chart = table.model_copy(update={"title": "图2：一般公共预算支出比重图"})
+    assert _not_a_table(chart, typed=True)

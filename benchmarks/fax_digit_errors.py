@@ -44,7 +44,12 @@ def _document(run: Path, doc: str, page: int) -> Path | None:
 
 
 def _undo_repairs(d: Document) -> Document:
+    """The document as validation received it: repairs undone, and the table types and column fields that
+    validation itself decides cleared (so a typing change is measured too)."""
     for t in d.tables:
+        t.type = t.type_confidence = None
+        for col in t.columns:
+            col.field = None
         for r in t.rows:
             for x in r.cells:
                 if x.repair is not None:
@@ -83,6 +88,7 @@ def counts(run: Path) -> None:
         if key not in tables:
             path = _document(run, *key)
             doc = Document.load(path) if path else None
+            doc = _undo_repairs(doc) if doc else None
             tables[key] = {t.id: t for t in annotate_tables(doc.tables, schema, classifier)} if doc else {}
         table = tables[key].get(c["table_id"].split(":")[1])
         if table is None:
@@ -133,7 +139,12 @@ def revalidate(run: Path) -> None:
                 located.append((c, t.id, c["row"], hit[0]))
             else:
                 tally["not located"] += 1
+        tally["errors before"] += sum(v.severity == "error" for v in (d.validation.violations if d.validation else []))
         again = annotate_and_validate(_undo_repairs(d))
+        tally["errors after"] += sum(
+            v.severity == "error" for v in (again.validation.violations if again.validation else [])
+        )
+        tally["repairs after"] += len(again.validation.repairs) if again.validation else 0
         index = {(t.id, r.index, x.col): x for t in again.tables for r in t.rows for x in r.cells}
         for c, tid, row, col in located:
             x = index[(tid, row, col)]

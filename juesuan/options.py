@@ -171,8 +171,9 @@ class ValidationOptions(_Options):
     ocr_uncertainty: bool = Field(
         True, description="an error whose cells or sentence OCR read unsurely becomes an ocr_uncertain warning"
     )
-    # 3 → 6: a fax table loses several 4s at once, and a pair repair spends two (eval-wide-final/fax, re-validated)
-    repair_max_cells: int = Field(6, ge=0, le=20, description="most cells repaired per table (a pair counts two)")
+    # 3 → 6: a fax table loses several 4s at once, and a pair repair spends two (eval-wide-final/fax, re-validated);
+    # 6 → 12: a typed fax table also misreads its columns of zeros (0.30, 0.90), each one repair (eval-wide-s5/fax)
+    repair_max_cells: int = Field(12, ge=0, le=20, description="most cells repaired per table (a pair counts two)")
     repair_rounding: bool = Field(
         True, description="also undo a last-digit slip hidden in rounding when one edit makes 2+ identities exact"
     )

@@ -76,6 +76,12 @@ _NEGATIVES = [
     "项目概况 立项依据 实施主体 实施方案",
     "预算单位构成 单位名称 单位性质",
     "车辆 台套 资产总额",
+    # the running heading printed above every table of some documents (无锡市教育局2026年度部门预算公开): it names
+    # the document, not the table, and a headerless continuation page has nothing else to classify
+    "XX局部门预算公开",
+    "XX局部门决算公开",
+    "XX中心单位预算",
+    "XX办公室部门决算",
 ]
 
 
@@ -175,6 +181,17 @@ def load_bundle(path: Path) -> dict[str, Any]:
     return bundle
 
 
+def _twin(type_id: str) -> str:
+    """final.income ↔ budget.income: the same table kind in the other family (absent for most 绩效 forms)."""
+    family, _, kind = type_id.partition(".")
+    return {"final": "budget", "budget": "final"}.get(family, family) + "." + kind
+
+
+def _in_family(type_id: str, family: str | None) -> bool:
+    """A type a document of ``family`` can hold: its own family's, and 绩效 forms (both kinds print them)."""
+    return family is None or type_id.split(".", 1)[0] in (family, "perf")
+
+
 class TableTypeClassifier:
     """Rules first (an alias inside the title is unambiguous), then the model; below ``min_probability`` → None."""
 
@@ -198,7 +215,11 @@ class TableTypeClassifier:
             )
         return train(self.schema)
 
-    def predict(self, title: str | None, header: str = "") -> TypePrediction:
+    def predict(self, title: str | None, header: str = "", family: str | None = None) -> TypePrediction:
+        """``family`` (final or budget, from the document's cover) keeps the model to that family's types and the
+        绩效 forms, each scored with its twin of the other family (budget.income with final.income): a header alone
+        (the title lost or misread on a copy) tells 一般公共预算基本支出 of a 预算 from that of a 决算 no better than a
+        coin (0.45 vs 0.45), and the two halves would each stay below ``min_probability``."""
         title = title or ""
         if title:
             rule = self.schema.match_title(title)
@@ -209,23 +230,38 @@ class TableTypeClassifier:
             return TypePrediction(None, 0.0, "none")
         if self._model is None:
             self._model = self._load()
-        # title + header, and header alone: a part heading caught as the title (XX局2024年度部门决算表) misleads
-        texts = [_prep(text)] + ([_prep(header)] if title and normalize_text(header) else [])
+        # title + header, and header alone: a part heading caught as the title (XX局2024年度部门决算表) misleads.
+        # Each is cleaned on its own: a unit line caught as the title (编制单位：XX局) would otherwise take the
+        # whole header with it when the unit remark (单位：… to the end) is cut, and leave only 编制 to classify.
+        joined = _prep(title) + _prep(header) if title else _prep(text)
+        texts = [joined] + ([_prep(header)] if title and normalize_text(header) else [])
         probas = self._model.predict_proba(texts)
         classes = list(self._model.classes_)
         other = classes.index(OTHER) if OTHER in classes else -1
-        scored = [(float(pr[i]), classes[i]) for pr in probas for i in range(len(classes)) if i != other]
-        p, label = max(scored)
-        if p < self.min_probability and other >= 0 and float(probas[0][other]) >= self.min_probability:
-            label, p = OTHER, float(probas[0][other])
+        index = {str(c): i for i, c in enumerate(classes)}
+        allowed = [i for i in range(len(classes)) if i != other and _in_family(str(classes[i]), family)]
+        scored: list[tuple[float, str]] = []
+        for pr in probas:
+            for i in allowed:
+                twin = index.get(_twin(str(classes[i]))) if family else None
+                # the same table kind in the other family is evidence for this one: the header cannot tell them apart
+                scored.append((float(pr[i]) + (float(pr[twin]) if twin not in (None, i) else 0.0), str(classes[i])))
+        other_p = [float(pr[other]) if other >= 0 else 0.0 for pr in probas]
+        p, label = max(scored) if scored else (0.0, OTHER)
+        if family and p < self.min_probability:
+            # no type of the family fits (a 决算's 项目支出 table read as budget.project has no final twin): the
+            # family is a preference, not a restriction, so the model's own first choice stands as before
+            p, label = max((float(pr[i]), str(classes[i])) for pr in probas for i in range(len(classes)) if i != other)
+        if p < self.min_probability and other >= 0 and other_p[0] >= self.min_probability:
+            label, p = OTHER, other_p[0]
         if label != OTHER and p >= self.min_probability:
             return TypePrediction(label, p, "model")
-        fuzzy = self._fuzzy(title)
+        fuzzy = self._fuzzy(title, family) or (self._fuzzy(title) if family else None)
         if fuzzy is not None:
             return fuzzy
         return TypePrediction(None, p if label != OTHER else 1.0 - p, "model")
 
-    def _fuzzy(self, title: str) -> TypePrediction | None:
+    def _fuzzy(self, title: str, family: str | None = None) -> TypePrediction | None:
         """Closest alias by edit similarity (≥ 0.8): several garbled characters can sink the n-gram model."""
         import difflib
 
@@ -234,6 +270,8 @@ class TableTypeClassifier:
             return None
         best: tuple[float, str] | None = None
         for tt in self.schema.types:
+            if not _in_family(tt.id, family):
+                continue
             for alias in (*tt.aliases, tt.name_zh):
                 r = difflib.SequenceMatcher(None, t, normalize_title(alias)).ratio()
                 if best is None or r > best[0]:

@@ -32,6 +32,9 @@ from juesuan.validation.rules import (
     build_rules,
     column_field,
     evaluate,
+    garbled_kuan_column,
+    garbled_total_columns,
+    header_rows_fields,
     load_identities,
     row_codes,
 )
@@ -42,20 +45,33 @@ log = logging.getLogger(__name__)
 
 
 def annotate_tables(
-    tables: Sequence[Table], schema: Schema, classifier: TableTypeClassifier, retype: bool = False
+    tables: Sequence[Table],
+    schema: Schema,
+    classifier: TableTypeClassifier,
+    retype: bool = False,
+    family: str | None = None,
 ) -> list[Table]:
-    """Fill Table.type/type_confidence (unless already set) and Column.field; copies, input untouched."""
+    """Fill Table.type/type_confidence (unless already set) and Column.field; copies, input untouched.
+    ``family`` (final/budget: the document is a 决算 or a 预算) narrows the types a table can take."""
     out = []
     for table in tables:
         # a new table with new columns (the two things set here); rows are shared, never mutated (repair copies)
         t = table.model_copy(update={"columns": [c.model_copy() for c in table.columns]})
         if t.type is None or retype:
             header = " ".join(c.header for c in t.columns)
-            pred = classifier.predict(t.title, header)
+            pred = classifier.predict(t.title, header, family=family)
             t.type, t.type_confidence = pred.type_id, round(pred.probability, 4)
         for c in t.columns:
             if c.field is None:
                 c.field = column_field(c.header, schema)
+        for col, field in header_rows_fields(t, schema).items():
+            next(c for c in t.columns if c.index == col).field = field
+        kuan = garbled_kuan_column(t)
+        if kuan is not None:
+            next(c for c in t.columns if c.index == kuan).field = "code_kuan"
+        if any(c.field is None and c.header.strip() for c in t.columns):
+            for col in garbled_total_columns(TableView.build(t, schema)):
+                next(c for c in t.columns if c.index == col).field = "total"
         out.append(t)
     return out
 
@@ -233,6 +249,9 @@ def document_values(tables: Sequence[Table], blocks: Sequence[dict[str, Any]]) -
     return counts
 
 
+_FAMILY = {"决算": "final", "预算": "budget"}
+
+
 def _toc_classifier(classifier: TableTypeClassifier) -> Callable[[str], str | None]:
     """A 目录 entry's type when the classifier is sure of it (probability ≥ 0.5)."""
 
@@ -251,7 +270,7 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
     schema = load_schema()
     config = load_identities()
     classifier = TableTypeClassifier(schema)
-    tables = annotate_tables(doc.tables, schema, classifier)
+    tables = annotate_tables(doc.tables, schema, classifier, family=_FAMILY.get(report_kind(doc)[0] or ""))
     violations: list[Violation] = []
     repairs: list[dict[str, object]] = []
     checks = 0

@@ -181,10 +181,19 @@ def _out_of_order(toc: Sequence[tuple[int, str, str]], tables: Sequence[Table]) 
     return None
 
 
-def _not_a_table(table: Table) -> bool:
-    """A chart or a paragraph the extractor took for a table title (图2…比重图, …万元，占95.7%)."""
+SURELY_TYPED = 0.9
+
+
+def _not_a_table(table: Table, typed: bool = False) -> bool:
+    """A chart or a paragraph the extractor took for a table title (图2…比重图, …万元，占95.7%). With ``typed``
+    (is the required table there?) a title without 表 is no evidence where the classifier is sure of the table from
+    its header: a unit line (编制单位：XX局) or a title cut short (…收支预算总) read as the title of a real table."""
     title = normalize_text(table.title or "")
-    return bool(title) and (not re.search(r"表", title) or bool(re.search(r"图$|万元|%", title)))
+    if not title:
+        return False
+    if typed and table.type and (table.type_confidence or 0.0) >= SURELY_TYPED:
+        return bool(re.search(r"图$|万元|%", normalize_title(title)))
+    return not re.search(r"表", title) or bool(re.search(r"图$|万元|%", title))
 
 
 def _kind(table: Table) -> str | None:
@@ -323,7 +332,7 @@ def check(
     # a 预算 table the classifier typed final.* (or the reverse) still is that table: compare by the type's suffix
     present: dict[str, Table] = {}
     for t in tables:
-        if _not_a_table(t):
+        if _not_a_table(t, typed=True):
             continue  # 图2 …支出比重图 typed as a table: a chart does not stand in for the table
         for kind in (_keyed(normalize_title(t.title or "")), t.type and _suffix(t.type)):
             if kind and kind not in present and not (t.type or "").startswith("perf."):

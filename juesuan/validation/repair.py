@@ -10,6 +10,7 @@ more failing identities than any rival, or at least ``repair_min_ratio`` times a
 When no single edit fits, two likely digit confusions in two cells of one failing identity are tried together
 (a fax copy that loses the hairline of every 4 misreads more than one cell of a column); the pair must make every
 identity of both cells hold exactly and be clearly likelier than any other pair (``_pair_repair``).
+In a column that is otherwise all zeros an edit back to 0.00 is the likelier one (a fax copy reads 0.00 as 0.30).
 Provenance goes to ``Cell.repair`` and ``Validation.repairs``.
 """
 
@@ -47,6 +48,7 @@ _PAIRS = {
     ("0", "3"): 0.15,
     ("7", "9"): 0.15,
     ("1", "2"): 0.15,
+    ("0", "2"): 0.15,  # 0.00 read 0.20 on 1-bit fax copies (runs/eval-wide-s5/fax: 2 of 28 misread zeros)
 }
 CONFUSION: dict[tuple[str, str], float] = {**_PAIRS, **{(b, a): w for (a, b), w in _PAIRS.items()}}
 OTHER_SUB = 0.05
@@ -255,6 +257,32 @@ def _format_like(original: str, value: Decimal, edit_text: str) -> str:
 
 ELSEWHERE_BOOST = 4.0
 ODD_PLACES = 0.2
+ROUNDING_MIN_WEIGHT = 0.3  # a repair inside rounding takes only well-known confusions (see repair_table)
+# A column of zeros (the 政府性基金 / 事业收入 columns of most departments) with one small number in it: on a fax copy
+# that number is a misread 0.00 (0.30, 0.90, 9.00: 28 of the 138 single-digit misreads of runs/eval-wide-s5/fax),
+# so an edit back to zero is likelier than one that bends a number in a neighbouring column to fit it.
+ZERO_COLUMN_BOOST = 4.0
+ZERO_COLUMN_MIN = 3
+
+
+def _zero_columns(values: Mapping[CellRef, Decimal | None]) -> dict[int, tuple[int, int]]:
+    """Per column: (cells with a value, cells with a non-zero value)."""
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for ref, v in values.items():
+        if v is not None:
+            out[ref.col][0] += 1
+            out[ref.col][1] += bool(v)
+    return {c: (n, nz) for c, (n, nz) in out.items()}
+
+
+def _zero_boost(ref: CellRef, value: Decimal, columns: Mapping[int, tuple[int, int]], current: Decimal | None) -> float:
+    """ZERO_COLUMN_BOOST for an edit to zero of a cell whose column is otherwise all zeros (≥ ZERO_COLUMN_MIN)."""
+    if value != 0:
+        return 1.0
+    n, nonzero = columns.get(ref.col, (0, 0))
+    if current is not None:
+        n, nonzero = n - 1, nonzero - bool(current)
+    return ZERO_COLUMN_BOOST if n >= ZERO_COLUMN_MIN and nonzero == 0 else 1.0
 
 
 def repair_table(
@@ -310,9 +338,14 @@ def repair_table(
             accept = ("ok", "skip")
         else:
             break
+        # inside rounding only a well-known confusion is evidence: a 合计-row cell sits in its row's and its
+        # column's identities, so a rounding difference there shows in both and 2,536.91 → 2,536.92 (1↔2) fits
+        # them all (yantai audit 2026 p.15, scan, once its 人员支出/公用支出 columns were named)
+        min_weight = ROUNDING_MIN_WEIGHT if accept == ("ok", "skip") else 0.0
         if not suspects:
             break
         candidates: list[Candidate] = []
+        columns = _zero_columns(values)
         for ref in suspects:
             cell = table.rows[ref.pos].cell(ref.col)
             if cell is None or not (cell.text or "").strip():
@@ -324,6 +357,8 @@ def repair_table(
             touching = by_cell[ref]
             edits: dict[Decimal, Edit] = {}
             for edit in single_edits(cell.text, typical):
+                if edit.weight < min_weight:
+                    continue
                 if edit.value != values.get(ref) and (
                     edit.value not in edits or edit.weight > edits[edit.value].weight
                 ):
@@ -354,11 +389,12 @@ def repair_table(
                     if values.get(c) is not None and abs(values[c] or 0) == abs(edit.value)
                 )
                 seen_elsewhere = ELSEWHERE_BOOST if known.get(abs(edit.value), 0) > inside else 1.0
+                zero = _zero_boost(ref, edit.value, columns, values.get(ref))
                 candidates.append(
                     Candidate(
                         ref,
                         edit,
-                        edit.weight * conf_factor * seen_elsewhere * exactness,
+                        edit.weight * conf_factor * seen_elsewhere * exactness * zero,
                         tuple(e for e in touching if status[e] in ("fail", "rounding")),
                     )
                 )
@@ -439,6 +475,7 @@ def _pair_repair(
     other identity of both cells hold; applied only when that pair is ``repair_min_ratio`` times likelier than
     every other pair that fixes the same identity (on a one-column table several pairs often fit: then nothing)."""
     edits: dict[CellRef, list[Edit]] = {}
+    columns = _zero_columns(values)
     for ref in suspects:
         cell = table.rows[ref.pos].cell(ref.col)
         if cell is None or cell.source == "human" or ref in unreadable or values.get(ref) is None:
@@ -485,6 +522,7 @@ def _pair_repair(
                     for ref, e in ((a, ea), (b, eb)):
                         cell = table.rows[ref.pos].cell(ref.col)
                         score *= e.weight * (1.0 + 2.0 * (1.0 - float(cell.confidence if cell else 1.0)))
+                        score *= _zero_boost(ref, e.value, columns, values.get(ref))
                     found.append((score, Candidate(a, ea, score, fixed), Candidate(b, eb, score, fixed)))
         if not found:
             continue

@@ -172,13 +172,22 @@ def is_numbering_row(row: Row) -> bool:
     if any(t in ("栏次", "行次") for t in texts) or normalize_text(row.name or "") == "栏次":
         return True
     marks = [t for t in texts if t and not re.fullmatch(r"\d{1,2}", t)]
-    if any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
-        return False  # a label or an amount: a real row
     nums = [t for t in texts if re.fullmatch(r"\d{1,2}", t)]
-    if len(nums) < 3:
+    if not any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
+        if len(nums) < 3:
+            return False
+        ints = [int(t) for t in nums]
+        return all(b == a + 1 for a, b in itertools.pairwise(ints))
+    return _misread_numbering(texts)
+
+
+def _misread_numbering(texts: Sequence[str]) -> bool:
+    """栏次 1 2 3 千 5 6 on a fax copy (4 read 千, 1 read 1十): at least four cells hold their own column number
+    (the same offset from their position), the cells between are at most two characters with no point (no amount)."""
+    offsets = [i - int(t) for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t)]
+    if len(offsets) < 4 or len(set(offsets)) != 1:
         return False
-    ints = [int(t) for t in nums]
-    return all(b == a + 1 for a, b in itertools.pairwise(ints))
+    return all(len(t) <= 2 and "." not in t for t in texts if t and not re.fullmatch(r"\d{1,2}", t))
 
 
 def _places(text: str) -> int:
@@ -237,6 +246,84 @@ def column_field(header: str, schema: Schema) -> str | None:
         # 类/款/项 under 科目编码 are handled by their own segment; other unknown leaves stay None
         return None
     return last
+
+
+HEADER_ROWS_MAX = 2
+
+
+def header_rows_fields(table: Table, schema: Schema) -> dict[int, str]:
+    """Fields of unnamed columns read from header lines the extractor left at the top of the body (quanzhou police
+    2026 on a fax copy: ``科目编码 科貝名称 小计 其中`` then ``基本支出 项目支出`` as rows, its column headers empty):
+    the leading rows (at most HEADER_ROWS_MAX) that carry no amount, of which one names an amount or total column."""
+    lines: list[Row] = []
+    for row in table.rows[:HEADER_ROWS_MAX]:
+        texts = [normalize(c.text or "") for c in row.cells]
+        if any(re.search(r"\d[.,]\d|\d{3}", t) for t in texts):
+            break  # an amount or a code: the body has begun
+        lines.append(row)
+    if not lines:
+        return {}
+    out: dict[int, str] = {}
+    for c in table.columns:
+        if c.field is not None or schema.canonical_field(c.header or "") is not None:
+            continue
+        words = [normalize_text(cell.text) for r in lines if (cell := r.cell(c.index)) and normalize_text(cell.text)]
+        field = column_field("/".join(words), schema) if words else None
+        if field is not None and schema.role(field) in ("amount", "total"):
+            out[c.index] = field
+    return out if any(schema.role(f) == "total" for f in out.values()) or len(out) >= 2 else {}
+
+
+def garbled_kuan_column(table: Table) -> int | None:
+    """The 款 column whose one-character header OCR misread (款 read 紫): the one unnamed column between the 类 and
+    the 项 columns. 类/款/项 are matched exactly (one character has no near miss), so their order names it."""
+    fields = {c.index: c.field for c in table.columns}
+    lei = [i for i, f in fields.items() if f == "code_lei"]
+    xiang = [i for i, f in fields.items() if f == "code_xiang"]
+    if len(lei) != 1 or len(xiang) != 1 or "code_kuan" in fields.values():
+        return None
+    between = [i for i in fields if lei[0] < i < xiang[0]]
+    return between[0] if len(between) == 1 and fields[between[0]] is None else None
+
+
+TOTAL_AGREE_ROWS = 3
+TOTAL_AGREE_SHARE = 0.4
+
+
+def garbled_total_columns(view: TableView) -> list[int]:
+    """Amount columns whose header OCR garbled past reading (合计 read ``dil``, 小计 read ``小i计``) that are their
+    group's total: the first amount column of a header group with no total column, beside at least two named amount
+    columns, and equal to their sum (within rounding) on at least three rows and 40% of the rows that carry a number
+    (a fax copy misreads many of the parts too). Tables print 合计 before its parts; where the header is lost, the
+    numbers say which column it is."""
+    out: list[int] = []
+    schema = view.schema
+    by_group: dict[str, list[int]] = {}
+    for col in view.amount_cols:
+        by_group.setdefault(view.groups.get(col, ""), []).append(col)
+    headers = {c.index: normalize_text(c.header) for c in view.table.columns}
+    per = Decimal("0.005")
+    for cols in by_group.values():
+        cand, others = cols[0], cols[1:]
+        if view.fields.get(cand) is not None or not headers.get(cand) or len(others) < 2:
+            continue
+        if any(schema.role(view.fields.get(c)) != "amount" for c in others):
+            continue  # a named total already, or another unnamed column: not this rule's case
+        agree = informative = 0
+        for pos in range(len(view.table.rows)):
+            target = view.values.get(CellRef(pos, cand))
+            terms = [view.values.get(CellRef(pos, c)) for c in others]
+            if target is None or not (target or any(terms)):
+                continue
+            informative += 1
+            places = [view.places.get(CellRef(pos, c), 2) for c in (cand, *others)]
+            if abs(target - sum((t or Decimal(0) for t in terms), Decimal(0))) <= tolerance(
+                [target, *terms], places, per
+            ):
+                agree += 1
+        if agree >= TOTAL_AGREE_ROWS and agree >= TOTAL_AGREE_SHARE * informative:
+            out.append(cand)
+    return out
 
 
 # ---------------------------------------------------------------- identity kinds

@@ -77,7 +77,8 @@ def test_type_classifier_run_is_tracked_registered_and_gated(
     refused = promote_type_classifier(worse["version"], real_dir=real_dir)
     assert not refused.promoted and refused.champion == "1"
     assert refused.champion_f1 == pytest.approx(metrics["gate_score"])
-    assert "| generated (n=2320) | macro_f1 |" in refused.table
+    n = (len(load_schema().types) + 1) * table_type.EVAL_PER_TYPE  # each type and the negatives
+    assert f"| generated (n={n}) | macro_f1 |" in refused.table
     assert client.get_model_version_by_alias(name, tracking.CHAMPION).version == 1
 
     again = table_type.train_tracked(per_type=30, tracking_dir=store, real_dir=real_dir)  # same data, same seed

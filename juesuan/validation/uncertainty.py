@@ -418,8 +418,8 @@ def faded_identity_doubt(
     if v.rule not in SUM_RULES or v.found is None or v.expected is None or v.target is None:
         return None
     found, expected = Decimal(str(v.found)), Decimal(str(v.expected))
-    tol = Decimal("0.005") * max(1, len(read))  # the rules' rounding allowance per term
-    options: list[tuple[int, Decimal, tuple[Table, Row, int], tuple[Decimal, str, str, str]]] = []
+    tol = Decimal("0.005") * min(max(1, len(read)), 10)  # the rules' rounding allowance per term, capped
+    options: list[tuple[int, Decimal, tuple[str, str], Cell, tuple[Decimal, str, str, str]]] = []
     for i, (table, row, col) in enumerate(read):
         cell = row.cell(col)
         if cell is None or cell.page not in degraded or cell.source == "human":
@@ -428,26 +428,27 @@ def faded_identity_doubt(
         if value is None:
             continue
         sign = -1 if (row.index, col) == (v.target.row, v.target.col) else 1  # of Σ terms − target
+        where = _cell_name(table, row, col)
         for edit in faded_edits(cell.text or ""):
-            options.append((i, sign * (edit[0] - value), (table, row, col), edit))
+            options.append((i, sign * (edit[0] - value), where, cell, edit))
     gap = expected - found  # Σ terms − target as read; the edits must close it
-    fits = [[o] for o in options if abs(gap + o[1]) <= tol]
-    fits += [[a, b] for k, a in enumerate(options) for b in options[k + 1 :] if a[0] != b[0] and abs(gap + a[1] + b[1]) <= tol]
+    fits = [[o] for o in options if abs(gap + o[1]) <= tol]  # one cell first, then two
+    fits += [
+        [a, b]
+        for k, a in enumerate(options)
+        for b in options[k + 1 :]
+        if a[0] != b[0] and abs(gap + a[1] + b[1]) <= tol
+    ]
     if not fits:
         return None
     parts_zh, parts_en = [], []
-    for _, _, (table, row, col), (_, edited, printed, got) in fits[0]:
-        cell = row.cell(col)
-        where_zh, where_en = _cell_name(table, row, col)
-        dpi_zh, dpi_en = _dpi_words(degraded[cell.page])  # type: ignore[union-attr]
-        parts_zh.append(f"{where_zh}“{cell.text}”（{dpi_zh}，印刷的{printed}常被读作{got}，读作 {edited}）")  # type: ignore[union-attr]
-        parts_en.append(f"'{cell.text}' ({where_en}) on {dpi_en}, where a printed {printed} is often read {got}: as {edited}")  # type: ignore[union-attr]
-    return Doubt(
-        "、".join(parts_zh),
-        "; ".join(parts_en),
-        "则等式成立",
-        "the identity holds",
-    )
+    for _, _, where, cell, (_, edited, printed, got) in fits[0]:
+        dpi_zh, dpi_en = _dpi_words(degraded[cell.page])
+        parts_zh.append(f"{where[0]}“{cell.text}”（{dpi_zh}，印刷的{printed}常被读作{got}，读作 {edited}）")
+        parts_en.append(
+            f"'{cell.text}' ({where[1]}) on {dpi_en}, where a printed {printed} is often read {got}: as {edited}"
+        )
+    return Doubt("、".join(parts_zh), "; ".join(parts_en), "则等式成立", "the identity holds")
 
 
 def faded_code_doubt(v: Violation, tables: dict[str, Table], degraded: dict[int, int]) -> Doubt | None:
@@ -476,7 +477,8 @@ def faded_code_doubt(v: Violation, tables: dict[str, Table], degraded: dict[int,
                     return Doubt(
                         f"{table.id} 第{row.index + 1}行编码“{read_code}”",
                         f"{table.id} row {row.index + 1} code '{read_code}'",
-                        f"在{dpi_zh}上，印刷的{printed}常被读作{ch}；读作 {fixed} 即为 {code} 的下级科目，本求和漏算了它",
+                        f"在{dpi_zh}上，印刷的{printed}常被读作{ch}；"
+                        f"读作 {fixed} 即为 {code} 的下级科目，本求和漏算了它",
                         f"on {dpi_en}, where a printed {printed} is often read {ch}: as {fixed} it is a sub-item of "
                         f"{code} that this sum misses",
                     )

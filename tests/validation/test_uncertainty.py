@@ -263,3 +263,127 @@ def test_change_sentence_no_single_slip_explains_stays_an_error() -> None:
     errors, uncertain = _errors(_doc(text_layer=False, blocks=wrong))
     assert "narrative_change" in {v.rule for v in errors}
     assert not any(v.rule.startswith("narrative_") for v in uncertain)
+
+
+# ---- degraded pages (a 150 dpi 1-bit fax copy loses strokes: a printed 4 read 1 at confidence ~0.99) ----------
+
+
+def _at_dpi(doc: Document, dpi: int) -> Document:
+    doc.pages = [p.model_copy(update={"dpi": dpi}) for p in doc.pages]
+    return doc
+
+
+def test_faded_glyph_on_a_degraded_page_is_uncertain_but_not_on_a_200_dpi_scan() -> None:
+    """行政单位离退休 84.65 read 81.65 at 0.99 (the 4 lost its bar): 20805 = Σ项 and the row's 合计 = 基本 fail.
+    On a 150 dpi page a 4 read 1 explains both and the message names the cell, the dpi and the reading; on a
+    200 dpi scan the same reading stays the document's error (tests/io plant such errors into OCR extractions)."""
+    faded = ("2080501", 2, "81.65")
+    errors, uncertain = _errors(_at_dpi(_doc(_gbe(confidence=0.99, slip=faded), text_layer=False), 150))
+    assert errors == [] and {v.rule for v in uncertain} >= {"hierarchy"}
+    assert all("81.65" in v.ocr_uncertain and "150 dpi" in v.ocr_uncertain for v in uncertain)
+    assert all("4 is often read 1" in v.ocr_uncertain and "84.65" in v.ocr_uncertain for v in uncertain)
+    assert all("150 dpi" in v.message_zh for v in uncertain)
+    errors, uncertain = _errors(_at_dpi(_doc(_gbe(confidence=0.99, slip=faded), text_layer=False), 200))
+    assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []
+    # a text layer never has degraded pages, whatever dpi it was rendered at
+    errors, uncertain = _errors(_at_dpi(_doc(_gbe(slip=faded), text_layer=True), 150))
+    assert errors and uncertain == []
+
+
+def test_slip_that_no_faded_glyph_explains_stays_an_error_on_a_degraded_page() -> None:
+    """84.65 read 89.65: a 9 for a 4 is no stroke a fax loses (FADED), so the sum's failure is the document's."""
+    errors, uncertain = _errors(
+        _at_dpi(_doc(_gbe(confidence=0.99, slip=("2080501", 2, "89.65")), text_layer=False), 150)
+    )
+    assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []
+
+
+def test_two_faded_cells_of_one_identity() -> None:
+    """commerce 2025 p. 14 under `fax`: 31,364,000.00 printed in both columns, read 31,361,000.00 (4→1) and
+    31,354,000.00 (6→5): one faded glyph undone in each cell makes the row hold."""
+    table = _gbe(confidence=0.99, slip=None)
+    table.type, table.type_confidence = "final.general_budget_expenditure", 0.99  # typed: no table doubt first
+    row = next(r for r in table.rows if r.code == "2080501")
+    for col, text in ((2, "81.65"), (3, "84.55")):  # printed 84.65 in both
+        cell = row.cell(col)
+        assert cell is not None
+        cell.text, cell.value = text, float(text)
+    v = Violation.model_validate(
+        {
+            "rule": "column_total",
+            "table": "t5",
+            "cells": [[row.index, 2], [row.index, 3]],
+            "target": {"row": row.index, "col": 2},
+            "found": 81.65,
+            "expected": 84.55,
+            "severity": "error",
+            "page": 3,
+        }
+    )
+    doc = _at_dpi(_doc(table, text_layer=False), 150)
+    (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+    assert out.severity == "warning" and "81.65" in out.ocr_uncertain and "84.55" in out.ocr_uncertain
+    (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, degraded_dpi=150)  # 150 is not below 150: not degraded
+    assert out.severity == "error"
+
+
+def test_faded_code_takes_a_row_out_of_its_parent_sum() -> None:
+    """jiangsu high-court 2019 p. 10 under `fax`: 2080506 read 2030506 (an 8 lost its left loops), so 20805's
+    sub-items miss that row. On a degraded page the misread code is named; on a 200 dpi scan it is an error."""
+
+    def doc_at(dpi: int) -> Document:
+        table = _gbe(confidence=0.99, slip=None)
+        row = next(r for r in table.rows if r.code == "2080506")
+        row.code = "2030506"
+        row.cells[0].text = "2030506"
+        return _at_dpi(_doc(table, text_layer=False), dpi)
+
+    errors, uncertain = _errors(doc_at(150))
+    hierarchy = [v for v in uncertain if v.rule == "hierarchy"]
+    assert hierarchy and not [v for v in errors if v.rule == "hierarchy"]
+    assert any("2030506" in v.ocr_uncertain and "2080506" in v.ocr_uncertain for v in hierarchy)
+    errors, uncertain = _errors(doc_at(200))
+    assert [v for v in errors if v.rule == "hierarchy"] and not [v for v in uncertain if v.rule == "hierarchy"]
+
+
+def test_year_of_a_garbled_title_on_a_degraded_page() -> None:
+    """fuzhou devzone 2026 p. 10 under `fax`: a title read “2020年成又出顶昇总衣” at 0.81: one glyph (6→0) from the
+    reporting year, read unsurely on a 150 dpi page. A confident reading, a 200 dpi page, or a year two glyphs
+    away stays an error."""
+    title = "2020年成又出顶昇总衣"
+
+    def run(text: str, conf: float, dpi: int) -> str:
+        doc = _at_dpi(_doc(text_layer=False, blocks=[TextBlock(page=9, text=text, spans=[(0, len(text), conf)])]), dpi)
+        v = Violation(rule="year_title", table="t4", text=text, page=9, severity="error", message_en="year")
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, year=(2026, "cover"))
+        return out.severity
+
+    assert run(title, 0.81, 150) == "warning"
+    assert run(title, 0.97, 150) == "error"
+    assert run(title, 0.81, 200) == "error"
+    assert run("2012年成又出顶昇总衣", 0.81, 150) == "error"
+
+
+CHANGE = "一般公共预算收入预算33172.15万元，与上年相比增加4322{mark}77万元，增长14.98%。"
+
+
+def test_change_sentence_with_ocr_punctuation_in_an_amount() -> None:
+    """jiangsu high-court 2018 p. 17 under `fax`: 4322.77 read “4322:77” (confidence 0.99), so the change was
+    recomputed from 77万元; and p. 23: “减少.5786.02万元”, a speck read as a point. Read as a point, or dropped, the
+    sentence states no failing change: OCR-uncertain. From a text layer the same words are the document's."""
+    for text, mark in (
+        (CHANGE.format(mark=":"), ":"),
+        ("机关运行经费预算支出3407.38万元，与上年相比减少.5786.02万元，减少62.94%。", "."),
+    ):
+        for text_layer in (False, True):
+            spans = [] if text_layer else [(0, len(text), 0.99)]
+            errors, uncertain = _errors(_doc(text_layer=text_layer, blocks=[TextBlock(page=7, text=text, spans=spans)]))
+            changes = [v for v in errors + uncertain if v.rule == "narrative_change"]
+            assert changes, text
+            if text_layer:
+                assert all(v.severity == "error" for v in changes)
+            else:
+                assert all(v.ocr_uncertain and f"'{mark}'" in v.ocr_uncertain for v in changes)
+    # read right, the sentence has no failing change at all
+    errors, _ = _errors(_doc(text_layer=False, blocks=[TextBlock(page=7, text=CHANGE.format(mark="."), spans=[])]))
+    assert not [v for v in errors if v.rule == "narrative_change"]

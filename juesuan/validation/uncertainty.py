@@ -10,8 +10,12 @@ sentence is uncertain when one of its OCR tokens with digits is below the thresh
 is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
 rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
 no sure type; one that depends on the document kind, when OCR read the cover and the kind disagrees with most of
-the tables; a year rule, when OCR read no cover heading and the reporting year was guessed from the text. Such an
-error becomes a warning with
+the tables; a year rule, when OCR read no cover heading and the reporting year was guessed from the text. On a
+*degraded* page (OCR read below ``degraded_dpi``, a 150 dpi fax) strokes vanish and the recogniser is sure of what is
+left (a 4 read 1 at 0.99), so there the known faded glyphs (``FADED``) may explain a sum identity (one or two cells),
+a sub-item's code that left its parent's sum, or an unsurely read year one glyph from the reporting year; a 200 dpi
+scan gets none of these. A change sentence is uncertain when OCR punctuation inside an amount (4322:77万元,
+减少.5786.02万元), read as a point or dropped, leaves no failing change. Such an error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -378,6 +382,9 @@ def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
 # loops). Counted on the wide fax run (docs/robustness.md, `benchmarks/fax_digit_errors.py counts`): of 134 single
 # substitutions 4→1 53, 0→9 14, 0→6 12, 6→5 12, 0→3 11, 8→3 7, 9→3 5, most read at confidence ≥ 0.95.
 FADED = {"4": "1", "0": "963", "6": "5", "8": "3", "9": "3"}
+# a year token read below this on a degraded page is unsure: of 515 OCR tokens holding a year in the 24 `fax` runs of
+# runs/checks-s5 the median is 0.997 and 3 are below 0.9 (fuzhou devzone's garbled title “2020年成又出…”: 0.81)
+FADED_YEAR_SURE = 0.9
 # identities whose terms add up to their target (a term misread by d moves the sum by d)
 SUM_RULES = ("column_total", "hierarchy", "total_row", "section_subtotal", "section_grand_total")
 
@@ -461,11 +468,14 @@ def faded_code_doubt(v: Violation, tables: dict[str, Table], degraded: dict[int,
     code = (parent.code or "") if parent else ""
     if len(code) not in (3, 5):
         return None
+    codes = {r.code for r in table.rows if r.code}
     for row in table.rows:
         read_code = row.code or next((c.text for c in row.cells if c.col == 0), "") or ""
         read_code = read_code.strip()
         if not read_code.isdigit() or len(read_code) != len(code) + 2 or read_code.startswith(code):
             continue
+        if read_code[: len(code)] in codes:
+            continue  # its own parent is in the table: a sub-item of that one, not a misread of ours
         if not any(c.page in degraded for c in row.cells):
             continue
         for i, ch in enumerate(read_code):
@@ -544,7 +554,7 @@ def violation_doubt(
         if doubt is not None:
             return doubt
     if v.rule.startswith("year_"):
-        doubt = faded_year_doubt(v, blocks, degraded, year[0], TYPE_SURE_OCR)
+        doubt = faded_year_doubt(v, blocks, degraded, year[0], FADED_YEAR_SURE)
         if doubt is not None:
             return doubt
     if v.rule in KIND_RULES and cover_by_ocr:

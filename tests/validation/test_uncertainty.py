@@ -331,11 +331,14 @@ def test_faded_code_takes_a_row_out_of_its_parent_sum() -> None:
     """jiangsu high-court 2019 p. 10 under `fax`: 2080506 read 2030506 (an 8 lost its left loops), so 20805's
     sub-items miss that row. On a degraded page the misread code is named; on a 200 dpi scan it is an error."""
 
-    def doc_at(dpi: int) -> Document:
+    def doc_at(dpi: int, parent_printed: bool = False) -> Document:
         table = _gbe(confidence=0.99, slip=None)
         row = next(r for r in table.rows if r.code == "2080506")
         row.code = "2030506"
         row.cells[0].text = "2030506"
+        if parent_printed:  # 20305 is in the table: 2030506 is its sub-item, no misread of 2080506
+            parent = next(r for r in table.rows if r.code == "20805")
+            parent.code = parent.cells[0].text = "20305"
         return _at_dpi(_doc(table, text_layer=False), dpi)
 
     errors, uncertain = _errors(doc_at(150))
@@ -344,6 +347,9 @@ def test_faded_code_takes_a_row_out_of_its_parent_sum() -> None:
     assert any("2030506" in v.ocr_uncertain and "2080506" in v.ocr_uncertain for v in hierarchy)
     errors, uncertain = _errors(doc_at(200))
     assert [v for v in errors if v.rule == "hierarchy"] and not [v for v in uncertain if v.rule == "hierarchy"]
+    errors, uncertain = _errors(doc_at(150, parent_printed=True))
+    assert [v for v in errors if v.rule == "hierarchy"]
+    assert not any("2030506" in (v.ocr_uncertain or "") for v in uncertain)
 
 
 def test_year_of_a_garbled_title_on_a_degraded_page() -> None:

@@ -171,6 +171,11 @@ class ValidationOptions(_Options):
     ocr_uncertainty: bool = Field(
         True, description="an error whose cells or sentence OCR read unsurely becomes an ocr_uncertain warning"
     )
+    degraded_dpi: int = Field(
+        200,
+        ge=0,
+        description="OCR pages read below this dpi lose strokes (a 4 read 1): such a glyph may explain a sum or year",
+    )
     # 3 → 6: a fax table loses several 4s at once, and a pair repair spends two (eval-wide-final/fax, re-validated);
     # 6 → 12: a typed fax table also misreads its columns of zeros (0.30, 0.90), each one repair (eval-wide-s5/fax)
     repair_max_cells: int = Field(12, ge=0, le=20, description="most cells repaired per table (a pair counts two)")

@@ -331,6 +331,7 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
             kind=report_kind(doc)[0],
             unit_scale=table_unit_scale,
             year=report_year(doc),
+            degraded_dpi=options.degraded_dpi,
         )
     passed = not any(v.severity == "error" for v in violations)
     validation = Validation(passed=passed, checks=checks, violations=violations, repairs=repairs)

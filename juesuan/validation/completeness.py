@@ -227,6 +227,18 @@ def _has_amount(table: Table) -> bool:
     return False
 
 
+def _body_elsewhere(table: Table, tables: Sequence[Table]) -> Table | None:
+    """The untitled table with amounts right after a table that has a title and header but no row at all: the
+    extractor cut the table at its header and its body became a table of its own (on the page after, or below)."""
+    if table.rows or not table.pages:
+        return None
+    at = next((i for i, t in enumerate(tables) if t is table), None)
+    nxt = tables[at + 1] if at is not None and at + 1 < len(tables) else None
+    if nxt is None or (nxt.title or "").strip() or not nxt.pages or not _has_amount(nxt):
+        return None
+    return nxt if 0 <= nxt.pages[0] - table.pages[-1] <= 1 else None
+
+
 def _title_pages(doc: Document, schema: Schema, kind: str, toc_pages: set[int]) -> list[int]:
     pages = []
     for block in doc.text:
@@ -435,18 +447,21 @@ def check(
         if _has_amount(t) or explained == "note":
             continue
         uncertain = t.needs_review or t.null_numeric > 0
+        body = _body_elsewhere(t, tables)
         out.append(
             Violation(
                 rule="empty_table_note",
                 table=t.id,
-                severity="warning" if uncertain or explained == "zero" else "error",
+                severity="warning" if uncertain or explained == "zero" or body else "error",
                 page=t.pages[0] if t.pages else None,
                 message_zh=f"“{t.title or t.id}”为空表，但没有空表说明"
                 + ("（表格提取不确定，可能是识别遗漏）" if uncertain else "")
-                + ("（说明中写明该项为0万元）" if explained == "zero" else ""),
+                + ("（说明中写明该项为0万元）" if explained == "zero" else "")
+                + (f"（表体可能被提取为其后第{body.pages[0] + 1}页无标题的表 {body.id}）" if body else ""),
                 message_en=f"“{t.title or t.id}” has no amounts and no note explaining the empty table"
                 + (" (the extractor marked this table uncertain)" if uncertain else "")
-                + (" (the text states it as 0)" if explained == "zero" else ""),
+                + (" (the text states it as 0)" if explained == "zero" else "")
+                + (f" (its body may be the untitled table {body.id} after it, p. {body.pages[0] + 1})" if body else ""),
             )
         )
     return out, checks

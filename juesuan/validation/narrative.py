@@ -78,9 +78,20 @@ def sentences(blocks: Sequence[dict[str, Any]]) -> list[Sentence]:
     split: list[Sentence] = []
     for sent in out:  # headings run into the text before them when no 。 ends a section: 占0.21%；三、支出决算…
         for part in _HEADING.split(sent.text):
-            if part:
-                split.append(Sentence(part, sent.page))
+            for item in _split_items(part):
+                split.append(Sentence(item, sent.page))
     return split
+
+
+_ITEM_NUMBER = re.compile(r"(?<![\d.,])\d{1,2}[、．.](?=\D)")
+
+
+def _split_items(text: str) -> list[str]:
+    """Cut before each numbered 类款项 item (“8、社会保障和就业支出（208类）…”) that runs into the text before it:
+    OCR of a faint copy drops the 。 that ends the item before, and that item's amounts would go to this code."""
+    cuts = [m.start() for m in _ITEM_NUMBER.finditer(text) if m.start() > 0 and _ITEM.match(text, m.end())]
+    parts = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    return [p for p in parts if p]
 
 
 def _amt(s: str) -> Decimal | None:

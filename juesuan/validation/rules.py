@@ -173,11 +173,15 @@ def is_numbering_row(row: Row) -> bool:
         return True
     marks = [t for t in texts if t and not re.fullmatch(r"\d{1,2}", t)]
     nums = [t for t in texts if re.fullmatch(r"\d{1,2}", t)]
-    if not any(not re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
-        if len(nums) < 3:
-            return False
-        ints = [int(t) for t in nums]
-        return all(b == a + 1 for a, b in itertools.pairwise(ints))
+    ints = [int(t) for t in nums]
+    run = len(nums) >= 3 and all(b == a + 1 for a, b in itertools.pairwise(ints))
+    if all(re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
+        return run
+    # OCR reads the ** mark of a long 1, 2, … 17 row as anything (家家): one label cell without digits is still a
+    # mark when five or more columns are numbered from 1 in order, which no row of amounts is
+    first = normalize_text(row.cells[0].text or "") if row.cells else ""
+    if run and len(ints) >= 5 and ints[0] == 1 and marks == [first] and not re.search(r"\d", first):
+        return True
     return _misread_numbering(texts)
 
 

@@ -10,8 +10,12 @@ sentence is uncertain when one of its OCR tokens with digits is below the thresh
 is printed nowhere else but one OCR slip (repair's single edits) from an amount the document prints elsewhere. A
 rule about the set of tables (a required table missing, the 目录's order) is uncertain while an OCR-read table has
 no sure type; one that depends on the document kind, when OCR read the cover and the kind disagrees with most of
-the tables; a year rule, when OCR read no cover heading and the reporting year was guessed from the text. Such an
-error becomes a warning with
+the tables; a year rule, when OCR read no cover heading and the reporting year was guessed from the text. On a
+*degraded* page (OCR read below ``degraded_dpi``, a 150 dpi fax) strokes vanish and the recogniser is sure of what is
+left (a 4 read 1 at 0.99), so there the known faded glyphs (``FADED``) may explain a sum identity (one or two cells),
+a sub-item's code that left its parent's sum, or an unsurely read year one glyph from the reporting year; a 200 dpi
+scan gets none of these. A change sentence is uncertain when OCR punctuation inside an amount (4322:77万元,
+减少.5786.02万元), read as a point or dropped, leaves no failing change. Such an error becomes a warning with
 ``Violation.ocr_uncertain`` naming the cell or token and the reason; its message says so.
 
 Text-layer pages carry confidence 1.0 and no repairs, so the same slip in a text-layer run stays an error.
@@ -29,7 +33,7 @@ from typing import Any
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
 from juesuan.lexicon import HAN
-from juesuan.validation.repair import single_edits
+from juesuan.validation.repair import CONFUSION, single_edits
 from juesuan.validation.schema import normalize_text
 
 _DIGIT = re.compile(r"\d")
@@ -262,6 +266,12 @@ CHANGE_RULES = ("narrative_change", "narrative_difference")
 # slips of the decimal point only: they change an amount's magnitude, which a digit confusion does not
 POINT_SLIPS = ("dropped_point", "moved_point", "extra_point", "comma_as_point")
 _WANYUAN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万元")
+# OCR punctuation inside a change sentence's amount: a stray mark between 增加/减少 and the digits (减少.5786.02万元),
+# or a colon or dot-like mark for the decimal point (4322:77万元). Group "mark" is what OCR added or misread.
+_PUNCT_SLIPS = (
+    (re.compile(r"(?<=增加|增长|减少|下降)(?P<mark>[.．:：·、])(?=\d[\d,]*\.\d+万元)"), ""),
+    (re.compile(r"(?<=\d)(?P<mark>[:：·])(?=\d{1,2}万元)"), "."),
+)
 
 
 def printed_values(
@@ -284,9 +294,16 @@ def printed_values(
     return counts
 
 
-def stated_slip_doubt(v: Violation) -> Doubt | None:
+def _plausible(kind: str, degraded: bool) -> bool:
+    """A slip OCR makes at full confidence: a decimal point's on any page; a digit's only on a degraded page (on a
+    200 dpi scan the recogniser read 31.35% at 0.9997 — central petitions bureau 2026, the document's own error)."""
+    return degraded or kind in POINT_SLIPS
+
+
+def stated_slip_doubt(v: Violation, degraded: bool = True) -> Doubt | None:
     """The figure the text states is one OCR slip (repair's single edits: a dropped point, a confused digit) from
-    the value the rule expected: 9979% for 99.79%."""
+    the value the rule expected: 9979% for 99.79%. ``degraded``: the sentence's page lost strokes (a digit slip
+    counts only there)."""
     if v.found is None or v.expected is None or not v.text:
         return None
     raw = f"{v.found:.2f}".rstrip("0").rstrip(".")
@@ -295,7 +312,7 @@ def stated_slip_doubt(v: Violation) -> Doubt | None:
     places = len(raw.split(".")[1]) if "." in raw else 0
     tol = 0.5 * 10**-places + 0.005  # rules round what they expect to the stated figure's places (9979 → 100)
     for edit in single_edits(raw):
-        if abs(float(edit.value) - v.expected) <= tol:
+        if _plausible(edit.kind, degraded) and abs(float(edit.value) - v.expected) <= tol:
             return Doubt(
                 f"说明文字中的“{raw}”",
                 f"the stated '{raw}'",
@@ -313,6 +330,20 @@ def change_slip_doubt(v: Violation) -> Doubt | None:
     from juesuan.validation.narrative import Sentence, _check_changes
 
     text = normalize_text(v.text)
+    for pattern, repl in _PUNCT_SLIPS:  # 增加4322:77万元, 减少.5786.02万元: a speck, or a point read as a colon
+        for m in pattern.finditer(text):
+            edited = text[: m.start()] + repl + text[m.end() :]
+            # the mark split one amount in two (4322 | 77万元) or hid a 增加 D万元: read without it, the sentence
+            # no longer states a change that fails (it may state none the rule can recompute)
+            if not _check_changes([Sentence(edited, v.page or 0)])[0]:
+                around = text[max(0, m.start() - 4) : m.end() + 8]
+                return Doubt(
+                    f"说明文字“{around}”",
+                    f"text '{around}'",
+                    f"OCR读出的“{m.group('mark')}”{'读作小数点' if repl else '去掉'}后，句中没有不相符的变动",
+                    f"with the OCR-read '{m.group('mark')}' {'read as a point' if repl else 'dropped'}, "
+                    "the sentence states no failing change",
+                )
     for m in _WANYUAN.finditer(text):
         raw = m.group(1)
         for edit in single_edits(raw):
@@ -330,9 +361,10 @@ def change_slip_doubt(v: Violation) -> Doubt | None:
     return None
 
 
-def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
+def slip_doubt(v: Violation, printed: Counter[Decimal], degraded: bool = True) -> Doubt | None:
     """A 万元 amount of the violation's sentence printed nowhere else, one OCR slip (repair's edits) away from an
-    amount the document prints elsewhere: the sentence, not the document, may be wrong."""
+    amount the document prints elsewhere: the sentence, not the document, may be wrong. ``degraded`` as in
+    :func:`stated_slip_doubt`."""
     if not v.text:
         return None
     for m in _WANYUAN.finditer(normalize_text(v.text)):
@@ -342,6 +374,8 @@ def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
             continue
         stated = v.found is not None and v.expected is not None and abs(float(value) - v.found) < 1e-9
         for edit in single_edits(raw):
+            if not _plausible(edit.kind, degraded):
+                continue
             if stated and abs(float(edit.value) - float(v.expected or 0)) > 0.01:
                 continue  # the amount the rule judged: the slip must give what the rule expected (not 0.3 → 0.31)
             if edit.value and edit.value != value and printed[abs(edit.value)] > 0:
@@ -351,6 +385,160 @@ def slip_doubt(v: Violation, printed: Counter[Decimal]) -> Doubt | None:
                     f"仅此一处，差一个OCR误读即为文件他处的 {edit.text}",
                     f"printed nowhere else; one OCR slip ({edit.kind}) from {edit.text}, which the document prints",
                 )
+    return None
+
+
+# printed → read digits of a 150 dpi 1-bit copy: the strokes binarisation loses (a 4's hairline bar, an 8's left
+# loops). Counted on the wide fax run (docs/robustness.md, `benchmarks/fax_digit_errors.py counts`): of 134 single
+# substitutions 4→1 53, 0→9 14, 0→6 12, 6→5 12, 0→3 11, 8→3 7, 9→3 5, most read at confidence ≥ 0.95.
+FADED = {"4": "1", "0": "963", "6": "5", "8": "3", "9": "3"}
+# a year token read below this on a degraded page is unsure: of 515 OCR tokens holding a year in the 24 `fax` runs of
+# runs/checks-s5 the median is 0.997 and 3 are below 0.9 (fuzhou devzone's garbled title “2020年成又出…”: 0.81)
+FADED_YEAR_SURE = 0.9
+# identities whose terms add up to their target (a term misread by d moves the sum by d)
+SUM_RULES = ("column_total", "hierarchy", "total_row", "section_subtotal", "section_grand_total")
+
+
+def degraded_pages(doc: Document, pages: set[int], dpi: int) -> dict[int, int]:
+    """OCR pages read below ``dpi`` (page → dpi): a copy whose strokes are thin enough to vanish (``PageInfo.dpi``
+    is what the rasterizer read the page at, so a 150 dpi fax is 150 however it was stored)."""
+    return {p.index: p.dpi for p in doc.pages if p.index in pages and 0 < p.dpi < dpi}
+
+
+def faded_edits(text: str) -> list[tuple[Decimal, str, str, str]]:
+    """(value, edited text, printed, read) for every digit of ``text`` a degraded page may have read for another
+    (``FADED``): the printed values this OCR reading may have come from."""
+    raw = (text or "").strip()
+    if parse_amount(raw) is None:
+        return []
+    out = []
+    for i, ch in enumerate(raw):
+        for printed, reads in FADED.items():
+            if ch in reads:
+                edited = raw[:i] + printed + raw[i + 1 :]
+                value = parse_amount(edited)
+                if value is not None:
+                    out.append((value, edited, printed, ch))
+    return out
+
+
+def _dpi_words(dpi: int) -> tuple[str, str]:
+    return f"{dpi} dpi 低清晰度页面", f"a {dpi} dpi page"
+
+
+def faded_identity_doubt(
+    v: Violation, read: Sequence[tuple[Table, Row, int]], degraded: dict[int, int]
+) -> Doubt | None:
+    """A sum identity that holds once one or two OCR-read cells on a degraded page are read with a known faded
+    glyph undone (a 4 read 1; two cells of one identity when a column's 4s all lost their bar). Only there: the
+    same slip on a 200 dpi scan stays the document's error."""
+    if v.rule not in SUM_RULES or v.found is None or v.expected is None or v.target is None:
+        return None
+    found, expected = Decimal(str(v.found)), Decimal(str(v.expected))
+    tol = Decimal("0.005") * min(max(1, len(read)), 10)  # the rules' rounding allowance per term, capped
+    options: list[tuple[int, Decimal, tuple[str, str], Cell, tuple[Decimal, str, str, str]]] = []
+    for i, (table, row, col) in enumerate(read):
+        cell = row.cell(col)
+        if cell is None or cell.page not in degraded or cell.source == "human":
+            continue
+        value = parse_amount(cell.text or "")
+        if value is None:
+            continue
+        sign = -1 if (row.index, col) == (v.target.row, v.target.col) else 1  # of Σ terms − target
+        where = _cell_name(table, row, col)
+        for edit in faded_edits(cell.text or ""):
+            options.append((i, sign * (edit[0] - value), where, cell, edit))
+    gap = expected - found  # Σ terms − target as read; the edits must close it
+    fits = [[o] for o in options if abs(gap + o[1]) <= tol]  # one cell first, then two
+    fits += [
+        [a, b]
+        for k, a in enumerate(options)
+        for b in options[k + 1 :]
+        if a[0] != b[0] and abs(gap + a[1] + b[1]) <= tol
+    ]
+    if not fits:
+        return None
+    parts_zh, parts_en = [], []
+    for _, _, where, cell, (_, edited, printed, got) in fits[0]:
+        dpi_zh, dpi_en = _dpi_words(degraded[cell.page])
+        parts_zh.append(f"{where[0]}“{cell.text}”（{dpi_zh}，印刷的{printed}常被读作{got}，读作 {edited}）")
+        parts_en.append(
+            f"'{cell.text}' ({where[1]}) on {dpi_en}, where a printed {printed} is often read {got}: as {edited}"
+        )
+    return Doubt("、".join(parts_zh), "; ".join(parts_en), "则等式成立", "the identity holds")
+
+
+def faded_code_doubt(v: Violation, tables: dict[str, Table], degraded: dict[int, int]) -> Doubt | None:
+    """A 类/款 sum that misses a sub-item because a faded glyph changed its code (2080506 read 2030506): a row of the
+    table on a degraded page whose code, one faded glyph undone, is a direct sub-item of the target's code."""
+    table = tables.get(v.table or "")
+    if v.rule != "hierarchy" or table is None or v.target is None:
+        return None
+    parent = _row(table, v.target.row)
+    code = (parent.code or "") if parent else ""
+    if len(code) not in (3, 5):
+        return None
+    codes = {r.code for r in table.rows if r.code}
+    for row in table.rows:
+        read_code = row.code or next((c.text for c in row.cells if c.col == 0), "") or ""
+        read_code = read_code.strip()
+        if not read_code.isdigit() or len(read_code) != len(code) + 2 or read_code.startswith(code):
+            continue
+        if read_code[: len(code)] in codes:
+            continue  # its own parent is in the table: a sub-item of that one, not a misread of ours
+        if not any(c.page in degraded for c in row.cells):
+            continue
+        for i, ch in enumerate(read_code):
+            for printed, reads in FADED.items():
+                fixed = read_code[:i] + printed + read_code[i + 1 :]
+                if ch in reads and fixed.startswith(code):
+                    page = next(c.page for c in row.cells if c.page in degraded)
+                    dpi_zh, dpi_en = _dpi_words(degraded[page])
+                    return Doubt(
+                        f"{table.id} 第{row.index + 1}行编码“{read_code}”",
+                        f"{table.id} row {row.index + 1} code '{read_code}'",
+                        f"在{dpi_zh}上，印刷的{printed}常被读作{ch}；"
+                        f"读作 {fixed} 即为 {code} 的下级科目，本求和漏算了它",
+                        f"on {dpi_en}, where a printed {printed} is often read {ch}: as {fixed} it is a sub-item of "
+                        f"{code} that this sum misses",
+                    )
+    return None
+
+
+_YEAR = re.compile(r"(20\d{2})\s*年")
+
+
+def faded_year_doubt(
+    v: Violation, blocks: Sequence[Any], degraded: dict[int, int], year: int | None, threshold: float
+) -> Doubt | None:
+    """A year rule's year read on a degraded page by an unsure OCR token (below ``threshold``) and one glyph
+    confusion (repair's pairs, or a faded glyph) from the reporting year: 2020 for 2026 in a garbled title."""
+    if not v.rule.startswith("year_") or not v.text or v.page not in degraded or year is None:
+        return None
+    want = str(year)
+    for m in _YEAR.finditer(normalize_text(v.text)):
+        got = m.group(1)
+        diff = [(a, b) for a, b in zip(want, got, strict=True) if a != b]
+        if len(diff) != 1:
+            continue
+        printed, read = diff[0]
+        if CONFUSION.get((printed, read), 0.0) < 0.2 and read not in FADED.get(printed, ""):
+            continue
+        for b in blocks:
+            if int(b.get("page", 0) or 0) != v.page:
+                continue
+            text = str(b.get("text", ""))
+            for start, end, conf in b.get("spans") or []:
+                token = normalize_text(text[int(start) : int(end)])
+                if got + "年" in token.replace(" ", "") and conf < threshold:
+                    dpi_zh, dpi_en = _dpi_words(degraded[v.page])
+                    return Doubt(
+                        f"年份“{got}”",
+                        f"the year '{got}'",
+                        f"在{dpi_zh}上以OCR置信度 {conf:.2f} 读出，差一个字形误读即为报告年度 {want}",
+                        f"was read on {dpi_en} at OCR confidence {conf:.2f}, one glyph slip ({printed}→{read}) "
+                        f"from the reporting year {want}",
+                    )
     return None
 
 
@@ -364,12 +552,19 @@ def violation_doubt(
     printed: Counter[Decimal] | None = None,
     cover_by_ocr: bool = False,
     year: tuple[int | None, str] = (None, ""),
+    degraded: dict[int, int] | None = None,
 ) -> Doubt | None:
-    """The first reason (cell, then sentence, then table) that the violation may come from an OCR misread."""
+    """The first reason (cell, then sentence, then table, then a faded glyph of a degraded page) that the violation
+    may come from an OCR misread."""
+    degraded = degraded or {}
     # a table of the other kind is the odd one only when the kind agrees with most tables
     table_kind = kind if kind_doubt(kind, list(tables.values())) is None else None
     if v.rule.startswith("year_") and cover_by_ocr:
         doubt = year_doubt(year)
+        if doubt is not None:
+            return doubt
+    if v.rule.startswith("year_"):
+        doubt = faded_year_doubt(v, blocks, degraded, year[0], FADED_YEAR_SURE)
         if doubt is not None:
             return doubt
     if v.rule in KIND_RULES and cover_by_ocr:
@@ -388,7 +583,7 @@ def violation_doubt(
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
     slip = (
-        (stated_slip_doubt(v) or slip_doubt(v, printed) or change_slip_doubt(v))
+        (stated_slip_doubt(v, v.page in degraded) or slip_doubt(v, printed, v.page in degraded) or change_slip_doubt(v))
         if printed is not None and v.page in pages
         else None
     )
@@ -403,7 +598,8 @@ def violation_doubt(
         why = table_doubt(table) or type_doubt(table, table_kind)
         if why is not None:
             return Doubt(*_table_name(table), *why)
-    return None
+    # last: a named unsure cell or table says more than "a faded glyph would fit"
+    return faded_identity_doubt(v, read, degraded) or faded_code_doubt(v, tables, degraded)
 
 
 def mark_uncertain(
@@ -414,11 +610,13 @@ def mark_uncertain(
     kind: str | None = None,
     unit_scale: Callable[[Table], int] = lambda t: 1,
     year: tuple[int | None, str] = (None, ""),
+    degraded_dpi: int = 200,
 ) -> list[Violation]:
     """Each error a likely OCR misread explains becomes a warning with ``ocr_uncertain`` saying which and why.
 
     ``kind``: the document's 决算/预算 as the rules used it; ``unit_scale``: a table's multiplier to 万元;
-    ``year``: the reporting year the year rules used and where it came from (context.report_year)."""
+    ``year``: the reporting year the year rules used and where it came from (context.report_year);
+    ``degraded_dpi``: OCR pages read below it may lose strokes (``FADED``), which can explain a sum or a year."""
     pages = ocr_pages(doc)
     if not pages:
         return list(violations)
@@ -427,10 +625,11 @@ def mark_uncertain(
     printed = printed_values(tables, doc.text, unit_scale)
     cover_by_ocr = min((p.index for p in doc.pages), default=0) in pages  # the page the kind and year come from
     blocks = [b for b in doc.text if b.page in pages]
+    degraded = degraded_pages(doc, pages, degraded_dpi)
     out: list[Violation] = []
     for v in violations:
         doubt = (
-            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr, year)
+            violation_doubt(v, by_id, blocks, pages, threshold, kind, printed, cover_by_ocr, year, degraded)
             if v.severity == "error"
             else None
         )

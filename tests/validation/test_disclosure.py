@@ -142,6 +142,7 @@ def test_issuer_name_of_another_department() -> None:
 def test_issuer_name_one_character_off_a_longer_cover_name_is_a_warning() -> None:
     """Issue 13 on a fax copy: “上海市普陀区社会制利院” (福 misread) against the cover's “…社会福利院单位”: the name
     lines up with part of the cover's, one character apart — a misread or a short form, not another department."""
+
     def found(heading: str) -> list[tuple[str, str, int | None]]:
         doc = doc_of(text=[(10, heading)])
         doc.info.issuer = "上海市普陀区社会福利院单位"
@@ -334,3 +335,25 @@ def test_template_known_by_its_placeholder_department_when_the_cover_is_misread(
     assert not is_template(doc_of(text=[(4, "上海市普陀区司法局主要职能")]), "上海市普陀区司法局")
     doc.info.issuer = "十、"
     assert not _only(rules_of(doc), "issuer_name")
+
+
+def test_empty_table_whose_body_is_the_untitled_table_after_it_is_a_warning() -> None:
+    """jiangsu high-court 2018 under `scan`: the 财政拨款收支预算总表 was cut at its header (a title and columns, no
+    row) and its rows became an untitled table on the next page; “no amounts, no note” was an error there."""
+    header_only = make_table("t6", "2026年部门财政拨款收支预算总表", ["预算数"], [])
+    body = make_table(
+        "t7", "", ["预算数"], [(None, "一、一般公共预算", ["9,628.22"]), (None, "收入合计", ["9,628.22"])]
+    )
+    body.title = None
+    body.pages = [4]
+    found = rules_of(doc_of(summary(), header_only, body, text=COVER))
+    assert ("empty_table_note", "warning", 3) in found and ("empty_table_note", "error", 3) not in found
+    checked = annotate_and_validate(doc_of(summary(), header_only, body, text=COVER), ValidationOptions(repair=False))
+    (v,) = [v for v in checked.validation.violations if v.rule == "empty_table_note"]
+    assert "t7" in v.message_en and "p. 5" in v.message_en
+    # the planted kind stays an error: a table whose rows are there but every amount is blank
+    blanked = make_table("t6", "2026年部门财政拨款收支预算总表", ["预算数"], [(None, "收入合计", [""])])
+    assert ("empty_table_note", "error", 3) in rules_of(doc_of(summary(), blanked, body, text=COVER))
+    # and so does a header-only table followed by a titled one (its own table, not its body)
+    titled = body.model_copy(update={"title": "2026年部门一般公共预算支出功能分类预算表"})
+    assert ("empty_table_note", "error", 3) in rules_of(doc_of(summary(), header_only, titled, text=COVER))

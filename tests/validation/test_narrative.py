@@ -73,3 +73,22 @@ def test_share_and_difference_errors_of_real_documents() -> None:
         ("narrative_difference", 27.83, 27.85),
         ("narrative_share", 71.73, 71.65),
     ]
+
+
+def test_items_run_together_when_ocr_drops_the_full_stop() -> None:
+    """justice bureau 2026 under `fax`: the 。 that ends item 11 was lost, so “…支出增加12、住房保障支出（221类）…”
+    ran into one sentence and item 11's 预算安排 went to 2210201 (and item 12's to 2101101). Each numbered 类款项
+    item starts its own sentence; the checklist's real case (208.8 heading, 201.50 later) is still found."""
+    from juesuan.validation.narrative import sentences
+
+    joined = "".join(s.replace("。主要原因是：支出增加。", "。主要原因是：支出增加") for s in JUSTICE[1:])
+    parts = [s.text for s in sentences([{"page": 10, "text": joined}])]
+    assert any(p.startswith("12、住房保障支出（221类）") for p in parts)
+    table = make_table(
+        "t5", "2026年部门一般公共预算支出功能分类预算表", ["合计", "基本支出", "项目支出"], JUSTICE_ROWS, unit="元"
+    )
+    found = [v for v in _run([joined], table) if v.rule == "narrative_table"]
+    assert [(v.found, v.expected) for v in found] == [(201.5, 208.8)]
+    # numbers that are not an item's ordinal do not cut: 增加12.5%、 and a year
+    text = "比2025年预算执行数增加12.5%，主要原因是2026年支出增加。"
+    assert [s.text for s in sentences([{"page": 1, "text": text}])] == [text.rstrip("。")]

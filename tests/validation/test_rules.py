@@ -86,3 +86,19 @@ def test_built_tables_pass_and_one_change_is_named(parts: list[Decimal], which: 
     doc2 = annotate_and_validate(document_of(bad), NO_REPAIR)
     named = [v for v in doc2.validation.violations if v.severity == "error" and [k, 2] in v.cells]
     assert named
+
+
+def test_numbering_row_with_a_garbled_mark() -> None:
+    """hangzhou meteorology 2026 p. 16 under `scan`: the 栏次 row's “**” was read “家家”, so 1, 2 … 17 were taken
+    for amounts and 总计 = 本年收入 + 上年结转 failed (“should be 14, table has 1”)."""
+    from juesuan.datamodel.document import Cell, Row
+    from juesuan.validation.rules import is_numbering_row
+
+    def row(*texts: str) -> Row:
+        return Row(index=0, name=texts[0], cells=[Cell(col=k, text=t) for k, t in enumerate(texts)])
+
+    assert is_numbering_row(row("家家", *(str(k) for k in range(1, 18))))
+    assert is_numbering_row(row("**", "1", "2", "3"))
+    assert not is_numbering_row(row("机关", "1", "2", "3"))  # a short run beside a label may be amounts
+    assert not is_numbering_row(row("家家", *(str(k) for k in range(2, 8))))  # not numbered from 1
+    assert not is_numbering_row(row("合计", "1", "2", "3", "4", "5", "6.50"))

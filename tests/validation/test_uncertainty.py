@@ -9,7 +9,7 @@ from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Document, PageInfo, Repair, Table, TextBlock, Violation
 from juesuan.options import ValidationOptions
 from juesuan.validation.check import annotate_and_validate
-from juesuan.validation.uncertainty import cell_doubt, mark_uncertain, ocr_pages, slip_doubt
+from juesuan.validation.uncertainty import cell_doubt, mark_uncertain, ocr_pages, slip_doubt, stated_slip_doubt
 
 # 行政运行 1,511.89 misread as 1,571.89 (1↔7): 财政事务 20106 = Σ项 and the 基本+项目 row identity both fail
 SLIP = ("2010601", 2, "1,571.89")
@@ -181,19 +181,24 @@ LEGAL = (
 
 
 def test_amount_one_slip_from_one_printed_elsewhere_is_uncertain() -> None:
-    def run(head: str, text_layer: bool) -> tuple[list, list]:
+    def run(head: str, text_layer: bool, dpi: int = 150) -> tuple[list, list]:
         text = LEGAL.format(head=head)
         spans = [] if text_layer else [(0, len(text), 0.997)]
-        errors, uncertain = _errors(_doc(text_layer=text_layer, blocks=[TextBlock(page=7, text=text, spans=spans)]))
+        doc = _doc(text_layer=text_layer, blocks=[TextBlock(page=7, text=text, spans=spans)])
+        errors, uncertain = _errors(_at_dpi(doc, dpi))
         narrative = [v for v in errors if v.rule.startswith("narrative")]  # the page set is a fragment
         return narrative, [v for v in uncertain if v.rule.startswith("narrative")]
 
-    errors, uncertain = run("686", text_layer=False)
+    errors, uncertain = run("686", text_layer=False)  # the fax page: 150 dpi
     assert errors == [] and [v.rule for v in uncertain] == ["narrative_change"]
     assert "685万元" in uncertain[0].ocr_uncertain and "686" in uncertain[0].ocr_uncertain
     errors, uncertain = run("686", text_layer=True)  # the same words in a text layer: the document's error
     assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
     errors, uncertain = run("685", text_layer=False)  # 685 printed twice, no neighbour: nothing explains it
+    assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
+    # a 200 dpi scan read at 0.997: a digit slip is no explanation there (central petitions bureau 2026 p. 25
+    # under `scan`: its own “增长31.35%” for 31.56 was called one 3→5 slip from the value the rule computes)
+    errors, uncertain = run("686", text_layer=False, dpi=200)
     assert [v.rule for v in errors] == ["narrative_change"] and uncertain == []
 
 
@@ -207,6 +212,16 @@ def test_slip_must_give_the_value_the_rule_expected() -> None:
     assert slip_doubt(v, Counter({Decimal("0.31"): 1})) is None
     v2 = v.model_copy(update={"expected": 0.31})
     assert slip_doubt(v2, Counter({Decimal("0.31"): 1})) is not None
+    assert slip_doubt(v2, Counter({Decimal("0.31"): 1}), degraded=False) is None  # a dropped digit: degraded only
+
+
+def test_stated_figure_one_slip_from_the_computed_value() -> None:
+    """A digit slip of the stated figure explains it on a degraded page only; a dropped point on any OCR page."""
+    v = Violation(rule="narrative_change", found=31.35, expected=31.56, page=24, text="增长31.35%")
+    assert stated_slip_doubt(v, degraded=True) is not None  # 3→5
+    assert stated_slip_doubt(v, degraded=False) is None
+    point = Violation(rule="narrative_share", found=9979, expected=99.79, page=3, text="占9979%")
+    assert stated_slip_doubt(point, degraded=False) is not None
 
 
 def test_kind_rule_is_uncertain_when_an_ocr_cover_disagrees_with_the_tables() -> None:
@@ -263,3 +278,133 @@ def test_change_sentence_no_single_slip_explains_stays_an_error() -> None:
     errors, uncertain = _errors(_doc(text_layer=False, blocks=wrong))
     assert "narrative_change" in {v.rule for v in errors}
     assert not any(v.rule.startswith("narrative_") for v in uncertain)
+
+
+# ---- degraded pages (a 150 dpi 1-bit fax copy loses strokes: a printed 4 read 1 at confidence ~0.99) ----------
+
+
+def _at_dpi(doc: Document, dpi: int) -> Document:
+    doc.pages = [p.model_copy(update={"dpi": dpi}) for p in doc.pages]
+    return doc
+
+
+def test_faded_glyph_on_a_degraded_page_is_uncertain_but_not_on_a_200_dpi_scan() -> None:
+    """行政单位离退休 84.65 read 81.65 at 0.99 (the 4 lost its bar): 20805 = Σ项 and the row's 合计 = 基本 fail.
+    On a 150 dpi page a 4 read 1 explains both and the message names the cell, the dpi and the reading; on a
+    200 dpi scan the same reading stays the document's error (tests/io plant such errors into OCR extractions)."""
+    faded = ("2080501", 2, "81.65")
+    errors, uncertain = _errors(_at_dpi(_doc(_gbe(confidence=0.99, slip=faded), text_layer=False), 150))
+    assert errors == [] and {v.rule for v in uncertain} >= {"hierarchy"}
+    assert all("81.65" in v.ocr_uncertain and "150 dpi" in v.ocr_uncertain for v in uncertain)
+    assert all("4 is often read 1" in v.ocr_uncertain and "84.65" in v.ocr_uncertain for v in uncertain)
+    assert all("150 dpi" in v.message_zh for v in uncertain)
+    errors, uncertain = _errors(_at_dpi(_doc(_gbe(confidence=0.99, slip=faded), text_layer=False), 200))
+    assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []
+    # a text layer never has degraded pages, whatever dpi it was rendered at
+    errors, uncertain = _errors(_at_dpi(_doc(_gbe(slip=faded), text_layer=True), 150))
+    assert errors and uncertain == []
+
+
+def test_slip_that_no_faded_glyph_explains_stays_an_error_on_a_degraded_page() -> None:
+    """84.65 read 89.65: a 9 for a 4 is no stroke a fax loses (FADED), so the sum's failure is the document's."""
+    errors, uncertain = _errors(
+        _at_dpi(_doc(_gbe(confidence=0.99, slip=("2080501", 2, "89.65")), text_layer=False), 150)
+    )
+    assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []
+
+
+def test_two_faded_cells_of_one_identity() -> None:
+    """commerce 2025 p. 14 under `fax`: 31,364,000.00 printed in both columns, read 31,361,000.00 (4→1) and
+    31,354,000.00 (6→5): one faded glyph undone in each cell makes the row hold."""
+    table = _gbe(confidence=0.99, slip=None)
+    table.type, table.type_confidence = "final.general_budget_expenditure", 0.99  # typed: no table doubt first
+    row = next(r for r in table.rows if r.code == "2080501")
+    for col, text in ((2, "81.65"), (3, "84.55")):  # printed 84.65 in both
+        cell = row.cell(col)
+        assert cell is not None
+        cell.text, cell.value = text, float(text)
+    v = Violation.model_validate(
+        {
+            "rule": "column_total",
+            "table": "t5",
+            "cells": [[row.index, 2], [row.index, 3]],
+            "target": {"row": row.index, "col": 2},
+            "found": 81.65,
+            "expected": 84.55,
+            "severity": "error",
+            "page": 3,
+        }
+    )
+    doc = _at_dpi(_doc(table, text_layer=False), 150)
+    (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+    assert out.severity == "warning" and "81.65" in out.ocr_uncertain and "84.55" in out.ocr_uncertain
+    (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, degraded_dpi=150)  # 150 is not below 150: not degraded
+    assert out.severity == "error"
+
+
+def test_faded_code_takes_a_row_out_of_its_parent_sum() -> None:
+    """jiangsu high-court 2019 p. 10 under `fax`: 2080506 read 2030506 (an 8 lost its left loops), so 20805's
+    sub-items miss that row. On a degraded page the misread code is named; on a 200 dpi scan it is an error."""
+
+    def doc_at(dpi: int, parent_printed: bool = False) -> Document:
+        table = _gbe(confidence=0.99, slip=None)
+        row = next(r for r in table.rows if r.code == "2080506")
+        row.code = "2030506"
+        row.cells[0].text = "2030506"
+        if parent_printed:  # 20305 is in the table: 2030506 is its sub-item, no misread of 2080506
+            parent = next(r for r in table.rows if r.code == "20805")
+            parent.code = parent.cells[0].text = "20305"
+        return _at_dpi(_doc(table, text_layer=False), dpi)
+
+    errors, uncertain = _errors(doc_at(150))
+    hierarchy = [v for v in uncertain if v.rule == "hierarchy"]
+    assert hierarchy and not [v for v in errors if v.rule == "hierarchy"]
+    assert any("2030506" in v.ocr_uncertain and "2080506" in v.ocr_uncertain for v in hierarchy)
+    errors, uncertain = _errors(doc_at(200))
+    assert [v for v in errors if v.rule == "hierarchy"] and not [v for v in uncertain if v.rule == "hierarchy"]
+    errors, uncertain = _errors(doc_at(150, parent_printed=True))
+    assert [v for v in errors if v.rule == "hierarchy"]
+    assert not any("2030506" in (v.ocr_uncertain or "") for v in uncertain)
+
+
+def test_year_of_a_garbled_title_on_a_degraded_page() -> None:
+    """fuzhou devzone 2026 p. 10 under `fax`: a title read “2020年成又出顶昇总衣” at 0.81: one glyph (6→0) from the
+    reporting year, read unsurely on a 150 dpi page. A confident reading, a 200 dpi page, or a year two glyphs
+    away stays an error."""
+    title = "2020年成又出顶昇总衣"
+
+    def run(text: str, conf: float, dpi: int) -> str:
+        doc = _at_dpi(_doc(text_layer=False, blocks=[TextBlock(page=9, text=text, spans=[(0, len(text), conf)])]), dpi)
+        v = Violation(rule="year_title", table="t4", text=text, page=9, severity="error", message_en="year")
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, year=(2026, "cover"))
+        return out.severity
+
+    assert run(title, 0.81, 150) == "warning"
+    assert run(title, 0.97, 150) == "error"
+    assert run(title, 0.81, 200) == "error"
+    assert run("2012年成又出顶昇总衣", 0.81, 150) == "error"
+
+
+CHANGE = "一般公共预算收入预算33172.15万元，与上年相比增加4322{mark}77万元，增长14.98%。"
+
+
+def test_change_sentence_with_ocr_punctuation_in_an_amount() -> None:
+    """jiangsu high-court 2018 p. 17 under `fax`: 4322.77 read “4322:77” (confidence 0.99), so the change was
+    recomputed from 77万元; and p. 23: “减少.5786.02万元”, a speck read as a point. Read as a point, or dropped, the
+    sentence states no failing change: OCR-uncertain. From a text layer the same words are the document's."""
+    for text, mark in (
+        (CHANGE.format(mark=":"), ":"),
+        ("机关运行经费预算支出3407.38万元，与上年相比减少.5786.02万元，减少62.94%。", "."),
+    ):
+        for text_layer in (False, True):
+            spans = [] if text_layer else [(0, len(text), 0.99)]
+            errors, uncertain = _errors(_doc(text_layer=text_layer, blocks=[TextBlock(page=7, text=text, spans=spans)]))
+            changes = [v for v in errors + uncertain if v.rule == "narrative_change"]
+            assert changes, text
+            if text_layer:
+                assert all(v.severity == "error" for v in changes)
+            else:
+                assert all(v.ocr_uncertain and f"'{mark}'" in v.ocr_uncertain for v in changes)
+    # read right, the sentence has no failing change at all
+    errors, _ = _errors(_doc(text_layer=False, blocks=[TextBlock(page=7, text=CHANGE.format(mark="."), spans=[])]))
+    assert not [v for v in errors if v.rule == "narrative_change"]

@@ -177,6 +177,8 @@ def is_numbering_row(row: Row) -> bool:
     run = len(nums) >= 3 and all(b == a + 1 for a, b in itertools.pairwise(ints))
     if all(re.fullmatch(r"[*＊甲乙丙丁]+", t) for t in marks):
         return run
+    if marks and all(_doubled_mark(t) for t in marks):  # ** read as two copies of one glyph (本本, 家家)
+        return run and ints[0] == 1
     # OCR reads the ** mark of a long 1, 2, … 17 row as anything (家家): one label cell without digits is still a
     # mark when five or more columns are numbered from 1 in order, which no row of amounts is
     first = normalize_text(row.cells[0].text or "") if row.cells else ""
@@ -185,11 +187,16 @@ def is_numbering_row(row: Row) -> bool:
     return _misread_numbering(texts)
 
 
+def _doubled_mark(text: str) -> bool:
+    """``**`` read as two or three copies of one glyph: 本本 (hangzhou meteorology 2026 p.20, scan), 家家."""
+    return 2 <= len(text) <= 3 and len(set(text)) == 1 and not text[0].isdigit()
+
+
 def _misread_numbering(texts: Sequence[str]) -> bool:
     """栏次 1 2 3 千 5 6 on a fax copy (4 read 千, 1 read 1十): at least four cells hold their own column number
     (the same offset from their position), the cells between are at most two characters with no point (no amount)."""
     offsets = [i - int(t) for i, t in enumerate(texts) if re.fullmatch(r"\d{1,2}", t)]
-    if len(offsets) < 4 or len(set(offsets)) != 1:
+    if len(offsets) < 4 or len(set(offsets)) != 1 or "1" not in texts:  # numbered from 1
         return False
     return all(len(t) <= 2 and "." not in t for t in texts if t and not re.fullmatch(r"\d{1,2}", t))
 

@@ -97,9 +97,21 @@ def cell_doubt(cell: Cell | None, threshold: float) -> tuple[str, str] | None:
     return None
 
 
+# a header cell that ends in an amount: a rule the copy lost between the header and the first body row, so that
+# row's cells were read into the header (jiangsu procuratorate 2019 三公 table at `fax`: “公务接待费101.26”)
+_HEADER_AMOUNT = re.compile(r"[^\d\s.,:;]\s*(\d{1,3}(,\d{3})*[.:]\d{1,2}|\d{3,})$")
+
+
 def table_doubt(table: Table) -> tuple[str, str] | None:
-    """(zh, en) when the extractor itself was unsure how an OCR-read table fits together."""
+    """(zh, en) when the extractor itself was unsure how an OCR-read table fits together, or a header cell holds an
+    amount (a body row read into the header)."""
     reasons = [r for r in table.review_reasons if r.startswith(_READ_REASONS)]
+    held = [c.header for c in table.columns if _HEADER_AMOUNT.search(c.header.split("/")[-1].strip())]
+    if held:
+        return (
+            f"表头“{held[0]}”含有金额，首行数据可能被读入表头",
+            f"the header '{held[0]}' holds an amount: the first body row may have been read into the header",
+        )
     if table.orphans and not any(r.startswith("orphans:") for r in reasons):
         reasons.insert(0, f"orphans:{table.orphans}")
     if not reasons:

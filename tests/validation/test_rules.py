@@ -100,5 +100,6 @@ def test_numbering_row_with_a_garbled_mark() -> None:
     assert is_numbering_row(row("家家", *(str(k) for k in range(1, 18))))
     assert is_numbering_row(row("**", "1", "2", "3"))
     assert not is_numbering_row(row("机关", "1", "2", "3"))  # a short run beside a label may be amounts
+    assert is_numbering_row(row("本本", "1", "2", "3"))  # p. 20: ** read as two copies of one glyph
     assert not is_numbering_row(row("家家", *(str(k) for k in range(2, 8))))  # not numbered from 1
     assert not is_numbering_row(row("合计", "1", "2", "3", "4", "5", "6.50"))

@@ -70,6 +70,20 @@ def test_switch_off_keeps_errors() -> None:
     assert errors and uncertain == []
 
 
+def test_confident_slip_in_a_table_whose_header_holds_an_amount_is_uncertain() -> None:
+    """A copy lost the rule under the header: the first body row's cells were read into it (jiangsu procuratorate 2019
+    三公 table at `fax`: “公务接待费101.26”), so the table's identities and the figures read from it are in doubt."""
+    table = _gbe(confidence=0.97)
+    table.columns[-1].header = "项目支出158.44"
+    errors, uncertain = _errors(_doc(table, text_layer=False))
+    assert errors == [] and uncertain
+    assert "项目支出158.44" in uncertain[0].ocr_uncertain
+    text_layer = _gbe(confidence=1.0)
+    text_layer.columns[-1].header = "项目支出158.44"
+    errors, uncertain = _errors(_doc(text_layer, text_layer=True))
+    assert errors and uncertain == []  # a text layer's table is what is printed
+
+
 def test_unreadable_and_repaired_cells_are_doubts() -> None:
     table = _gbe(slip=("2010601", 2, "1,5l1.89"))  # a letter read for a digit: no value
     row = next(r for r in table.rows if r.code == "2010601")

@@ -334,9 +334,12 @@ def stated_slip_doubt(v: Violation, degraded: bool = True) -> Doubt | None:
     return None
 
 
-def change_slip_doubt(v: Violation) -> Doubt | None:
+def change_slip_doubt(v: Violation, degraded: bool = False, printed: Counter[Decimal] | None = None) -> Doubt | None:
     """A change sentence that holds once one of its 万元 amounts is read with one point slip undone (a dropped point:
-    “执行数为24176万元…增长0.66%” where 241.76 makes the +0.66% true): the sentence was misread, not misstated."""
+    “执行数为24176万元…增长0.66%” where 241.76 makes the +0.66% true): the sentence was misread, not misstated.
+    ``degraded``: on a page that lost strokes, also one faded glyph undone (``FADED``: 6.26 read 5.26 — wanli street
+    2024 p.7 at `fax`, “5.26万元…增长22.36%”) in an amount the document prints only there (``printed``: an amount
+    read the same way twice is less likely misread)."""
     if v.rule not in CHANGE_RULES or not v.text:
         return None
     from juesuan.validation.narrative import Sentence, _check_changes
@@ -358,17 +361,20 @@ def change_slip_doubt(v: Violation) -> Doubt | None:
                 )
     for m in _WANYUAN.finditer(text):
         raw = m.group(1)
-        for edit in single_edits(raw):
-            if edit.kind not in POINT_SLIPS:  # a digit confusion can "fix" almost any misstatement: not evidence
-                continue
-            edited = text[: m.start(1)] + edit.text + text[m.end(1) :]
+        # a digit confusion can "fix" almost any misstatement: not evidence, except a glyph a degraded page loses
+        slips = [(e.text, e.kind) for e in single_edits(raw) if e.kind in POINT_SLIPS]
+        value = parse_amount(raw)
+        if degraded and value is not None and (printed is None or printed[abs(value)] <= 1):
+            slips += [(edited, f"faded {was}→{read}") for _, edited, was, read in faded_edits(raw)]
+        for fixed, kind in slips:
+            edited = text[: m.start(1)] + fixed + text[m.end(1) :]
             found, checks = _check_changes([Sentence(edited, v.page or 0)])
             if checks and not found:  # every change and difference of the sentence holds, not just this one
                 return Doubt(
                     f"说明文字“{raw}万元”",
                     f"text '{raw}万元'",
-                    f"差一个OCR误读（{edit.text}）即与句中变动相符",
-                    f"one OCR slip ({edit.kind}: {edit.text}) makes the sentence's change hold",
+                    f"差一个OCR误读（{fixed}）即与句中变动相符",
+                    f"one OCR slip ({kind}: {fixed}) makes the sentence's change hold",
                 )
     return None
 
@@ -595,7 +601,11 @@ def violation_doubt(
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])
     slip = (
-        (stated_slip_doubt(v, v.page in degraded) or slip_doubt(v, printed, v.page in degraded) or change_slip_doubt(v))
+        (
+            stated_slip_doubt(v, v.page in degraded)
+            or slip_doubt(v, printed, v.page in degraded)
+            or change_slip_doubt(v, v.page in degraded, printed)
+        )
         if printed is not None and v.page in pages
         else None
     )

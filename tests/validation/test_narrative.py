@@ -92,3 +92,16 @@ def test_items_run_together_when_ocr_drops_the_full_stop() -> None:
     # numbers that are not an item's ordinal do not cut: 增加12.5%、 and a year
     text = "比2025年预算执行数增加12.5%，主要原因是2026年支出增加。"
     assert [s.text for s in sentences([{"page": 1, "text": text}])] == [text.rstrip("。")]
+
+
+def test_a_thousands_comma_read_full_width_is_part_of_the_figure() -> None:
+    """jiangsu procuratorate 2019 预算 p.26 at `fax`: “支出预算合计24，169.74万元，其中：基本支出15,844.04万元，
+    占65.56%”. The full-width ， inside the figure cut it to 169.74, and every share of the sentence failed."""
+    from juesuan.validation.narrative import sentences
+
+    text = "本年支出预算合计24，169.74万元，其中：基本支出15,844.04万元，占65.56%；项目支出4335.3万元，占17.94%。"
+    assert sentences([{"page": 25, "text": text}])[0].text.startswith("本年支出预算合计24,169.74万元，其中")
+    assert _run([text]) == []
+    assert [v.rule for v in _run([text.replace("65.56%", "66.56%")])] == ["narrative_share"]
+    # a clause that ends in a bare number before ， is left alone (no three digits follow, or a fourth does)
+    assert sentences([{"page": 1, "text": "共3，其中1234万元。"}])[0].text == "共3，其中1234万元"

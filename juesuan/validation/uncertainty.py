@@ -102,6 +102,11 @@ def cell_doubt(cell: Cell | None, threshold: float) -> tuple[str, str] | None:
 _HEADER_AMOUNT = re.compile(r"[^\d\s.,:;]\s*(\d{1,3}(,\d{3})*[.:]\d{1,2}|\d{3,})$")
 
 
+# two amounts with their decimals run together in one cell: the rule between two columns was lost (yantai statistics
+# 2026 三公 table at `fax`: “12.5012.50”), so the table's columns are shifted
+_TWO_AMOUNTS = re.compile(r"^\d[\d,]*\.\d{2}\d[\d,]*\.\d{2}$")
+
+
 def table_doubt(table: Table) -> tuple[str, str] | None:
     """(zh, en) when the extractor itself was unsure how an OCR-read table fits together, or a header cell holds an
     amount (a body row read into the header)."""
@@ -111,6 +116,12 @@ def table_doubt(table: Table) -> tuple[str, str] | None:
         return (
             f"表头“{held[0]}”含有金额，首行数据可能被读入表头",
             f"the header '{held[0]}' holds an amount: the first body row may have been read into the header",
+        )
+    glued = next((c.text for r in table.rows for c in r.cells if _TWO_AMOUNTS.match((c.text or "").strip())), None)
+    if glued:
+        return (
+            f"单元格“{glued}”含两个金额，表格可能缺一条竖线",
+            f"the cell '{glued}' holds two amounts: the table may have lost a column rule",
         )
     if table.orphans and not any(r.startswith("orphans:") for r in reasons):
         reasons.insert(0, f"orphans:{table.orphans}")
@@ -413,6 +424,9 @@ FADED = {"4": "1", "0": "963", "6": "5", "8": "3", "9": "3"}
 # a year token read below this on a degraded page is unsure: of 515 OCR tokens holding a year in the 24 `fax` runs of
 # runs/checks-s5 the median is 0.997 and 3 are below 0.9 (fuzhou devzone's garbled title “2020年成又出…”: 0.81)
 FADED_YEAR_SURE = 0.9
+# the same bar for a cell a rule read on a degraded page: the recogniser's confidence means less on a 1-bit copy
+# (hangzhou meteorology 2026 p.16 at `fax`: 5,876.67 read 5,870.07 at 0.80, 865.62 read 365.52 at 0.89)
+DEGRADED_CELL_SURE = 0.9
 # identities whose terms add up to their target (a term misread by d moves the sum by d)
 SUM_RULES = ("column_total", "hierarchy", "total_row", "section_subtotal", "section_grand_total")
 
@@ -596,7 +610,7 @@ def violation_doubt(
         cell = row.cell(col)
         if cell is not None and cell.page not in pages:
             continue
-        why = cell_doubt(cell, threshold)
+        why = cell_doubt(cell, max(threshold, DEGRADED_CELL_SURE) if cell and cell.page in degraded else threshold)
         if why is not None:
             where_zh, where_en = _cell_name(table, row, col)
             return Doubt(where_zh, where_en, why[0], why[1])

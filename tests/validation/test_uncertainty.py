@@ -78,6 +78,10 @@ def test_confident_slip_in_a_table_whose_header_holds_an_amount_is_uncertain() -
     errors, uncertain = _errors(_doc(table, text_layer=False))
     assert errors == [] and uncertain
     assert "项目支出158.44" in uncertain[0].ocr_uncertain
+    glued = _gbe(confidence=0.97)
+    glued.rows[0].cells[-1].text = "12.5012.50"  # two amounts in one cell: a lost column rule
+    errors, uncertain = _errors(_doc(glued, text_layer=False))
+    assert errors == [] and uncertain and "12.5012.50" in uncertain[0].ocr_uncertain
     text_layer = _gbe(confidence=1.0)
     text_layer.columns[-1].header = "项目支出158.44"
     errors, uncertain = _errors(_doc(text_layer, text_layer=True))
@@ -434,3 +438,17 @@ def test_change_sentence_a_faded_glyph_explains_on_a_degraded_page_only() -> Non
     assert any(v.rule == "narrative_change" and "6.26" in v.ocr_uncertain for v in uncertain)
     errors, uncertain = _errors(_at_dpi(_doc(text_layer=False, blocks=misread), 200))
     assert "narrative_change" in {v.rule for v in errors}
+
+
+def test_a_cell_read_below_0_9_on_a_degraded_page_is_in_doubt() -> None:
+    """hangzhou meteorology 2026 p.16 at `fax`: 865.62 read 365.52 at 0.89 (no faded glyph explains a 3 for an 8).
+    On a 150 dpi page a cell below 0.9 is a doubt; on a 200 dpi scan only below the configured threshold."""
+    slip = ("2080501", 2, "89.65")  # no faded glyph either
+    table = _gbe(confidence=0.99, slip=slip)
+    next(r for r in table.rows if r.code == slip[0]).cell(slip[1]).confidence = 0.85  # type: ignore[union-attr]
+    errors, uncertain = _errors(_at_dpi(_doc(table, text_layer=False), 150))
+    assert errors == [] and uncertain and all("0.85" in v.ocr_uncertain for v in uncertain)
+    table = _gbe(confidence=0.99, slip=slip)
+    next(r for r in table.rows if r.code == slip[0]).cell(slip[1]).confidence = 0.85  # type: ignore[union-attr]
+    errors, uncertain = _errors(_at_dpi(_doc(table, text_layer=False), 200))
+    assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []

@@ -452,3 +452,19 @@ def test_a_cell_read_below_0_9_on_a_degraded_page_is_in_doubt() -> None:
     next(r for r in table.rows if r.code == slip[0]).cell(slip[1]).confidence = 0.85  # type: ignore[union-attr]
     errors, uncertain = _errors(_at_dpi(_doc(table, text_layer=False), 200))
     assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []
+
+
+def test_header_year_one_faded_glyph_from_the_reporting_year_on_a_degraded_page() -> None:
+    """central petitions 2026 p.14 under `fax`: the header “2026年政府性基金预算支出” read 2025 (a 6 read 5); a header
+    has no OCR confidence, so the faded glyph alone explains it on a 150 dpi page, not on a 200 dpi scan."""
+    header = "2025年政府性基金预算支出/合计"
+
+    def run(dpi: int, text: str = header) -> str:
+        doc = _at_dpi(_doc(text_layer=False), dpi)
+        v = Violation(rule="year_column", table="t7", text=text, page=13, severity="error", message_en="year")
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, year=(2026, "cover"))
+        return out.severity
+
+    assert run(150) == "warning"
+    assert run(200) == "error"
+    assert run(150, "2024年政府性基金预算支出/合计") == "error"  # a 4 for a 6 is no faded glyph

@@ -227,14 +227,20 @@ def _has_amount(table: Table) -> bool:
     return False
 
 
+# a unit line taken for a table's title says nothing of which table it is (yantai audit 2026 p.8 at `fax`:
+# “部门（单位）：状台市申计局” over the body of a 收支总体情况表 whose head came out as a table of its own)
+_UNIT_LINE = re.compile(r"^(?:部门|单位|部门[(（]单位[)）]|编制部门|编制单位|部门名称|单位名称)[:：].*$")
+
+
 def _body_elsewhere(table: Table, tables: Sequence[Table]) -> Table | None:
     """The untitled table with amounts right after a table that has a title and header but no row at all: the
-    extractor cut the table at its header and its body became a table of its own (on the page after, or below)."""
+    extractor cut the table at its header and its body became a table of its own (on the page after, or below).
+    A unit line read as the body's title leaves it untitled."""
     if table.rows or not table.pages:
         return None
     at = next((i for i, t in enumerate(tables) if t is table), None)
     nxt = tables[at + 1] if at is not None and at + 1 < len(tables) else None
-    if nxt is None or (nxt.title or "").strip() or not nxt.pages or not _has_amount(nxt):
+    if nxt is None or _UNIT_LINE.sub("", normalize_text(nxt.title or "")) or not nxt.pages or not _has_amount(nxt):
         return None
     return nxt if 0 <= nxt.pages[0] - table.pages[-1] <= 1 else None
 

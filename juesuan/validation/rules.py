@@ -340,6 +340,27 @@ def garbled_total_columns(view: TableView) -> list[int]:
 # ---------------------------------------------------------------- identity kinds
 
 
+def _agrees(view: TableView, pos: int, target: int, terms: Sequence[int]) -> bool:
+    value = view.values.get(CellRef(pos, target))
+    parts = [view.values.get(CellRef(pos, c)) for c in terms]
+    if value is None:
+        return False
+    places = [view.places.get(CellRef(pos, c), 2) for c in (target, *terms)]
+    total = sum((t or Decimal(0) for t in parts), Decimal(0))
+    return abs(value - total) <= tolerance([value, *parts], places, Decimal("0.005"))
+
+
+def _likelier_terms(view: TableView, target: int, terms: list[int], own: list[int]) -> list[int]:
+    """``terms`` or the total's own columns alone, whichever the total equals on more of the rows where they differ
+    (a sub-group's total is not zero); ``terms`` on a tie (a one-row 三公 record whose 合计 is wrong fits neither:
+    that is the document's error, not evidence about the columns)."""
+    extra = [c for c in terms if c not in own]
+    differ = [pos for pos in range(len(view.table.rows)) if any(view.values.get(CellRef(pos, c)) for c in extra)]
+    with_extra = sum(_agrees(view, pos, target, terms) for pos in differ)
+    without = sum(_agrees(view, pos, target, own) for pos in differ)
+    return own if without > with_extra else terms
+
+
 def _total_columns(view: TableView) -> Iterable[Equation]:
     schema = view.schema
     by_group: dict[str, list[int]] = {}
@@ -386,6 +407,12 @@ def _total_columns(view: TableView) -> Iterable[Equation]:
         ]
         if stray:
             continue
+        own = [c for c in cols if c != target and view.fields.get(c) is not None]
+        if own and len(terms) > len(own):
+            # own terms and a sub-group's total: the sub-group may be a memo beside the breakdown (Shenzhen 支出总表:
+            # 支出总计 = 基本 + 项目 + 经营 + …, then 2026年政府采购项目/小计 = how much of it is procurement), which the
+            # headers cannot tell from a breakdown (合计 = 项目支出 + 基本支出/小计); the numbers can
+            terms = _likelier_terms(view, target, terms, own)
         label_zh = f"{_header(view, target)} = " + " + ".join(_header(view, c) for c in terms)  # once, not per row
         for pos in range(len(view.table.rows)):
             yield Equation(

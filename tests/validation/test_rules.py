@@ -103,3 +103,26 @@ def test_numbering_row_with_a_garbled_mark() -> None:
     assert is_numbering_row(row("本本", "1", "2", "3"))  # p. 20: ** read as two copies of one glyph
     assert not is_numbering_row(row("家家", *(str(k) for k in range(2, 8))))  # not numbered from 1
     assert not is_numbering_row(row("合计", "1", "2", "3", "4", "5", "6.50"))
+
+
+def test_a_memo_group_beside_a_total_is_not_one_of_its_terms() -> None:
+    """Shenzhen 支出总表 (emergency management, finance bureau, water 2026; text layers): 支出总计 = 基本 + 项目 + …,
+    then 2026年政府采购项目/小计 says how much of it is procurement. Its 小计 was summed into 支出总计 (76 false
+    errors on shenzhen water). Where a sub-group's total is not zero the numbers say which reading holds."""
+    headers = ["支出总计", "基本支出", "项目支出", "2026年政府采购项目/小计", "2026年政府采购项目/其中：中小企业"]
+    rows = [
+        ("208", "社会保障和就业支出", ["717.96", "717.96", "0.00", "0.00", "0.00"]),
+        ("224", "灾害防治及应急管理支出", ["13,598.41", "5,784.65", "7,813.76", "2,464.81", "1,355.92"]),
+        ("22406", "自然灾害防治", ["237.00", "0.00", "237.00", "237.00", "237.00"]),
+    ]
+    doc = annotate_and_validate(document_of(make_table("t5", "支出总表", headers, rows)), ValidationOptions(repair=False))
+    assert not [v for v in doc.validation.violations if v.rule == "column_total" and v.severity == "error"]
+    # a breakdown whose sub-group total is a term (合计 = 项目支出 + 基本支出/小计) keeps it, and a slip is found
+    headers = ["合计", "项目支出", "基本支出/小计", "基本支出/人员经费", "基本支出/公用经费"]
+    rows = [
+        ("201", "一般公共服务支出", ["300.00", "100.00", "200.00", "150.00", "50.00"]),
+        ("20101", "人大事务", ["300.00", "100.00", "200.00", "150.00", "50.00"]),
+        ("2010101", "行政运行", ["301.00", "100.00", "200.00", "150.00", "50.00"]),
+    ]
+    doc = annotate_and_validate(document_of(make_table("t6", "支出预算表", headers, rows)), ValidationOptions(repair=False))
+    assert any(v.rule == "column_total" and v.severity == "error" for v in doc.validation.violations)

@@ -409,9 +409,9 @@ def _total_columns(view: TableView) -> Iterable[Equation]:
             continue
         own = [c for c in cols if c != target and view.fields.get(c) is not None]
         if own and len(terms) > len(own):
-            # own terms and a sub-group's total: the sub-group may be a memo beside the breakdown (Shenzhen 支出总表:
-            # 支出总计 = 基本 + 项目 + 经营 + …, then 2026年政府采购项目/小计 = how much of it is procurement), which the
-            # headers cannot tell from a breakdown (合计 = 项目支出 + 基本支出/小计); the numbers can
+            # own terms and a sub-group's total: the sub-group may be a memo beside the breakdown (Shenzhen
+            # 支出总表: 支出总计 = 基本 + 项目 + 经营 + …, then 2026年政府采购项目/小计 = how much of it is
+            # procurement), which headers cannot tell from a breakdown (合计 = 项目支出 + 基本支出/小计); numbers can
             terms = _likelier_terms(view, target, terms, own)
         label_zh = f"{_header(view, target)} = " + " + ".join(_header(view, c) for c in terms)  # once, not per row
         for pos in range(len(view.table.rows)):

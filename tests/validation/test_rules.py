@@ -115,7 +115,8 @@ def test_a_memo_group_beside_a_total_is_not_one_of_its_terms() -> None:
         ("224", "灾害防治及应急管理支出", ["13,598.41", "5,784.65", "7,813.76", "2,464.81", "1,355.92"]),
         ("22406", "自然灾害防治", ["237.00", "0.00", "237.00", "237.00", "237.00"]),
     ]
-    doc = annotate_and_validate(document_of(make_table("t5", "支出总表", headers, rows)), ValidationOptions(repair=False))
+    table = make_table("t5", "支出总表", headers, rows)
+    doc = annotate_and_validate(document_of(table), ValidationOptions(repair=False))
     assert not [v for v in doc.validation.violations if v.rule == "column_total" and v.severity == "error"]
     # a breakdown whose sub-group total is a term (合计 = 项目支出 + 基本支出/小计) keeps it, and a slip is found
     headers = ["合计", "项目支出", "基本支出/小计", "基本支出/人员经费", "基本支出/公用经费"]
@@ -124,5 +125,6 @@ def test_a_memo_group_beside_a_total_is_not_one_of_its_terms() -> None:
         ("20101", "人大事务", ["300.00", "100.00", "200.00", "150.00", "50.00"]),
         ("2010101", "行政运行", ["301.00", "100.00", "200.00", "150.00", "50.00"]),
     ]
-    doc = annotate_and_validate(document_of(make_table("t6", "支出预算表", headers, rows)), ValidationOptions(repair=False))
+    table = make_table("t6", "支出预算表", headers, rows)
+    doc = annotate_and_validate(document_of(table), ValidationOptions(repair=False))
     assert any(v.rule == "column_total" and v.severity == "error" for v in doc.validation.violations)

@@ -105,6 +105,11 @@ _HEADER_AMOUNT = re.compile(r"[^\d\s.,:;]\s*(\d{1,3}(,\d{3})*[.:]\d{1,2}|\d{3,})
 # two amounts with their decimals run together in one cell: the rule between two columns was lost (yantai statistics
 # 2026 三公 table at `fax`: “12.5012.50”), so the table's columns are shifted
 _TWO_AMOUNTS = re.compile(r"^\d[\d,]*\.\d{2}\d[\d,]*\.\d{2}$")
+_ONE_AMOUNT = re.compile(r"^\d{1,3}([.,]\d{3})+[.,]\d{1,2}$")  # 6.663.44: a thousands comma read as a point
+
+
+def _two_amounts(text: str) -> bool:
+    return bool(_TWO_AMOUNTS.match(text)) and not _ONE_AMOUNT.match(text)
 
 
 def table_doubt(table: Table) -> tuple[str, str] | None:
@@ -117,7 +122,7 @@ def table_doubt(table: Table) -> tuple[str, str] | None:
             f"表头“{held[0]}”含有金额，首行数据可能被读入表头",
             f"the header '{held[0]}' holds an amount: the first body row may have been read into the header",
         )
-    glued = next((c.text for r in table.rows for c in r.cells if _TWO_AMOUNTS.match((c.text or "").strip())), None)
+    glued = next((c.text for r in table.rows for c in r.cells if _two_amounts((c.text or "").strip())), None)
     if glued:
         return (
             f"单元格“{glued}”含两个金额，表格可能缺一条竖线",

@@ -102,7 +102,7 @@ def _check_headers(tables: Sequence[Table], y: int, kind: str | None) -> tuple[l
                             table=t.id,
                             cols=[col.index],
                             target={"row": row0, "col": col.index},
-                            header=col.header,
+                            text=col.header,  # the words the year was read from (an OCR doubt looks at them)
                         )
                     )
     return out, checks

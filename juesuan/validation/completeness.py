@@ -454,20 +454,25 @@ def check(
             continue
         uncertain = t.needs_review or t.null_numeric > 0
         body = _body_elsewhere(t, tables)
+        # no title and no row: a piece of the page (a title line read as a header: quanzhou police 2026 p.18 at
+        # `scan`, “预算基本支出经” above the table it titles), nothing to say of a table
+        stray = not t.rows and not normalize_text(t.title or "")
         out.append(
             Violation(
                 rule="empty_table_note",
                 table=t.id,
-                severity="warning" if uncertain or explained == "zero" or body else "error",
+                severity="warning" if uncertain or explained == "zero" or body or stray else "error",
                 page=t.pages[0] if t.pages else None,
                 message_zh=f"“{t.title or t.id}”为空表，但没有空表说明"
                 + ("（表格提取不确定，可能是识别遗漏）" if uncertain else "")
                 + ("（说明中写明该项为0万元）" if explained == "zero" else "")
-                + (f"（表体可能被提取为其后第{body.pages[0] + 1}页无标题的表 {body.id}）" if body else ""),
+                + (f"（表体可能被提取为其后第{body.pages[0] + 1}页无标题的表 {body.id}）" if body else "")
+                + ("（无标题、无数据行，可能不是表格）" if stray and not body else ""),
                 message_en=f"“{t.title or t.id}” has no amounts and no note explaining the empty table"
                 + (" (the extractor marked this table uncertain)" if uncertain else "")
                 + (" (the text states it as 0)" if explained == "zero" else "")
-                + (f" (its body may be the untitled table {body.id} after it, p. {body.pages[0] + 1})" if body else ""),
+                + (f" (its body may be the untitled table {body.id} after it, p. {body.pages[0] + 1})" if body else "")
+                + (" (no title and no row: maybe no table at all)" if stray and not body else ""),
             )
         )
     return out, checks

@@ -357,6 +357,11 @@ def test_empty_table_whose_body_is_the_untitled_table_after_it_is_a_warning() ->
     # and so does a header-only table followed by a titled one (its own table, not its body)
     titled = body.model_copy(update={"title": "2026年部门一般公共预算支出功能分类预算表"})
     assert ("empty_table_note", "error", 3) in rules_of(doc_of(summary(), header_only, titled, text=COVER))
+    # no title and no row: a piece of the page, not a table (quanzhou police 2026 p.18 at `scan`)
+    stray = make_table("t6", "", ["预算基本支出经"], [])
+    stray.title = None
+    found = rules_of(doc_of(summary(), stray, titled, text=COVER))
+    assert ("empty_table_note", "error", 3) not in found and ("empty_table_note", "warning", 3) in found
     # a unit line read as the body's title is no title (yantai audit 2026 p.8 at `fax`)
     unit = body.model_copy(update={"title": "部门（单位）：烟台市审计局"})
     found = rules_of(doc_of(summary(), header_only, unit, text=COVER))

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from juesuan.datamodel.amounts import (
@@ -216,3 +216,19 @@ def test_glued_marks_are_read_through(text: str, value: str) -> None:
 )
 def test_glued_marks_leave_everything_else(text: str) -> None:
     assert glued_amount(text) is None
+
+
+def test_zero_confusable_readings_never_raise() -> None:
+    """shenzhen finance 2026 at `fax`: a cell like ``12.34.CO`` (decimals, then zero-like letters) reached
+    ``Decimal("12.34.00")`` and the whole document failed with an internal error. Such a cell has no reading."""
+    from juesuan.datamodel.amounts import zero_confusable
+
+    assert zero_confusable("12.34.CO") is None
+    assert zero_confusable("一0,000.00") == Decimal("0.00")
+    assert zero_confusable("180,000.C0") == Decimal("180000.00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.,:;-一—OoCG ", min_size=1, max_size=12))
+def test_confusable_amount_is_total(text: str) -> None:
+    confusable_amount(text)  # any OCR text: a value or None, never an exception

@@ -169,13 +169,14 @@ def zero_confusable(text: str) -> Decimal | None:
         return None
     body = _LEAD_DASH.sub("", s)
     if body != s and parse_amount(body) == 0:
-        return Decimal(body.replace(",", ".").replace(":", ".")) if _NUMBER.match(body) else Decimal(0)
+        return parse_amount(body) if _NUMBER.match(body) else Decimal(0)
     if _ZERO_CELL.match(body) and _ZERO_LETTER.search(body):
         places = len(body) - 2 if len(body) > 1 else 0
         return Decimal(0).quantize(Decimal(1).scaleb(-places))
     m = _ZERO_DECIMALS.match(body)
     if m and _ZERO_LETTER.search(m.group(2)) and _NUMBER.match(m.group(1)):
-        return Decimal(m.group(1).replace(",", "") + ".00")
+        whole = parse_amount(m.group(1))  # 180,000 → 180000; 12.34 has decimals already: no reading (was a crash)
+        return whole.quantize(Decimal("0.01")) if whole is not None and whole == whole.to_integral_value() else None
     return None
 
 

@@ -104,7 +104,7 @@ _HEADER_AMOUNT = re.compile(r"[^\d\s.,:;]\s*(\d{1,3}(,\d{3})*[.:]\d{1,2}|\d{3,})
 
 # two amounts with their decimals run together in one cell: the rule between two columns was lost (yantai statistics
 # 2026 三公 table at `fax`: “12.5012.50”), so the table's columns are shifted
-_TWO_AMOUNTS = re.compile(r"^\d[\d,]*\.\d{2}\d[\d,]*\.\d{2}$")
+_TWO_AMOUNTS = re.compile(r"^\d[\d,]*\.\d{2}[^\d.,:;]{0,2}\d[\d,]*\.\d{2}$")  # 12.5012.50, 5.40二5.40
 _ONE_AMOUNT = re.compile(r"^\d{1,3}([.,]\d{3})+[.,]\d{1,2}$")  # 6.663.44: a thousands comma read as a point
 
 

@@ -109,6 +109,7 @@ _ONE_AMOUNT = re.compile(r"^\d{1,3}([.,]\d{3})+[.,]\d{1,2}$")  # 6.663.44: a tho
 
 
 def _two_amounts(text: str) -> bool:
+    text = re.sub(r"\s+", "", text)  # OCR spaces inside a number (5. 40)
     return bool(_TWO_AMOUNTS.match(text)) and not _ONE_AMOUNT.match(text)
 
 

@@ -82,9 +82,9 @@ def test_confident_slip_in_a_table_whose_header_holds_an_amount_is_uncertain() -
     glued.rows[0].cells[-1].text = "12.5012.50"  # two amounts in one cell: a lost column rule
     errors, uncertain = _errors(_doc(glued, text_layer=False))
     assert errors == [] and uncertain and "12.5012.50" in uncertain[0].ocr_uncertain
-    glued.rows[0].cells[-1].text = "5.40二5.40"  # with the rule's stroke read between them (yantai finance p.21)
+    glued.rows[0].cells[-1].text = "5.40二5. 40"  # a rule's stroke read between them (yantai finance p.21)
     errors, uncertain = _errors(_doc(glued, text_layer=False))
-    assert errors == [] and uncertain and "5.40二5.40" in uncertain[0].ocr_uncertain
+    assert errors == [] and uncertain and "5.40二5. 40" in uncertain[0].ocr_uncertain
     glued.rows[0].cells[-1].text = "6.663.44"  # one amount whose thousands comma was read as a point
     errors, uncertain = _errors(_doc(glued, text_layer=False))
     assert errors and uncertain == []

@@ -313,7 +313,6 @@ def garbled_total_columns(view: TableView) -> list[int]:
     for col in view.amount_cols:
         by_group.setdefault(view.groups.get(col, ""), []).append(col)
     headers = {c.index: normalize_text(c.header) for c in view.table.columns}
-    per = Decimal("0.005")
     for cols in by_group.values():
         cand, others = cols[0], cols[1:]
         if view.fields.get(cand) is not None or not headers.get(cand) or len(others) < 2:
@@ -327,11 +326,7 @@ def garbled_total_columns(view: TableView) -> list[int]:
             if target is None or not (target or any(terms)):
                 continue
             informative += 1
-            places = [view.places.get(CellRef(pos, c), 2) for c in (cand, *others)]
-            if abs(target - sum((t or Decimal(0) for t in terms), Decimal(0))) <= tolerance(
-                [target, *terms], places, per
-            ):
-                agree += 1
+            agree += _agrees(view, pos, cand, others)
         if agree >= TOTAL_AGREE_ROWS and agree >= TOTAL_AGREE_SHARE * informative:
             out.append(cand)
     return out

@@ -75,7 +75,9 @@ def _compare(
     right = bv[0]
     if abs(left - right) <= per_term * 2:
         return None
-    carry = _carry_line(a, abs(left - right) / _unit_scale(a, b), per_term)
+    carry = _carry_line(a, abs(left - right) / _unit_scale(a, b), per_term) or _carry_column(
+        b, bv[1], abs(left - right), per_term
+    )
     # the 收入表 counts 上年结转 as income, the 总表 lists it apart: a definition (warning), not a slip (error)
     return Violation(
         rule=rule,
@@ -105,6 +107,23 @@ def _carry_line(table: Table, diff: Decimal, per_term: Decimal) -> str | None:
             v = parse_amount(cell.text or "")
             if v is not None and v and abs(v - diff) <= per_term * 2:
                 return label
+    return None
+
+
+def _carry_column(table: Table, row_index: int, diff: Decimal, per_term: Decimal) -> str | None:
+    """The header of a 结转/结余 column whose amount in the total row equals ``diff``: the 收入表 lists 上年结转 in a
+    column of its own, and the 总表's 上年结转 line may be on a page OCR lost (hangzhou justice 2026 at `fax`)."""
+    row = next((r for r in table.rows if r.index == row_index), None)
+    if row is None:
+        return None
+    headers = {c.index: c.header for c in table.columns}
+    for cell in row.cells:
+        header = normalize_text(headers.get(cell.col, ""))
+        if not re.search("结转|结余", header):
+            continue
+        v = parse_amount(cell.text or "")
+        if v is not None and v and abs(v - diff) <= per_term * 2:
+            return header
     return None
 
 

@@ -44,8 +44,19 @@ _PAGE_NUMBER = re.compile(r"[-—－–]?\s*\d{1,3}\s*[-—－–]?|第\d{1,3}�
 
 
 # OCR reads a thousands comma inside a figure as the full-width ，(“合计24，169.74万元” on scan and fax runs; no text
-# layer of the 39 documents prints one): a digit, ，, three digits and no fourth is one number
-_OCR_THOUSANDS = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))")
+# layer of the 39 documents prints one): a digit, ，, three digits and no fourth is one number. A 1-bit copy also
+# reads it as ; (“减少14;816.38万元”: 7 times in the fax runs of runs/checks-s5, every one a thousands comma, none in
+# the text layers) before three digits and the figure's point or 万.
+_OCR_THOUSANDS = re.compile(r"(?<=\d)，(?=\d{3}(?!\d))|(?<=\d)[;；](?=\d{3}(?:\.\d|万|,\d{3}))")
+# …and as a point: a figure with two points (“91.842.80万元”, 24 times in those fax runs, never in a text layer) has
+# one decimal point, the last; the points before it stand between groups of three digits
+_TWO_POINTS = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,]\d{3})*\.\d{3}\.\d+(?![\d.])")
+
+
+def _ocr_separators(text: str) -> str:
+    """Thousands separators OCR misread (above) as commas: one figure, not two or a figure cut short."""
+    text = _OCR_THOUSANDS.sub(",", text)
+    return _TWO_POINTS.sub(lambda m: m.group().replace(".", ",", m.group().count(".") - 1), text)
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ def sentences(blocks: Sequence[dict[str, Any]]) -> list[Sentence]:
     buf = ""
     page = 0
     for block in blocks:
-        text = _OCR_THOUSANDS.sub(",", normalize_text(str(block.get("text", ""))))
+        text = _ocr_separators(normalize_text(str(block.get("text", ""))))
         if not text or _PAGE_NUMBER.fullmatch(text):
             continue  # a page number between two halves of a sentence (222.5 | 27 | 万元) is not part of it
         if len(text) <= 40 and not re.search(r"[。，,；]", text):
@@ -147,7 +158,14 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
             bi = before.rfind("比")
             base = current = None
             from_prev = False  # the amount compared comes from the sentence before: which one is meant is a guess
-            if bi >= 0 and any(p > bi for p, _ in amounts):
+            # 与X相比 names its base before 相比; 与上年相比 (no amount between 与 and 相比) names none, as 比上年 does
+            yu = before.rfind("与", 0, bi) if bi >= 0 and before[bi - 1 : bi] == "相" else -1
+            named = [a for p, a in amounts if yu < p < bi] if yu >= 0 else []
+            if named and not any(p > bi for p, _ in amounts) and (any(p < yu for p, _ in amounts) or i == 0):
+                base = named[-1]
+                prior = [a for p, a in amounts if p < yu]
+                current = prior[-1] if prior else None
+            elif bi >= 0 and any(p > bi for p, _ in amounts):
                 base = next(a for p, a in amounts if p > bi)
                 prior = [a for p, a in amounts if p < bi]
                 current = prior[-1] if prior else None
@@ -162,7 +180,7 @@ def _check_changes(sents: list[Sentence]) -> tuple[list[Violation], int]:
             a, c = _amt(base or ""), _amt(current or "")
             trailing = diff_m is not None and diff_m.end() >= len(before) - 2
             no_base = not any(p > bi for p, _ in amounts)
-            real_bi = bi >= 0 and before[bi - 1 : bi] != "相"  # 与X相比 names its base before 相比
+            real_bi = bi >= 0 and (before[bi - 1 : bi] != "相" or (yu >= 0 and not named))
             if real_bi and trailing and diff_m is not None and diff_m.start() > bi and no_base:
                 # X万元，比上年减少D万元，下降z%: no base printed, it is X ± D (the difference holds by construction)
                 prior = [a2 for p, a2 in amounts if p < bi]

@@ -112,7 +112,7 @@ class TableView:
         filled: dict[int, int] = {}
         numbering = {c.index for c in table.columns if re.search(r"行次|栏次", normalize_text(c.header))}
         for pos, row in enumerate(table.rows):
-            if is_numbering_row(row):
+            if is_numbering_row(row, first=pos == 0):
                 continue  # 栏次 1 2 3 …: the central template numbers its columns, not amounts
             for cell in row.cells:
                 ref = CellRef(pos, cell.col)
@@ -166,8 +166,9 @@ class TableView:
         return self.table.rows[ref.pos].cell(ref.col) is not None
 
 
-def is_numbering_row(row: Row) -> bool:
-    """栏次 row: labelled 栏次, or its numbers are 1, 2, 3 … (at least three, integers, consecutive)."""
+def is_numbering_row(row: Row, first: bool = False) -> bool:
+    """栏次 row: labelled 栏次, or its numbers are 1, 2, 3 … (at least three, integers, consecutive). ``first``: the
+    table's first body row, where a 栏次 row stands."""
     texts = [normalize_text(c.text or "") for c in row.cells]
     if any(t in ("栏次", "行次") for t in texts) or normalize_text(row.name or "") == "栏次":
         return True
@@ -181,8 +182,20 @@ def is_numbering_row(row: Row) -> bool:
         return run and ints[0] == 1
     # OCR reads the ** mark of a long 1, 2, … 17 row as anything (家家): one label cell without digits is still a
     # mark when five or more columns are numbered from 1 in order, which no row of amounts is
-    first = normalize_text(row.cells[0].text or "") if row.cells else ""
-    if run and len(ints) >= 5 and ints[0] == 1 and marks == [first] and not re.search(r"\d", first):
+    label = normalize_text(row.cells[0].text or "") if row.cells else ""
+    if run and len(ints) >= 5 and ints[0] == 1 and marks == [label] and not re.search(r"\d", label):
+        return True
+    # …and a short one of the first body row: ** read 木t above 1 2 3 (hangzhou justice 2026 p.34 at `fax`): at most
+    # three characters, no digit, one of them no Chinese character (a label 机关 over 1 2 3 may be amounts)
+    if (
+        first
+        and run
+        and ints[0] == 1
+        and marks == [label]
+        and len(label) <= 3
+        and not re.search(r"\d", label)
+        and re.search(r"[^\u4e00-\u9fff]", label)
+    ):
         return True
     return _misread_numbering(texts)
 

@@ -298,9 +298,17 @@ _WANYUAN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*万元")
 # OCR punctuation inside a change sentence's amount: a stray mark between 增加/减少 and the digits (减少.5786.02万元),
 # or a colon or dot-like mark for the decimal point (4322:77万元). Group "mark" is what OCR added or misread.
 _PUNCT_SLIPS = (
-    (re.compile(r"(?<=增加|增长|减少|下降)(?P<mark>[.．:：·、])(?=\d[\d,]*\.\d+万元)"), ""),
+    (re.compile(r"(?<=增加|增长|减少|下降)(?P<mark>[.．:：·、])(?=\d[\d,]*(?:\.\d+)?万元)"), ""),
     (re.compile(r"(?<=\d)(?P<mark>[:：·])(?=\d{1,2}万元)"), "."),
+    # a thousands comma read as a point: 2.018万元 for 2,018万元 (wuxi hr 2026 p.39 at `fax`); three decimals of 万元
+    # are printed by none of the 39 text layers, so the comma is the likelier reading where it makes the sentence hold
+    (re.compile(r"(?<=\d)(?P<mark>\.)(?=\d{3}万元)"), ","),
 )
+_SLIP_WORDS = {
+    "": ("去掉", "dropped"),
+    ".": ("读作小数点", "read as a point"),
+    ",": ("读作千位逗号", "read as a thousands comma"),
+}
 
 
 def printed_values(
@@ -362,20 +370,26 @@ def change_slip_doubt(v: Violation, degraded: bool = False, printed: Counter[Dec
     from juesuan.validation.narrative import Sentence, _check_changes
 
     text = normalize_text(v.text)
-    for pattern, repl in _PUNCT_SLIPS:  # 增加4322:77万元, 减少.5786.02万元: a speck, or a point read as a colon
-        for m in pattern.finditer(text):
-            edited = text[: m.start()] + repl + text[m.end() :]
-            # the mark split one amount in two (4322 | 77万元) or hid a 增加 D万元: read without it, the sentence
-            # no longer states a change that fails (it may state none the rule can recompute)
-            if not _check_changes([Sentence(edited, v.page or 0)])[0]:
-                around = text[max(0, m.start() - 4) : m.end() + 8]
-                return Doubt(
-                    f"说明文字“{around}”",
-                    f"text '{around}'",
-                    f"OCR读出的“{m.group('mark')}”{'读作小数点' if repl else '去掉'}后，句中没有不相符的变动",
-                    f"with the OCR-read '{m.group('mark')}' {'read as a point' if repl else 'dropped'}, "
-                    "the sentence states no failing change",
-                )
+    marks = [(m, repl) for pattern, repl in _PUNCT_SLIPS for m in pattern.finditer(text)]
+    # all at once (支出2.018万元…增加.222万元: a comma read as a point and a speck, one sentence), then each alone
+    for chosen in ([marks] if len(marks) > 1 else []) + [[x] for x in marks]:
+        edited = text
+        for m, repl in sorted(chosen, key=lambda x: -x[0].start()):
+            edited = edited[: m.start()] + repl + edited[m.end() :]
+        # the mark split one amount in two (4322 | 77万元) or hid a 增加 D万元: read without it, every change the
+        # sentence states holds (one the rule cannot recompute is no evidence: 2.018 − 222 < 0 checks nothing)
+        found, checks = _check_changes([Sentence(edited, v.page or 0)])
+        if found or not checks:
+            continue
+        arounds = "、".join(f"“{text[max(0, m.start() - 4) : m.end() + 8]}”" for m, _ in chosen)
+        zh = "，".join(f"“{m.group('mark')}”{_SLIP_WORDS[repl][0]}" for m, repl in chosen)
+        en = ", ".join(f"'{m.group('mark')}' {_SLIP_WORDS[repl][1]}" for m, repl in chosen)
+        return Doubt(
+            f"说明文字{arounds}",
+            f"text {arounds}",
+            f"OCR读出的{zh}后，句中没有不相符的变动",
+            f"with the OCR-read {en}, the sentence states no failing change",
+        )
     for m in _WANYUAN.finditer(text):
         raw = m.group(1)
         # a digit confusion can "fix" almost any misstatement: not evidence, except a glyph a degraded page loses
@@ -443,9 +457,10 @@ def degraded_pages(doc: Document, pages: set[int], dpi: int) -> dict[int, int]:
     return {p.index: p.dpi for p in doc.pages if p.index in pages and 0 < p.dpi < dpi}
 
 
-def faded_edits(text: str) -> list[tuple[Decimal, str, str, str]]:
+def faded_edits(text: str, twice: bool = False) -> list[tuple[Decimal, str, str, str]]:
     """(value, edited text, printed, read) for every digit of ``text`` a degraded page may have read for another
-    (``FADED``): the printed values this OCR reading may have come from."""
+    (``FADED``): the printed values this OCR reading may have come from. ``twice``: also two digits of the cell
+    that lost the same stroke (544.54 read 514.54 and 511.51 in one row of yantai finance 2026 p.25 at `fax`)."""
     raw = (text or "").strip()
     if parse_amount(raw) is None:
         return []
@@ -457,6 +472,12 @@ def faded_edits(text: str) -> list[tuple[Decimal, str, str, str]]:
                 value = parse_amount(edited)
                 if value is not None:
                     out.append((value, edited, printed, ch))
+                for j in range(i + 1, len(raw)) if twice else ():
+                    if raw[j] == ch:
+                        both = edited[:j] + printed + edited[j + 1 :]
+                        value = parse_amount(both)
+                        if value is not None:
+                            out.append((value, both, printed, ch))
     return out
 
 
@@ -484,7 +505,7 @@ def faded_identity_doubt(
             continue
         sign = -1 if (row.index, col) == (v.target.row, v.target.col) else 1  # of Σ terms − target
         where = _cell_name(table, row, col)
-        for edit in faded_edits(cell.text or ""):
+        for edit in faded_edits(cell.text or "", twice=True):
             options.append((i, sign * (edit[0] - value), where, cell, edit))
     gap = expected - found  # Σ terms − target as read; the edits must close it
     fits = [[o] for o in options if abs(gap + o[1]) <= tol]  # one cell first, then two

@@ -164,3 +164,27 @@ def test_cross_basic_compares_the_basic_column_with_the_basic_table() -> None:
     slipped, _, _ = _slip(doc, "t5", CellRef(total, 3), "9.00")
     (v,) = _reported(slipped, "cross_basic")
     assert v.tables == ["t5", "t7"] and v.expected == pytest.approx(2345.91) and v.found == pytest.approx(2336.91)
+
+
+def test_summary_income_against_an_income_table_that_lists_carry_over_in_a_column() -> None:
+    """hangzhou justice 2026 at `fax`: the 收支总表's second page (上年结转结余 347.32, 收入总计) was lost, so its
+    本年收入合计 98,883.14 met the 收入总表's 合计 99,230.46, which counts 上年结转结余 in a column of its own. The
+    difference is that column: a definition (warning naming it), not a slip; any other difference is an error."""
+    from juesuan.validation.cross import _compare
+
+    summary = make_table("t2", "收支预算总表", ["预算数"], [(None, "本年收入合计", ["98,883.14"])])
+    income = make_table(
+        "t4",
+        "收入预算总表",
+        ["总计", "本年收入/小计", "上年结转结余/小计"],
+        [(None, "合计", ["99,230.46", "98,883.14", "347.32"])],
+    )
+    args = ("本年收入合计不一致", "income total differs", Decimal("0.01"))
+    v = _compare(
+        "cross_summary_income", summary, (Decimal("98883.14"), 0, 2), income, (Decimal("99230.46"), 0, 2), *args
+    )
+    assert v is not None and v.severity == "warning" and "上年结转结余/小计" in v.message_en
+    v = _compare(
+        "cross_summary_income", summary, (Decimal("98883.14"), 0, 2), income, (Decimal("99330.46"), 0, 2), *args
+    )
+    assert v is not None and v.severity == "error"

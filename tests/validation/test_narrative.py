@@ -105,3 +105,34 @@ def test_a_thousands_comma_read_full_width_is_part_of_the_figure() -> None:
     assert [v.rule for v in _run([text.replace("65.56%", "66.56%")])] == ["narrative_share"]
     # a clause that ends in a bare number before ， is left alone (no three digits follow, or a fourth does)
     assert sentences([{"page": 1, "text": "共3，其中1234万元。"}])[0].text == "共3，其中1234万元"
+
+
+def test_thousands_separators_ocr_read_as_semicolon_or_point() -> None:
+    """Fax runs of wuxi hr and hangzhou justice 2026: “减少14;816.38万元” and “拨款91.842.80万元…增加6;600.98万元” —
+    the change was recomputed from 816.38 and 842.80. A ; before three digits and the figure's point or 万, and the
+    points of a figure that has two, are thousands separators; a figure with one point or a clause's ; is left."""
+    from juesuan.validation.narrative import sentences
+
+    text = (
+        "2026年一般公共预算当年拨款91.842.80万元，比上年执行数增加6;600.98万元，增长7.7%。"
+        "一般公共预算拨款收入152,585.76万元，与上年相比减少14;816.38万元，减少8.85%。"
+    )
+    read = " ".join(s.text for s in sentences([{"page": 5, "text": text}]))
+    assert "91,842.80万元" in read and "6,600.98万元" in read and "14,816.38万元" in read
+    assert _run([text]) == []
+    assert [v.rule for v in _run([text.replace("7.7%", "9.7%")])] == ["narrative_change"]
+    for kept in ("增长7.7%；2026年", "共3;100个", "收入2.018万元", "第1.2.3条"):
+        assert sentences([{"page": 1, "text": kept}])[0].text == kept
+
+
+def test_a_change_against_last_year_with_no_base_printed_is_checked() -> None:
+    """“支出1442.74万元，与上年相比增加368.97万元，增加34.38%” (jiangsu procuratorate 2019 p.28, text layer): 与上年相比
+    names no base, so it is 1442.74 − 368.97 = 1073.77 and the stated 34.38% is 34.36% — this form went unchecked
+    while only 比上年 was read so. 与2025年预算数90万元相比 names its base: 100 is the current amount, not the base."""
+    text = "住房公积金（项）支出1442.74万元，与上年相比增加368.97万元，增加34.38%。"
+    (v,) = _run([text])
+    assert (v.rule, v.found, v.expected) == ("narrative_change", 34.38, 34.36)
+    assert _run([text.replace("34.38%", "34.36%")]) == []
+    named = "支出100.00万元，与2025年预算数90.00万元相比，增加10.00万元，增长11.11%。"
+    assert _run([named]) == []
+    assert [v.rule for v in _run([named.replace("11.11%", "10.00%")])] == ["narrative_change"]

@@ -103,6 +103,11 @@ def test_numbering_row_with_a_garbled_mark() -> None:
     assert is_numbering_row(row("本本", "1", "2", "3"))  # p. 20: ** read as two copies of one glyph
     assert not is_numbering_row(row("家家", *(str(k) for k in range(2, 8))))  # not numbered from 1
     assert not is_numbering_row(row("合计", "1", "2", "3", "4", "5", "6.50"))
+    # hangzhou justice 2026 p.34 at `fax`: ** read “木t” above 1 2 3, the first body row (1 = 2 + 3 failed)
+    assert is_numbering_row(row("木t", "1", "2", "3"), first=True)
+    assert not is_numbering_row(row("木t", "1", "2", "3"))  # further down a table, a short run may be amounts
+    assert not is_numbering_row(row("机关", "1", "2", "3"), first=True)  # a Chinese label
+    assert not is_numbering_row(row("木t", "2", "3", "4"), first=True)
 
 
 def test_a_memo_group_beside_a_total_is_not_one_of_its_terms() -> None:

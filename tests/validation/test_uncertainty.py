@@ -474,3 +474,62 @@ def test_header_year_one_faded_glyph_from_the_reporting_year_on_a_degraded_page(
     assert run(150) == "warning"
     assert run(200) == "error"
     assert run(150, "2024年政府性基金预算支出/合计") == "error"  # a 4 for a 6 is no faded glyph
+
+
+def test_change_sentence_with_a_comma_read_as_a_point_and_a_speck() -> None:
+    """wuxi hr 2026 p.39 at `fax`: “支出2.018万元 … 与上年相比增加.222万元，增长12.36%” printed 2,018 and 222. Read with
+    both marks undone the sentence holds: OCR-uncertain, naming both. From a text layer the words are the document's."""
+    text = "城乡社区支出（类）支出2.018万元，主要用于业务大楼建设项目支出，与上年相比增加.222万元，增长12.36%。"
+    errors, uncertain = _errors(
+        _doc(text_layer=False, blocks=[TextBlock(page=7, text=text, spans=[(0, len(text), 0.99)])])
+    )
+    assert not [v for v in errors if v.rule == "narrative_change"]
+    (v,) = [v for v in uncertain if v.rule == "narrative_change"]
+    assert "thousands comma" in v.ocr_uncertain and "'.' dropped" in v.ocr_uncertain
+    errors, _ = _errors(_doc(text_layer=True, blocks=[TextBlock(page=7, text=text, spans=[])]))
+    assert [v.rule for v in errors if v.rule == "narrative_change"] == ["narrative_change"]
+    # read right, it holds; misstated, the comma reading does not save it
+    right = text.replace("2.018", "2,018").replace(".222", "222")
+    errors, uncertain = _errors(_doc(text_layer=False, blocks=[TextBlock(page=7, text=right, spans=[])]))
+    assert not [v for v in errors + uncertain if v.rule == "narrative_change"]
+    wrong = text.replace("12.36%", "15.36%")
+    errors, _ = _errors(_doc(text_layer=False, blocks=[TextBlock(page=7, text=wrong, spans=[(0, len(wrong), 0.99)])]))
+    assert [v.rule for v in errors if v.rule == "narrative_change"] == ["narrative_change"]
+
+
+def test_one_cell_whose_4s_all_lost_their_bar() -> None:
+    """yantai finance 2026 p.25 at `fax`: 544.54 printed in three columns, read 511.51, 514.54, 511.51 — two 4s of
+    one cell lost their bar. Undone twice in one cell the row holds on a 150 dpi page; a 9 for a 4 does not."""
+    from juesuan.validation.uncertainty import faded_edits
+
+    assert "514.54" in {e[1] for e in faded_edits("511.51", twice=True)}
+    assert "514.54" not in {e[1] for e in faded_edits("511.51")}
+    assert "54.18" not in {e[1] for e in faded_edits("51.13", twice=True)}  # a 4 and an 8: two different strokes
+
+    def run(read: str, printed: str = "44.65") -> str:
+        table = _gbe(confidence=0.99, slip=None)
+        table.type, table.type_confidence = "final.general_budget_expenditure", 0.99
+        row = next(r for r in table.rows if r.code == "2080501")
+        for col, text in ((2, read), (3, printed)):
+            cell = row.cell(col)
+            assert cell is not None
+            cell.text, cell.value = text, float(text)
+        v = Violation.model_validate(
+            {
+                "rule": "column_total",
+                "table": "t5",
+                "cells": [[row.index, 2], [row.index, 3]],
+                "target": {"row": row.index, "col": 2},
+                "found": float(read),
+                "expected": float(printed),
+                "severity": "error",
+                "page": 3,
+            }
+        )
+        doc = _at_dpi(_doc(table, text_layer=False), 150)
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+        return out.severity
+
+    assert run("11.65") == "warning"  # 44.65 read 11.65: both 4s lost their bar
+    assert run("11.15") == "error"  # three glyphs
+    assert run("81.61", "84.27") == "error"  # no faded stroke gives 84.27

@@ -71,6 +71,17 @@ SUBJECT_CODE_SPACED = re.compile(r"^\d{3}(\s?\d{2}){0,3}$")
 SUBJECT_CODE_PIECE = re.compile(r"^\d{2,3}$")
 """One level of a code in its own column (类 three digits, 款/项 two): tables that split 类 | 款 | 项."""
 
+CODE_SPECKS = ".,。，、·:：;；'`"
+"""Marks OCR reads beside a code on a speckled copy (``30106.``: wuxi education 2026 p.26 at `fax`)."""
+
+
+def code_without_specks(text: str) -> str:
+    """A code cell read with a speck before or after the code: the code, where that is all that is left (a whole
+    code or one level of it); any other text unchanged."""
+    bare = text.strip(CODE_SPECKS)
+    return bare if bare != text and (SUBJECT_CODE.match(bare) or SUBJECT_CODE_PIECE.match(bare)) else text
+
+
 CLASSIFIED_CODE = re.compile(r"^[23]\d{2}(\d{2}){0,2}$")
 """A 支出功能分类 (2xx) or 部门经济分类 (3xx) code down to 项: the auto-labeller trusts a text layer only this far."""
 

@@ -90,3 +90,15 @@ def test_no_second_line_grouping_or_union_find() -> None:
         and not (node.args.args and node.args.args[0].arg == "self")  # methods (PpOcr._lines crops pixels)
     ]
     assert defined == []
+
+
+def test_a_code_read_with_a_speck_is_the_code() -> None:
+    """wuxi education 2026 p.26 at `fax`: 30106 read “30106.” lost its row code, so 301 = Σ its items missed 0.20."""
+    from juesuan.lexicon import code_without_specks
+
+    assert code_without_specks("30106.") == "30106"
+    assert code_without_specks("。201") == "201"
+    assert code_without_specks("01.") == "01"  # one level of a split code
+    assert code_without_specks("1.") == "1."  # a 序号, not a code
+    assert code_without_specks("12.50") == "12.50"
+    assert code_without_specks("合计.") == "合计."

@@ -34,7 +34,15 @@ from juesuan.inference.hypotheses import (
     header_role,
     is_line_numbers,
 )
-from juesuan.lexicon import GRAND_TOTAL, HAN, HAN_RUN, SUBJECT_CODE, SUBJECT_CODE_PIECE, SUBTOTAL
+from juesuan.lexicon import (
+    GRAND_TOTAL,
+    HAN,
+    HAN_RUN,
+    SUBJECT_CODE,
+    SUBJECT_CODE_PIECE,
+    SUBTOTAL,
+    code_without_specks,
+)
 from juesuan.options import StructureOptions
 from juesuan.validation.codes import CodeEntry, load_catalogue, squash_name
 
@@ -431,7 +439,7 @@ class Assembler:
         if not any(texts):
             return None
         code_parts = [_text(block.grid[r][c]) for c in code_cols]
-        code_parts = [_code_digits(re.sub(r"\s+", "", p)) for p in code_parts]
+        code_parts = [_code_digits(code_without_specks(re.sub(r"\s+", "", p))) for p in code_parts]
         code = "".join(p for p in code_parts if p.isdigit()) or None
         name = _text(block.grid[r][name_col]) if name_col is not None else None
         if not name and name_col is not None and (ct := block.cover[r][name_col]) is not None and ct.cell.row == r:

@@ -136,10 +136,16 @@ def _prep(text: str) -> str:
 
 
 def yaml_digest(tables_dir: Path = TABLES_DIR) -> str:
-    h = hashlib.sha256()
-    for name in ("types.yaml",):
-        h.update((tables_dir / name).read_bytes())
-    return h.hexdigest()
+    """sha256 over what training reads from types.yaml (each type's id, name, aliases, header hints): a bundle is
+    stale when that changes, not when a comment or a rules-only ``titles`` entry does."""
+    import json
+
+    import yaml
+
+    doc = yaml.safe_load((tables_dir / "types.yaml").read_text(encoding="utf-8"))
+    keys = ("id", "name_zh", "aliases", "header_hints")
+    trained = [{k: t.get(k) for k in keys} for t in doc["types"]]
+    return hashlib.sha256(json.dumps(trained, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def tables_digest(tables_dir: Path = TABLES_DIR) -> str:

@@ -30,7 +30,7 @@ import yaml
 
 from juesuan.datamodel.amounts import is_empty_mark, is_percent, normalize, parse_amount
 from juesuan.datamodel.document import Row, Table
-from juesuan.lexicon import HAN, TOTAL_ROW_NAME
+from juesuan.lexicon import HAN, SUBJECT_CODE, TOTAL_ROW_NAME, code_without_specks
 from juesuan.validation.schema import TABLES_DIR, Schema, normalize_text
 
 _ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、.．]")
@@ -194,7 +194,7 @@ def is_numbering_row(row: Row, first: bool = False) -> bool:
         and marks == [label]
         and len(label) <= 3
         and not re.search(r"\d", label)
-        and re.search(r"[^\u4e00-\u9fff]", label)
+        and HAN.sub("", label)
     ):
         return True
     return _misread_numbering(texts)
@@ -451,15 +451,23 @@ def _header(view: TableView, col: int) -> str:
     return str(col)
 
 
+def _speckled_code(row: Row, col: int | None) -> str:
+    """The code of a row whose code cell OCR read with a speck (``30106.``), which an older extraction left without
+    Row.code (assemble strips the speck now)."""
+    cell = row.cell(col) if col is not None else None
+    code = code_without_specks(normalize_text(cell.text or "")) if cell else ""
+    return code if SUBJECT_CODE.match(code) else ""
+
+
 def row_codes(view: TableView) -> list[str]:
     """科目编码 per row, rebuilt from the 类/款/项 cells when the table has them (类 carried down when a row prints
     only 款/项), else Row.code. An extractor that joined the parts wrongly (0601 for 2040601) is not trusted."""
-    cols = {f: c for c, f in view.fields.items() if f in ("code_lei", "code_kuan", "code_xiang")}
+    cols = {f: c for c, f in view.fields.items() if f in ("code_lei", "code_kuan", "code_xiang", "subject_code")}
     out: list[str] = []
     lei = kuan = ""
     for row in view.table.rows:
         if "code_lei" not in cols:
-            out.append((row.code or "").strip())
+            out.append((row.code or _speckled_code(row, cols.get("subject_code"))).strip())
             continue
 
         def part(field: str, n: int, row: Any = row) -> str:

@@ -55,6 +55,7 @@ class TableType:
     name_zh: str
     aliases: tuple[str, ...]
     header_hints: tuple[str, ...]
+    titles: tuple[str, ...] = ()  # whole titles only (match_title), not training material
 
     @property
     def family(self) -> str:
@@ -86,8 +87,12 @@ class Schema:
         return spec.role if spec else None
 
     def match_title(self, title: str) -> TableType | None:
-        """Rules: the longest alias inside the normalised title (支出决算表 loses to 一般公共预算财政拨款支出决算表)."""
+        """Rules: a title that is one of a type's ``titles``, else the longest alias inside the normalised title
+        (支出决算表 loses to 一般公共预算财政拨款支出决算表)."""
         t = normalize_title(title)
+        exact = next((tt for tt in self.types if t and t in {normalize_title(x) for x in tt.titles}), None)
+        if exact is not None:
+            return exact
         best: tuple[int, TableType] | None = None
         for tt in self.types:
             for alias in tt.aliases:
@@ -174,7 +179,13 @@ def _load(types_path: Path, columns_path: Path) -> Schema:
     types_doc = yaml.safe_load(types_path.read_text(encoding="utf-8"))
     cols_doc = yaml.safe_load(columns_path.read_text(encoding="utf-8"))
     types = tuple(
-        TableType(t["id"], t["name_zh"], tuple(t.get("aliases", [])), tuple(t.get("header_hints", [])))
+        TableType(
+            t["id"],
+            t["name_zh"],
+            tuple(t.get("aliases", [])),
+            tuple(t.get("header_hints", [])),
+            tuple(t.get("titles", [])),
+        )
         for t in types_doc["types"]
     )
     fields = tuple(FieldSpec(k, v["role"], tuple(v["aliases"])) for k, v in cols_doc["fields"].items())

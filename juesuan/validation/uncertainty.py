@@ -527,6 +527,45 @@ def faded_identity_doubt(
     return Doubt("、".join(parts_zh), "; ".join(parts_en), "则等式成立", "the identity holds")
 
 
+# issuer_name's message (validation/years.py): the name a page prints and the cover's
+_ISSUER_NAMES = re.compile(r"names “(?P<found>[^”]+)”; the cover says “(?P<cover>[^”]+)”")
+
+
+def _edits(a: str, b: str) -> tuple[int, int]:
+    """(substitutions, insertions + deletions) of the cheapest alignment of ``a`` to ``b`` (Levenshtein, split)."""
+    prev = [(0, j) for j in range(len(b) + 1)]
+    for i in range(1, len(a) + 1):
+        cur = [(0, i)]
+        for j in range(1, len(b) + 1):
+            sub = prev[j - 1] if a[i - 1] == b[j - 1] else (prev[j - 1][0] + 1, prev[j - 1][1])
+            gap = min(prev[j], cur[j - 1], key=sum)
+            cur.append(min(sub, (gap[0], gap[1] + 1), key=sum))
+        prev = cur
+    return prev[-1]
+
+
+def faded_name_doubt(v: Violation, degraded: dict[int, int]) -> Doubt | None:
+    """A department name on a degraded page one misread glyph and one lost glyph from the cover's (元锡市教局 for
+    无锡市教育局: wuxi education 2026 p.9 at `fax`). Another department's name differs by a word (教育局/财政局: two
+    glyphs substituted), which stays an error."""
+    if v.rule != "issuer_name" or v.page not in degraded:
+        return None
+    m = _ISSUER_NAMES.search(v.message_en or "")
+    if m is None:
+        return None
+    found, cover = m.group("found"), m.group("cover")
+    subs, gaps = _edits(found, cover)
+    if subs > 1 or gaps > 1 or min(len(found), len(cover)) < 4:
+        return None
+    dpi_zh, dpi_en = _dpi_words(degraded[v.page])
+    return Doubt(
+        f"{dpi_zh}上的“{found}”",
+        f"'{found}' on {dpi_en}",
+        f"与封面“{cover}”仅差一个误读字和一个漏读字",
+        f"is one misread and one lost glyph from the cover's '{cover}'",
+    )
+
+
 def faded_code_doubt(v: Violation, tables: dict[str, Table], degraded: dict[int, int]) -> Doubt | None:
     """A 类/款 sum that misses a sub-item because a faded glyph changed its code (2080506 read 2030506): a row of the
     table on a degraded page whose code, one faded glyph undone, is a direct sub-item of the target's code."""
@@ -642,6 +681,10 @@ def violation_doubt(
             return doubt
     if v.rule in TABLE_SET_RULES:
         return table_set_doubt(list(tables.values()), pages, table_kind)
+    if v.rule == "issuer_name":
+        doubt = faded_name_doubt(v, degraded)
+        if doubt is not None:
+            return doubt
     read = _cells_read(v, tables)
     for table, row, col in read:
         cell = row.cell(col)

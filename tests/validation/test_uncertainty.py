@@ -533,3 +533,26 @@ def test_one_cell_whose_4s_all_lost_their_bar() -> None:
     assert run("11.65") == "warning"  # 44.65 read 11.65: both 4s lost their bar
     assert run("11.15") == "error"  # three glyphs
     assert run("81.61", "84.27") == "error"  # no faded stroke gives 84.27
+
+
+def test_department_name_one_misread_and_one_lost_glyph_on_a_degraded_page() -> None:
+    """wuxi education 2026 p.9 at `fax`: 编制部门 read “元锡市教局” (无 read 元, 育 lost) against the cover's
+    无锡市教育局. On a 150 dpi page that is OCR-uncertain; another department (财政局: a word changed) or a 200 dpi
+    page is not."""
+
+    def run(found: str, dpi: int) -> str:
+        text = f"编制部门：{found}"
+        doc = _at_dpi(_doc(text_layer=False, blocks=[TextBlock(page=8, text=text, spans=[(0, len(text), 0.99)])]), dpi)
+        v = Violation(
+            rule="issuer_name",
+            page=8,
+            severity="error",
+            text=text,
+            message_en=f"page 9 names “{found}”; the cover says “无锡市教育局” (similarity 0.73)",
+        )
+        (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
+        return out.severity
+
+    assert run("元锡市教局", 150) == "warning"
+    assert run("元锡市教局", 200) == "error"
+    assert run("无锡市财政局", 150) == "error"

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from juesuan.models.type_classifier import TableTypeClassifier
 from juesuan.validation.rules import column_field, column_group
 from juesuan.validation.schema import load_schema
@@ -78,3 +80,26 @@ def test_column_fields_tolerate_ocr_noise_and_line_breaks() -> None:
     assert column_field("基本支出决", schema) is None or column_field("基本支出决", schema) == "basic_expenditure"
     assert column_field("财政拨款“三公”经费/公务用车购置及运行费/小计/决算数", schema) == "total"
     assert column_group("财政拨款“三公”经费/公务用车购置及运行费/小计/决算数", schema).endswith("|final_amount")
+
+
+def test_rules_only_titles_type_a_whole_title_and_leave_training_alone(tmp_path: Path) -> None:
+    """收支总表 (wuxi education 2026) and Yantai's 支出总体情况表 were typed by the model from their headers (a cut
+    项目 column said budget.project; 基本支出/项目支出 said 一般公共预算支出表). A whole title in ``titles`` types the
+    table; the same words inside a longer title do not (财政拨款收支总表 stays fiscal_summary), and the classifier's
+    staleness digest ignores them (they are not training material)."""
+    from juesuan.models.type_classifier import yaml_digest
+    from juesuan.validation.schema import TABLES_DIR
+
+    schema = load_schema()
+    assert schema.match_title("收支总表").id == "budget.summary"  # type: ignore[union-attr]
+    assert schema.match_title("2026年部门支出总体情况表").id == "budget.expenditure"  # type: ignore[union-attr]
+    assert schema.match_title("财政拨款收支总表").id == "budget.fiscal_summary"  # type: ignore[union-attr]
+    assert schema.match_title("2026年财政拨款收支总体情况表").id == "budget.fiscal_summary"  # type: ignore[union-attr]
+    assert schema.match_title("政府性基金收支总表") is None
+    digest = yaml_digest()
+    text = (TABLES_DIR / "types.yaml").read_text(encoding="utf-8")
+    (tmp_path / "types.yaml").write_text(text.replace("titles: [收支总表", "titles: [某某总表, 收支总表"), "utf-8")
+    assert yaml_digest(tmp_path) == digest
+    added = text.replace("aliases: [部门财务收支预算总表", "aliases: [某某总表, 部门财务收支预算总表")
+    (tmp_path / "types.yaml").write_text(added, "utf-8")
+    assert yaml_digest(tmp_path) != digest

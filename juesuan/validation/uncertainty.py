@@ -566,6 +566,35 @@ def faded_name_doubt(v: Violation, degraded: dict[int, int]) -> Doubt | None:
     )
 
 
+def faded_row_doubt(v: Violation, read: Sequence[tuple[Table, Row, int]], degraded: dict[int, int]) -> Doubt | None:
+    """A sum identity through a cell on a degraded page whose row holds another amount the recogniser was unsure of
+    (below ``DEGRADED_CELL_SURE``, or not a number): that print line faded, and a confident misreading beside it is
+    likely (yantai statistics 2026 p.11 at `fax`: 124.48 read 121.46 at 0.99 beside “121. 18” at 0.88)."""
+    if v.rule not in SUM_RULES:
+        return None
+    for table, row, col in read:
+        cell = row.cell(col)
+        if cell is None or cell.page not in degraded or cell.source == "human" or parse_amount(cell.text or "") is None:
+            continue
+        for other in row.cells:
+            if other.col == col or other.page not in degraded or not _DIGIT.search(other.text or ""):
+                continue
+            if HAN.search(other.text or "") or not (
+                other.confidence < DEGRADED_CELL_SURE or parse_amount(other.text or "") is None
+            ):
+                continue
+            where_zh, where_en = _cell_name(table, row, col)
+            other_zh, other_en = _cell_name(table, row, other.col)
+            dpi_zh, dpi_en = _dpi_words(degraded[cell.page])
+            return Doubt(
+                f"{where_zh}“{cell.text}”（{dpi_zh}）",
+                f"'{cell.text}' ({where_en}) on {dpi_en}",
+                f"同一行的{other_zh}读作“{other.text}”（置信度 {other.confidence:.2f}），该行印迹褪色",
+                f"whose row also holds '{other.text}' ({other_en}, confidence {other.confidence:.2f}): the line faded",
+            )
+    return None
+
+
 def faded_code_doubt(v: Violation, tables: dict[str, Table], degraded: dict[int, int]) -> Doubt | None:
     """A 类/款 sum that misses a sub-item because a faded glyph changed its code (2080506 read 2030506): a row of the
     table on a degraded page whose code, one faded glyph undone, is a direct sub-item of the target's code."""
@@ -715,7 +744,11 @@ def violation_doubt(
         if why is not None:
             return Doubt(*_table_name(table), *why)
     # last: a named unsure cell or table says more than "a faded glyph would fit"
-    return faded_identity_doubt(v, read, degraded) or faded_code_doubt(v, tables, degraded)
+    return (
+        faded_identity_doubt(v, read, degraded)
+        or faded_code_doubt(v, tables, degraded)
+        or faded_row_doubt(v, read, degraded)
+    )
 
 
 def mark_uncertain(

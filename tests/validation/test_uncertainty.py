@@ -556,3 +556,21 @@ def test_department_name_one_misread_and_one_lost_glyph_on_a_degraded_page() -> 
     assert run("元锡市教局", 150) == "warning"
     assert run("元锡市教局", 200) == "error"
     assert run("无锡市财政局", 150) == "error"
+
+
+def test_a_confident_misreading_beside_an_unsure_cell_of_its_row_on_a_degraded_page() -> None:
+    """yantai statistics 2026 p.11 at `fax`: 住房改革支出 124.48 read 121.46 at 0.99 (a 4 and an 8 faded), its 合计
+    beside it “121. 18” at 0.88; 22102 = 2210201 failed by 0.02, which no faded glyph explains. The print line faded:
+    on a 150 dpi page the sum is OCR-uncertain, naming the cell and its unsure neighbour; at 200 dpi it stays an error,
+    and so does the same slip in a row read surely throughout (test above)."""
+
+    def run(dpi: int) -> list[Violation]:
+        table = _gbe(confidence=0.99, slip=("2080501", 2, "89.65"))
+        row = next(r for r in table.rows if r.code == "2080501")
+        row.cell(3).confidence = 0.85  # type: ignore[union-attr]
+        errors, uncertain = _errors(_at_dpi(_doc(table, text_layer=False), dpi))
+        return [v for v in errors + uncertain if v.rule == "hierarchy"]
+
+    found = run(150)
+    assert found and all(v.severity == "warning" and "the line faded" in v.ocr_uncertain for v in found)
+    assert all(v.severity == "error" for v in run(200))

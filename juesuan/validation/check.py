@@ -39,7 +39,7 @@ from juesuan.validation.rules import (
     row_codes,
 )
 from juesuan.validation.schema import Schema, load_schema, normalize_text
-from juesuan.validation.uncertainty import mark_uncertain
+from juesuan.validation.uncertainty import degraded_pages, mark_uncertain, ocr_pages
 
 log = logging.getLogger(__name__)
 
@@ -276,11 +276,13 @@ def annotate_and_validate(doc: Document, options: ValidationOptions | None = Non
     checks = 0
     final_tables: list[Table] = []
     known = document_values(tables, doc.text)
+    # pages OCR read below degraded_dpi: a faded stroke (a 4 read 1) is a likelier repair there
+    degraded = set(degraded_pages(doc, ocr_pages(doc), options.degraded_dpi))
     for table in tables:
         view = TableView.build(table, schema)
         rules = build_rules(view, config)
         if options.repair and rules.equations:
-            table, applied = repair_table(view, rules, options, known)
+            table, applied = repair_table(view, rules, options, known, degraded)
             if applied:
                 repairs += applied
                 view = TableView.build(table, schema)

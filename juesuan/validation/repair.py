@@ -51,6 +51,14 @@ _PAIRS = {
     ("0", "2"): 0.15,  # 0.00 read 0.20 on 1-bit fax copies (runs/eval-wide-s5/fax: 2 of 28 misread zeros)
 }
 CONFUSION: dict[tuple[str, str], float] = {**_PAIRS, **{(b, a): w for (a, b), w in _PAIRS.items()}}
+# printed → read digits of a 150 dpi 1-bit copy: the strokes binarisation loses (a 4's hairline bar, an 8's left
+# loops). Counted on the wide fax run (docs/robustness.md, `benchmarks/fax_digit_errors.py counts`): of 134 single
+# substitutions 4→1 53, 0→9 14, 0→6 12, 6→5 12, 0→3 11, 8→3 7, 9→3 5, most read at confidence ≥ 0.95.
+FADED = {"4": "1", "0": "963", "6": "5", "8": "3", "9": "3"}
+# on a degraded page (below ValidationOptions.degraded_dpi) a faded-stroke edit is as likely as the likeliest scan
+# confusions: 4↔1 weighs 0.2 and 0↔3 0.15 on a scan, but a 4 read 1 is 57 of 127 single-digit misreads of the
+# session-6 wide fax run
+FADED_WEIGHT = 0.6
 OTHER_SUB = 0.05
 DROPPED_DIGIT = 0.1
 LOST_LEADING_DIGIT = 0.3
@@ -135,6 +143,16 @@ def _leading_marks_edit(text: str) -> Edit | None:
         return None
     value = parse_amount(m.group())
     return None if value is None else Edit(m.group(), value, LEADING_MARKS, "leading_marks")
+
+
+def cell_edits(text: str, typical_places: int = 2, degraded: bool = False) -> Iterator[Edit]:
+    """:func:`single_edits`, with a faded-stroke substitution (``FADED``) weighted ``FADED_WEIGHT`` where the cell
+    was read on a degraded page."""
+    for edit in single_edits(text, typical_places):
+        read, _, printed = edit.kind.partition("→")
+        if degraded and printed and read in FADED.get(printed, "") and edit.weight < FADED_WEIGHT:
+            edit = Edit(edit.text, edit.value, FADED_WEIGHT, edit.kind)
+        yield edit
 
 
 def single_edits(text: str, typical_places: int = 2) -> Iterator[Edit]:
@@ -263,15 +281,19 @@ ROUNDING_MIN_WEIGHT = 0.3  # a repair inside rounding takes only well-known conf
 # so an edit back to zero is likelier than one that bends a number in a neighbouring column to fit it.
 ZERO_COLUMN_BOOST = 4.0
 ZERO_COLUMN_MIN = 3
+# what a 1-bit copy makes of one 0 of 0.00 (a printed 0 read 3, 9, 6 or 2): a column may hold several such misread
+# zeros (shanghai-putuo justice 2026 p.10 at `fax`: 其他收入 read 3.00, 3.00, 9.00 among its 0.00s), and none of them
+# makes it a column of amounts
+ZERO_MISREADS = frozenset(Decimal(d).scaleb(-k) for d in "2369" for k in (0, 1, 2))
 
 
 def _zero_columns(values: Mapping[CellRef, Decimal | None]) -> dict[int, tuple[int, int]]:
-    """Per column: (cells with a value, cells with a non-zero value)."""
+    """Per column: (cells with a value, cells with a non-zero value that is no misread zero)."""
     out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for ref, v in values.items():
         if v is not None:
             out[ref.col][0] += 1
-            out[ref.col][1] += bool(v)
+            out[ref.col][1] += bool(v) and abs(v) not in ZERO_MISREADS
     return {c: (n, nz) for c, (n, nz) in out.items()}
 
 
@@ -281,12 +303,16 @@ def _zero_boost(ref: CellRef, value: Decimal, columns: Mapping[int, tuple[int, i
         return 1.0
     n, nonzero = columns.get(ref.col, (0, 0))
     if current is not None:
-        n, nonzero = n - 1, nonzero - bool(current)
+        n, nonzero = n - 1, nonzero - (bool(current) and abs(current) not in ZERO_MISREADS)
     return ZERO_COLUMN_BOOST if n >= ZERO_COLUMN_MIN and nonzero == 0 else 1.0
 
 
 def repair_table(
-    view: TableView, rules: TableRules, options: ValidationOptions, known_values: Mapping[Decimal, int] | None = None
+    view: TableView,
+    rules: TableRules,
+    options: ValidationOptions,
+    known_values: Mapping[Decimal, int] | None = None,
+    degraded_pages: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[Table, list[dict[str, Any]]]:
     """Repair one table; returns (new table, provenance records). The input table is not mutated; when nothing is
     repaired the input table itself comes back (most tables: copying every row and cell for them was a sixth of
@@ -294,7 +320,8 @@ def repair_table(
 
     ``known_values`` counts the amounts printed anywhere in the document: disclosures repeat a number across
     tables (总表, 收入表, 支出表 …), so a correction to a value printed elsewhere is likelier than one to a new
-    value. It breaks the tie of a = b identities, where either cell could be the misread one.
+    value. It breaks the tie of a = b identities, where either cell could be the misread one. ``degraded_pages``:
+    pages OCR read below ``degraded_dpi``, whose faded strokes (``FADED``) are likelier edits (:func:`cell_edits`).
     """
     known = known_values or {}
     per_term = Decimal(str(options.rounding_per_term))
@@ -356,7 +383,10 @@ def repair_table(
                 continue  # "01", "05": a 款/项 code part in a column taken for amounts, never a printed amount
             touching = by_cell[ref]
             edits: dict[Decimal, Edit] = {}
-            for edit in single_edits(cell.text, typical):
+            # a faded stroke is the likelier edit where it mends two or more failing identities of the cell (a row
+            # and a column), or in a typed table: an untyped continuation page may hold an identity it cannot close
+            mends = view.table.type is not None or sum(status[e] == "fail" for e in by_cell[ref]) >= 2
+            for edit in cell_edits(cell.text, typical, cell.page in degraded_pages and mends):
                 if edit.weight < min_weight:
                     continue
                 if edit.value != values.get(ref) and (
@@ -406,7 +436,18 @@ def repair_table(
             # no single edit explains a failure: two misread cells inside one identity (a fax copy turns every
             # hairline 4 into 1), e.g. 1,415.57 = 161.60 + 741.51 + … printed 461.60 and 744.51
             pair = _pair_repair(
-                failing, suspects, by_cell, ineqs_by_cell, table, values, places, unreadable, per_term, typical, options
+                failing,
+                suspects,
+                by_cell,
+                ineqs_by_cell,
+                table,
+                values,
+                places,
+                unreadable,
+                per_term,
+                typical,
+                options,
+                degraded_pages,
             )
             chosen = list(pair)
         if not chosen:
@@ -470,6 +511,7 @@ def _pair_repair(
     per_term: Decimal,
     typical: int,
     options: ValidationOptions,
+    degraded_pages: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[Candidate, ...]:
     """Two digit confusions in two cells of one failing identity that together make it hold exactly, and every
     other identity of both cells hold; applied only when that pair is ``repair_min_ratio`` times likelier than
@@ -482,7 +524,11 @@ def _pair_repair(
             continue
         if not (cell.text or "").strip() or _CODE_LIKE.match(cell.text.strip()):
             continue
-        edits[ref] = [e for e in single_edits(cell.text, typical) if "→" in e.kind and e.weight >= PAIR_MIN_WEIGHT]
+        edits[ref] = [
+            e
+            for e in cell_edits(cell.text, typical, cell.page in degraded_pages)
+            if "→" in e.kind and e.weight >= PAIR_MIN_WEIGHT
+        ]
     for eq in failing:
         cells = [c for c in eq.cells() if edits.get(c)]
         if len(cells) < 2 or any(c in unreadable for c in eq.cells()):

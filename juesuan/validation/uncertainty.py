@@ -33,7 +33,7 @@ from typing import Any
 from juesuan.datamodel.amounts import parse_amount
 from juesuan.datamodel.document import Cell, Document, Row, Table, Violation
 from juesuan.lexicon import HAN
-from juesuan.validation.repair import CONFUSION, single_edits
+from juesuan.validation.repair import CONFUSION, FADED, single_edits
 from juesuan.validation.schema import normalize_text
 
 _DIGIT = re.compile(r"\d")
@@ -437,10 +437,7 @@ def slip_doubt(v: Violation, printed: Counter[Decimal], degraded: bool = True) -
     return None
 
 
-# printed → read digits of a 150 dpi 1-bit copy: the strokes binarisation loses (a 4's hairline bar, an 8's left
-# loops). Counted on the wide fax run (docs/robustness.md, `benchmarks/fax_digit_errors.py counts`): of 134 single
-# substitutions 4→1 53, 0→9 14, 0→6 12, 6→5 12, 0→3 11, 8→3 7, 9→3 5, most read at confidence ≥ 0.95.
-FADED = {"4": "1", "0": "963", "6": "5", "8": "3", "9": "3"}
+# FADED (printed → read digits a 1-bit copy loses): validation/repair.py
 # a year token read below this on a degraded page is unsure: of 515 OCR tokens holding a year in the 24 `fax` runs of
 # runs/checks-s5 the median is 0.997 and 3 are below 0.9 (fuzhou devzone's garbled title “2020年成又出…”: 0.81)
 FADED_YEAR_SURE = 0.9

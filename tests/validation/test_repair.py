@@ -156,3 +156,32 @@ def test_marks_before_a_number_are_dropped_through_identities() -> None:
     assert row.cell(3).repair["original_text"] == "5 160.75"
     assert row.cell(2).value == 160.75  # a letter before a gap is dropped by parsing already
     assert doc.validation.passed
+
+
+def test_faded_strokes_weigh_more_on_a_degraded_page() -> None:
+    """A 4 read 1 is 57 of 127 single-digit misreads of the wide fax run, but weighs 0.2 among scan confusions: on a
+    page read below degraded_dpi the faded-stroke edits (printed 4 read 1, 0 read 3/6/9 …) weigh FADED_WEIGHT."""
+    from juesuan.validation.repair import FADED_WEIGHT, cell_edits
+
+    def weight(text: str, to: str, degraded: bool) -> float:
+        return max(e.weight for e in cell_edits(text, 2, degraded) if e.text == to)
+
+    assert weight("12.86", "42.86", False) == 0.2
+    assert weight("12.86", "42.86", True) == FADED_WEIGHT
+    assert weight("3.00", "0.00", True) == FADED_WEIGHT  # a printed 0 read 3
+    assert weight("42.86", "12.86", True) == 0.2  # a 1 read 4 is no lost stroke
+    assert weight("17.86", "12.86", True) < FADED_WEIGHT  # nor is a 2 read 7
+
+
+def test_misread_zeros_do_not_make_a_column_of_amounts() -> None:
+    """shanghai-putuo justice 2026 p.10 at `fax`: 其他收入 read 3.00, 3.00, 9.00 among its 0.00s. Each is a misread
+    zero: the column still counts as zeros, so an edit back to 0.00 keeps its boost."""
+    from decimal import Decimal
+
+    from juesuan.validation.repair import _zero_columns
+    from juesuan.validation.rules import CellRef
+
+    col = [Decimal("0.00"), Decimal("3.00"), Decimal("0.00"), Decimal("9.00"), Decimal("0.03"), Decimal("0.00")]
+    assert _zero_columns({CellRef(i, 4): v for i, v in enumerate(col)}) == {4: (6, 0)}
+    col[2] = Decimal("12.50")
+    assert _zero_columns({CellRef(i, 4): v for i, v in enumerate(col)}) == {4: (6, 1)}

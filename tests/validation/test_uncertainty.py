@@ -337,13 +337,13 @@ def test_slip_that_no_faded_glyph_explains_stays_an_error_on_a_degraded_page() -
     assert {v.rule for v in errors} >= {"hierarchy"} and uncertain == []
 
 
-def test_two_faded_cells_of_one_identity() -> None:
-    """commerce 2025 p. 14 under `fax`: 31,364,000.00 printed in both columns, read 31,361,000.00 (4→1) and
-    31,354,000.00 (6→5): one faded glyph undone in each cell makes the row hold."""
+def _row_read(total: str, basic: str) -> tuple[Document, Violation]:
+    """A 150 dpi page whose 2080501 row reads ``total`` (合计) and ``basic`` (基本支出), and the column_total violation
+    that row gives (a typed table, so no table doubt comes first)."""
     table = _gbe(confidence=0.99, slip=None)
-    table.type, table.type_confidence = "final.general_budget_expenditure", 0.99  # typed: no table doubt first
+    table.type, table.type_confidence = "final.general_budget_expenditure", 0.99
     row = next(r for r in table.rows if r.code == "2080501")
-    for col, text in ((2, "81.65"), (3, "84.55")):  # printed 84.65 in both
+    for col, text in ((2, total), (3, basic)):
         cell = row.cell(col)
         assert cell is not None
         cell.text, cell.value = text, float(text)
@@ -353,13 +353,19 @@ def test_two_faded_cells_of_one_identity() -> None:
             "table": "t5",
             "cells": [[row.index, 2], [row.index, 3]],
             "target": {"row": row.index, "col": 2},
-            "found": 81.65,
-            "expected": 84.55,
+            "found": float(total),
+            "expected": float(basic),
             "severity": "error",
             "page": 3,
         }
     )
-    doc = _at_dpi(_doc(table, text_layer=False), 150)
+    return _at_dpi(_doc(table, text_layer=False), 150), v
+
+
+def test_two_faded_cells_of_one_identity() -> None:
+    """commerce 2025 p. 14 under `fax`: 31,364,000.00 printed in both columns, read 31,361,000.00 (4→1) and
+    31,354,000.00 (6→5): one faded glyph undone in each cell makes the row hold."""
+    doc, v = _row_read("81.65", "84.55")  # printed 84.65 in both
     (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
     assert out.severity == "warning" and "81.65" in out.ocr_uncertain and "84.55" in out.ocr_uncertain
     (out,) = mark_uncertain(doc, doc.tables, [v], 0.8, degraded_dpi=150)  # 150 is not below 150: not degraded
@@ -507,26 +513,7 @@ def test_one_cell_whose_4s_all_lost_their_bar() -> None:
     assert "54.18" not in {e[1] for e in faded_edits("51.13", twice=True)}  # a 4 and an 8: two different strokes
 
     def run(read: str, printed: str = "44.65") -> str:
-        table = _gbe(confidence=0.99, slip=None)
-        table.type, table.type_confidence = "final.general_budget_expenditure", 0.99
-        row = next(r for r in table.rows if r.code == "2080501")
-        for col, text in ((2, read), (3, printed)):
-            cell = row.cell(col)
-            assert cell is not None
-            cell.text, cell.value = text, float(text)
-        v = Violation.model_validate(
-            {
-                "rule": "column_total",
-                "table": "t5",
-                "cells": [[row.index, 2], [row.index, 3]],
-                "target": {"row": row.index, "col": 2},
-                "found": float(read),
-                "expected": float(printed),
-                "severity": "error",
-                "page": 3,
-            }
-        )
-        doc = _at_dpi(_doc(table, text_layer=False), 150)
+        doc, v = _row_read(read, printed)
         (out,) = mark_uncertain(doc, doc.tables, [v], 0.8)
         return out.severity
 

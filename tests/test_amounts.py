@@ -232,3 +232,18 @@ def test_zero_confusable_readings_never_raise() -> None:
 @given(st.text(alphabet="0123456789.,:;-一—OoCG ", min_size=1, max_size=12))
 def test_confusable_amount_is_total(text: str) -> None:
     confusable_amount(text)  # any OCR text: a value or None, never an exception
+
+
+def test_a_digit_read_as_a_glyph_inside_an_amount() -> None:
+    """Fax copies (runs/eval-wide-s6/fax): a 6 whose loop broke read €, a 1 read ! or i — “8120€.56”, “1,599.!1”,
+    “31.€i”, “0.0!” had no value at all. One or two such glyphs, each inside the number, are read as the digit; any
+    other letter or mark, or a glyph alone, is not."""
+    from juesuan.datamodel.amounts import confusable_amount, glyph_amount
+
+    assert glyph_amount("8120€.56") == Decimal("81206.56")
+    assert glyph_amount("8,66!,624") == Decimal("8661624")
+    assert glyph_amount("31.€i") == Decimal("31.61")
+    assert glyph_amount("0.0!") == Decimal("0.01")
+    assert confusable_amount("1,599.!1") == Decimal("1599.11")
+    for text in ("12.50", "合计!", "€", "2!", "2!!!3.00", "1€a.00", "hi!"):
+        assert glyph_amount(text) is None, text

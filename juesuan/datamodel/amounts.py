@@ -247,11 +247,40 @@ def glued_amount(text: str) -> Decimal | None:
     return -value if sign else value
 
 
+# glyphs a 1-bit copy reads for a digit inside a number (runs/eval-wide-s6/fax: “8120€.56”, “8,6€1,624”, “31.€i”
+# for 81,206.56, 8,661,624, 31.61; “1,599.!1”, “8,66!,624”, “0.0!”): a 6 whose loop broke, a 1 with a speck
+_DIGIT_GLYPHS = {"€": "6", "!": "1", "i": "1"}
+_GLYPH = re.compile("[" + re.escape("".join(_DIGIT_GLYPHS)) + "]")
+
+
+def glyph_amount(text: str) -> Decimal | None:
+    """The amount in a cell where OCR read one or two digits as a glyph of ``_DIGIT_GLYPHS``, each beside a digit or
+    a separator of the number; None otherwise (a cell that parses already, or holds any other letter or mark)."""
+    s = (text or "").strip()
+    if not s or parse_amount(s) is not None:
+        return None
+    glyphs = list(_GLYPH.finditer(s))
+    digits = sum(ch.isdigit() for ch in s)
+    if not glyphs or len(glyphs) > 2 or digits < 2 or len(glyphs) > digits:
+        return None
+    if re.search(r"[^\d.,:;\s" + re.escape("".join(_DIGIT_GLYPHS)) + "]", s):
+        return None
+    for m in glyphs:
+        around = s[max(0, m.start() - 1) : m.start()] + s[m.end() : m.end() + 1]
+        if not re.search(r"[\d.,]", _GLYPH.sub("0", around)):  # a glyph beside a glyph: both in the number
+            return None
+    return parse_amount(_GLYPH.sub(lambda m: _DIGIT_GLYPHS[m.group()], s))
+
+
 def confusable_amount(text: str) -> Decimal | None:
     """What an amount-column cell means when OCR did not read it cleanly: a zero whose glyphs became letters
-    (:func:`zero_confusable`) or a number with stray marks glued to it (:func:`glued_amount`); None otherwise."""
-    value = zero_confusable(text)
-    return value if value is not None else glued_amount(text)
+    (:func:`zero_confusable`), a number with stray marks glued to it (:func:`glued_amount`), or one with a digit read
+    as a glyph (:func:`glyph_amount`); None otherwise."""
+    for reading in (zero_confusable, glued_amount, glyph_amount):
+        value = reading(text)
+        if value is not None:
+            return value
+    return None
 
 
 def is_percent(text: str) -> bool:

@@ -287,13 +287,18 @@ ZERO_COLUMN_MIN = 3
 ZERO_MISREADS = frozenset(Decimal(d).scaleb(-k) for d in "2369" for k in (0, 1, 2))
 
 
+def _an_amount(v: Decimal) -> bool:
+    """A non-zero value that is no misread zero: one that makes a column a column of amounts."""
+    return bool(v) and abs(v) not in ZERO_MISREADS
+
+
 def _zero_columns(values: Mapping[CellRef, Decimal | None]) -> dict[int, tuple[int, int]]:
     """Per column: (cells with a value, cells with a non-zero value that is no misread zero)."""
     out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for ref, v in values.items():
         if v is not None:
             out[ref.col][0] += 1
-            out[ref.col][1] += bool(v) and abs(v) not in ZERO_MISREADS
+            out[ref.col][1] += _an_amount(v)
     return {c: (n, nz) for c, (n, nz) in out.items()}
 
 
@@ -303,7 +308,7 @@ def _zero_boost(ref: CellRef, value: Decimal, columns: Mapping[int, tuple[int, i
         return 1.0
     n, nonzero = columns.get(ref.col, (0, 0))
     if current is not None:
-        n, nonzero = n - 1, nonzero - (bool(current) and abs(current) not in ZERO_MISREADS)
+        n, nonzero = n - 1, nonzero - _an_amount(current)
     return ZERO_COLUMN_BOOST if n >= ZERO_COLUMN_MIN and nonzero == 0 else 1.0
 
 

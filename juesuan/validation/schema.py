@@ -90,16 +90,24 @@ class Schema:
         """Rules: a title that is one of a type's ``titles``, else the longest alias inside the normalised title
         (支出决算表 loses to 一般公共预算财政拨款支出决算表)."""
         t = normalize_title(title)
-        exact = next((tt for tt in self.types if t and t in {normalize_title(x) for x in tt.titles}), None)
-        if exact is not None:
-            return exact
+        titles, aliases = self._title_rules()
+        if t in titles:
+            return titles[t]
         best: tuple[int, TableType] | None = None
-        for tt in self.types:
-            for alias in tt.aliases:
-                a = normalize_title(alias)
-                if a and a in t and (best is None or len(a) > best[0]):
-                    best = (len(a), tt)
+        for a, tt in aliases:
+            if a in t and (best is None or len(a) > best[0]):
+                best = (len(a), tt)
         return best[1] if best else None
+
+    def _title_rules(self) -> tuple[dict[str, TableType], list[tuple[str, TableType]]]:
+        """Normalised whole titles and aliases, once per schema (every table's typing asks)."""
+        rules = self.__dict__.get("_title_rules_cache")
+        if rules is None:
+            titles = {normalize_title(x): tt for tt in reversed(self.types) for x in tt.titles if normalize_title(x)}
+            aliases = [(normalize_title(a), tt) for tt in self.types for a in tt.aliases if normalize_title(a)]
+            rules = (titles, aliases)
+            object.__setattr__(self, "_title_rules_cache", rules)  # frozen: fields only; the cache is not one
+        return rules
 
     def canonical_field(self, header: str) -> str | None:
         """Header (flattened ``a/b/c``) → field id. The last segment decides; 类/款/项 only match exactly.

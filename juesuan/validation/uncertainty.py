@@ -524,7 +524,8 @@ def faded_identity_doubt(
     return Doubt("、".join(parts_zh), "; ".join(parts_en), "则等式成立", "the identity holds")
 
 
-# issuer_name's message (validation/years.py): the name a page prints and the cover's
+# issuer_name's English message (written by validation/years.py with this format; read back here for the names)
+ISSUER_NAME_EN = "page {page} names “{found}”; the cover says “{cover}” (similarity {close:.2f})"
 _ISSUER_NAMES = re.compile(r"names “(?P<found>[^”]+)”; the cover says “(?P<cover>[^”]+)”")
 
 

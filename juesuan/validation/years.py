@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from juesuan.datamodel.document import Document, Table, Violation
 from juesuan.validation.context import Context, block_doubt, clean_issuer, is_template, looks_like_issuer
 from juesuan.validation.schema import normalize_text
+from juesuan.validation.uncertainty import ISSUER_NAME_EN
 
 _LEAD = r"^(?:[一二三四五六七八九十]{1,3}[、.．]|（[一二三四五六七八九十]{1,3}）|\d{1,2}[、.．])?"
 _TEXT_YEAR = re.compile(_LEAD + r"(20\d{2})年度?(?=[，,])")  # 2026年，上海市…收入预算: the 编制说明's opening
@@ -239,7 +240,7 @@ def _check_issuer(doc: Document, tables: Sequence[Table], ctx: Context) -> tuple
                         "issuer_name",
                         page,
                         f"第{page + 1}页写“{name}”，封面为“{issuer}”{doubt}",
-                        f"page {page + 1} names “{name}”; the cover says “{issuer}” (similarity {close:.2f})",
+                        ISSUER_NAME_EN.format(page=page + 1, found=name, cover=issuer, close=close),
                         severity=severity,
                         text=text[:160],
                         found_name=name,
